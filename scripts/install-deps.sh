@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs everything tierbench needs to build, test and benchmark, from Debian 12 packages only.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends \
+  build-essential cmake ninja-build pkg-config ccache git \
+  libcurl4-openssl-dev libssl-dev libarchive-dev zlib1g-dev libpng-dev \
+  libtomlplusplus-dev nlohmann-json3-dev libstb-dev libgtest-dev \
+  libtorch-dev \
+  nginx-light ceph-mon ceph-osd radosgw ceph-common uuid-runtime \
+  curl ca-certificates coreutils tar gzip \
+  python3 python3-numpy python3-torch python3-torchvision python3-boto3 awscli \
+  chromium fonts-dejavu-core

@@ -1,0 +1,26 @@
+// One entry point per verb. Each returns the process exit status:
+// 0 success, 1 a stage/operation failed, 2 bad usage or config, 130/143 interrupted.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace tb::cli {
+
+using Args = std::vector<std::string>;  // arguments after the verb
+
+int RunCommand(const Args& args);      // run_command.cc
+int CompareCommand(const Args& args);  // compare_command.cc
+int DatasetCommand(const Args& args);  // dataset_command.cc
+int CpCommand(const Args& args);       // cp_command.cc
+int TrainCommand(const Args& args);    // train_command.cc
+int PreviewCommand(const Args& args);  // preview_command.cc
+int DoctorCommand(const Args& args);   // doctor_command.cc
+
+// Prints "tierbench <verb>: <message>" to stderr; returns 2 for InvalidArgument, 130 for
+// Cancelled, else 1.
+int ReportError(const std::string& verb, const Status& status);
+
+}  // namespace tb::cli

@@ -1,0 +1,14 @@
+#include <cstdio>
+
+#include "cli/commands.h"
+
+namespace tb::cli {
+
+int ReportError(const std::string& verb, const Status& status) {
+  std::fprintf(stderr, "tierbench %s: %s\n", verb.c_str(), status.message().c_str());
+  if (status.code() == Code::kInvalidArgument) return 2;
+  if (status.code() == Code::kCancelled) return 130;
+  return 1;
+}
+
+}  // namespace tb::cli

@@ -1,0 +1,75 @@
+// The results document (schema "tierbench.run/1", see DESIGN.md) and its renderings.
+// Computed once by the pipeline, rendered many ways: JSON, stage table, comparison table,
+// SVG chart, HTML page.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace tb::report {
+
+inline constexpr const char* kSchema = "tierbench.run/1";
+
+struct StageResult {
+  std::string name;
+  std::string status = "skipped";  // ok | skipped | failed | interrupted
+  double seconds = 0;
+  uint64_t bytes = 0;
+  uint64_t files = 0;
+  double mb_per_s = 0;             // bytes / 1e6 / seconds when both are non-zero
+  std::string error;               // for failed stages
+  std::string detail_json = "{}";  // a JSON object with stage-specific facts
+};
+
+struct HostInfo {
+  std::string hostname;
+  int cpus = 0;
+  uint64_t memory_bytes = 0;
+  std::string device = "cpu";
+  std::string cpu_model;
+  std::string kernel;
+};
+
+struct TrainResult {
+  bool present = false;
+  std::string device;
+  int epochs = 0;
+  int64_t steps = 0;
+  double final_loss = 0;
+  double test_accuracy = 0;
+  double steps_per_second = 0;
+};
+
+struct RunResult {
+  std::string schema = kSchema;
+  std::string tool_version;
+  std::string scenario;   // staged | inplace
+  std::string label;
+  std::string started_at;
+  std::string status = "ok";  // ok | failed | interrupted
+  HostInfo host;
+  std::string config_json = "{}";  // effective config, secrets removed
+  std::vector<StageResult> stages; // all nine, pipeline order
+  double total_seconds = 0;
+  double overlapped_seconds = 0;   // wall time saved by overlapped stages (0 if none)
+  TrainResult train;
+};
+
+HostInfo CollectHostInfo();
+std::string ToJson(const RunResult& run);  // pretty-printed
+// Errors name `name` (the file) and the missing/invalid field.
+Result<RunResult> ParseRunResult(std::string_view json, const std::string& name);
+
+// The seed's stage table: stage, status, seconds, MB/s, files; plus Total Runtime.
+std::string RenderStageTable(const RunResult& run);
+// Side by side: a column per run, a row per stage plus "Total Runtime", speedup vs the first.
+std::string RenderCompareTable(const std::vector<RunResult>& runs);
+std::string RenderCompareJson(const std::vector<RunResult>& runs);
+std::string RenderCompareSvg(const std::vector<RunResult>& runs);
+std::string RenderCompareHtml(const std::vector<RunResult>& runs);
+
+}  // namespace tb::report

@@ -1,0 +1,103 @@
+// The storage interface: one small abstraction over every tier tierbench runs against.
+//
+// A Storage is rooted at a URI and addresses objects by keys relative to that root, with '/'
+// as separator:
+//   "/mnt/weka/data" or "file:///mnt/weka/data"  -> PosixStorage (directory root)
+//   "http://host:port/some/dir"                  -> HttpStorage (read-only; key appended to URL)
+//   "s3://bucket" or "s3://bucket/prefix"         -> S3Storage (key appended to prefix)
+//   "mem://name"                                  -> in-memory (tests)
+// Backends carry no timing or counting code; wrappers do (see wrappers.h).
+//
+// Error contract: every non-OK Status names the backend object (full URI/path) and the cause;
+// transient network failures are marked retryable(). Writers never expose a partial object:
+// until Commit() succeeds nothing is visible under the key, and destroying an uncommitted
+// Writer aborts (removes temp file / aborts the multipart upload).
+//
+// Thread-safety: a Storage may be used from many threads at once; a Reader or Writer by one.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace tb::storage {
+
+inline constexpr uint64_t kToEnd = ~uint64_t{0};
+
+struct ObjectInfo {
+  std::string key;          // relative to the storage root
+  uint64_t size_bytes = 0;
+  std::string etag;         // S3/HTTP ETag without quotes, when known
+};
+
+struct Capabilities {
+  bool writable = false;
+  bool listable = false;
+  bool ranged_reads = false;
+};
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  // Reads up to n bytes; returns 0 only at end of object.
+  virtual Result<size_t> Read(char* buf, size_t n) = 0;
+};
+
+class Writer {
+ public:
+  virtual ~Writer() = default;  // aborts if not committed
+  virtual Status Append(std::string_view data) = 0;
+  // Makes the object visible. After an error the object does not exist.
+  virtual Status Commit() = 0;
+};
+
+// Per-process transfer options shared by all backends.
+struct Options {
+  std::string endpoint_url;   // S3: overrides AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL
+  std::string region;         // S3: overrides AWS_REGION / AWS_DEFAULT_REGION / profile (default us-east-1)
+  std::string profile;        // S3: overrides AWS_PROFILE
+  bool virtual_hosted = false;// S3 addressing style (default path-style)
+  int concurrency = 16;       // parallel connections for one transfer
+  uint64_t part_size_bytes = 8ull << 20;
+  int max_retries = 5;
+  double connect_timeout_s = 10;
+  double low_speed_timeout_s = 30;  // abort a request making no progress this long
+  bool verify_tls = true;
+  const std::atomic<bool>* cancel = nullptr;  // set -> operations fail with Cancelled
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  // Full URI of `key` for messages and results (never contains credentials).
+  virtual std::string Describe(std::string_view key) const = 0;
+  virtual Capabilities caps() const = 0;
+  virtual Result<ObjectInfo> Stat(std::string_view key) = 0;
+  // Reads [offset, offset+length) (length kToEnd = to the end).
+  virtual Result<std::unique_ptr<Reader>> OpenRead(std::string_view key, uint64_t offset = 0,
+                                                   uint64_t length = kToEnd) = 0;
+  virtual Result<std::unique_ptr<Writer>> OpenWrite(std::string_view key, uint64_t size_hint = 0) = 0;
+  // Every object whose key starts with `prefix`, recursively, sorted by key.
+  virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
+  virtual Status Delete(std::string_view key) = 0;
+};
+
+// Opens the storage for a root URI (see top of file). Unknown scheme -> InvalidArgument.
+Result<std::unique_ptr<Storage>> Open(std::string_view root_uri, const Options& options);
+
+// Splits an object URI into (root URI, key): "s3://b/p/x.tar.gz" -> ("s3://b", "p/x.tar.gz"),
+// "/a/b/c" -> ("/a/b", "c"), "http://h/p/x" -> ("http://h/p", "x").
+struct ObjectRef {
+  std::string root;
+  std::string key;
+};
+Result<ObjectRef> SplitObjectUri(std::string_view uri);
+
+std::unique_ptr<Storage> NewMemoryStorage(std::string name = "mem");
+
+}  // namespace tb::storage

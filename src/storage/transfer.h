@@ -1,0 +1,37 @@
+// Transfers between tiers: the engine behind `tierbench cp`, the download and upload stages,
+// and the staged scenario's training-input fetch. Parallel (many connections, parts of
+// Options::part_size_bytes), verified (md5 / ETag), atomic at the destination.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "storage/storage.h"
+#include "util/status.h"
+
+namespace tb::storage {
+
+struct TransferStats {
+  uint64_t bytes = 0;
+  uint64_t files = 0;
+  double seconds = 0;
+};
+
+// Called from worker threads (must be thread-safe) with increments as data moves.
+using ProgressFn = std::function<void(uint64_t bytes, uint64_t files)>;
+
+// Copies one object: src and dst are object URIs (path, file://, http(s)://, s3://).
+Result<TransferStats> CopyObject(std::string_view src_uri, std::string_view dst_uri,
+                                 const Options& options, const ProgressFn& progress = {});
+
+// Copies every object under the src prefix to dst, keeping relative keys
+// ("s3://b/p" + "/x/y" -> "<dst>/x/y"), files in parallel, large files in parts.
+Result<TransferStats> CopyTree(std::string_view src_uri, std::string_view dst_uri,
+                               const Options& options, const ProgressFn& progress = {});
+
+// Opens a sequential stream over one object URI (for streaming ingest).
+Result<std::unique_ptr<Reader>> OpenStream(std::string_view uri, const Options& options);
+
+}  // namespace tb::storage

@@ -1,0 +1,29 @@
+// The preview stage: a random batch from the shuffled loader, rendered like
+// torchvision.utils.make_grid (2-pixel padding), scaled up, each image's class name drawn
+// under it, written as PNG. No libtorch involved.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace tb::train {
+
+struct PreviewOptions {
+  std::string data_dir;   // a cifar-10-batches-py folder (or its parent)
+  std::string out_png;
+  int count = 4;
+  int scale = 4;
+  uint64_t seed = 0;
+};
+
+struct PreviewResult {
+  std::vector<std::string> class_names;  // of the drawn images, in order
+  int width = 0, height = 0;
+};
+
+Result<PreviewResult> RenderPreview(const PreviewOptions& options);
+
+}  // namespace tb::train

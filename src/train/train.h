@@ -1,0 +1,51 @@
+// Training the PyTorch CIFAR-10 tutorial CNN with libtorch. This header has no libtorch in it:
+// the implementation lives in a plugin library (libtierbench_torch.so) that Train() loads on
+// first use, so verbs that do not train never pay libtorch's start-up cost.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace tb::train {
+
+struct TrainOptions {
+  std::string data_dir;        // a cifar-10-batches-py folder (or its parent)
+  int epochs = 2;
+  int batch_size = 4;
+  double lr = 0.001;
+  double momentum = 0.9;
+  int workers = 2;             // loader threads assembling batches ahead of the step
+  int threads = 0;             // intra-op threads (0 = libtorch default)
+  uint64_t seed = 0;
+  std::string device = "auto"; // auto | cpu | cuda | cuda:N
+  std::string model_dir;       // model.pth written here when non-empty
+  std::string resume;          // model.pth to start from
+  int log_every = 2000;        // print running loss every N mini-batches (0 = never)
+  int64_t max_steps = 0;       // stop early after N steps in total (0 = no limit)
+  std::function<void(const std::string&)> log;  // receives each printed line
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct TrainSummary {
+  std::string device;
+  int epochs = 0;
+  int64_t steps = 0;
+  int64_t train_images = 0;
+  int64_t test_images = 0;
+  double final_loss = 0;
+  double test_accuracy = 0;              // 0..1
+  std::vector<double> class_accuracy;    // 0..1, per class
+  std::vector<std::string> class_names;
+  double steps_per_second = 0;
+  double seconds = 0;
+  std::string model_path;
+};
+
+Result<TrainSummary> Train(const TrainOptions& options);
+
+}  // namespace tb::train

@@ -1,0 +1,131 @@
+#include "util/fs.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+
+namespace tb {
+
+namespace fs = std::filesystem;
+
+std::string TempSiblingPath(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  fs::path p(path);
+  std::string name = "." + p.filename().string() + ".tb-tmp." + std::to_string(getpid()) + "." +
+                     std::to_string(counter.fetch_add(1));
+  return (p.parent_path() / name).string();
+}
+
+bool IsTempName(std::string_view filename) {
+  return !filename.empty() && filename[0] == '.' && filename.find(".tb-tmp.") != std::string_view::npos;
+}
+
+Result<AtomicFile> AtomicFile::Create(const std::string& final_path) {
+  std::string tmp = TempSiblingPath(final_path);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "create", tmp);
+  return AtomicFile(fd, final_path, tmp);
+}
+
+AtomicFile::AtomicFile(AtomicFile&& o) noexcept
+    : fd_(o.fd_), final_path_(std::move(o.final_path_)), temp_path_(std::move(o.temp_path_)) {
+  o.fd_ = -1;
+  o.temp_path_.clear();
+}
+
+AtomicFile::~AtomicFile() { Abort(); }
+
+Status AtomicFile::Write(const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd_, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "write", final_path_);
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return Status::Ok();
+}
+
+Status AtomicFile::Commit(bool fsync_file) {
+  if (fd_ < 0) return Status::Internal("commit of closed file " + final_path_);
+  if (fsync_file && ::fsync(fd_) != 0) return Status::FromErrno(errno, "fsync", final_path_);
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    return Status::FromErrno(errno, "close", final_path_);
+  }
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+    return Status::FromErrno(errno, "rename to", final_path_);
+  }
+  temp_path_.clear();
+  return Status::Ok();
+}
+
+void AtomicFile::Abort() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  temp_path_.clear();
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view data) {
+  TB_ASSIGN_OR_RETURN(AtomicFile f, AtomicFile::Create(path));
+  TB_RETURN_IF_ERROR(f.Write(data.data(), data.size()));
+  return f.Commit(true);
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  std::string out;
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return Status::FromErrno(err, "read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+Status MakeDirs(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return Status::FromErrno(ec.value(), "mkdir", path);
+  return Status::Ok();
+}
+
+Status RemoveAll(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) return Status::FromErrno(ec.value(), "remove", path);
+  return Status::Ok();
+}
+
+Result<uint64_t> FreeBytes(const std::string& path) {
+  fs::path p(path);
+  std::error_code ec;
+  while (!p.empty() && !fs::exists(p, ec)) p = p.parent_path();
+  if (p.empty()) p = ".";
+  struct statvfs sv {};
+  if (statvfs(p.c_str(), &sv) != 0) return Status::FromErrno(errno, "statvfs", p.string());
+  return static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+}
+
+}  // namespace tb

@@ -1,0 +1,49 @@
+#include "util/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tb {
+
+int DefaultThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn) {
+  if (threads <= 0) threads = DefaultThreads();
+  size_t workers = std::min<size_t>(static_cast<size_t>(threads), n);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  size_t first_index = n;
+  Status first;
+  auto work = [&] {
+    for (;;) {
+      if (failed.load(std::memory_order_relaxed)) return;
+      size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      Status s = fn(i);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (i < first_index) {
+          first_index = i;
+          first = s;
+        }
+        failed = true;
+      }
+    }
+  };
+  if (workers <= 1) {
+    work();
+  } else {
+    std::vector<std::thread> pool;
+    pool.reserve(workers - 1);
+    for (size_t t = 0; t + 1 < workers; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+  }
+  return first;
+}
+
+}  // namespace tb

@@ -1,0 +1,16 @@
+// ParallelFor: run fn(i) for i in [0, n) on `threads` workers (0 = hardware concurrency).
+// Stops handing out work after the first error and returns the error with the lowest index
+// among those seen. fn must be thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+#include "util/status.h"
+
+namespace tb {
+
+int DefaultThreads();  // std::thread::hardware_concurrency(), at least 1
+Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn);
+
+}  // namespace tb
