@@ -1,0 +1,21 @@
+// S3 backend factory (implemented in s3_storage.cc). Credentials come from the standard AWS
+// sources (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE with
+// ~/.aws/credentials and ~/.aws/config); the endpoint from Options::endpoint_url,
+// AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (default AWS: https://s3.<region>.amazonaws.com).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/storage.h"
+
+namespace tb::storage {
+
+// Storage rooted at s3://bucket/prefix (prefix may be empty; keys are appended after a '/').
+Result<std::unique_ptr<Storage>> NewS3Storage(const std::string& bucket, const std::string& prefix,
+                                              const Options& options);
+
+// Creates the bucket if it does not exist (CreateBucket; "already owned by you" is success).
+Status EnsureBucket(const std::string& bucket, const Options& options);
+
+}  // namespace tb::storage
