@@ -9,7 +9,7 @@ $SUDO apt-get install -y --no-install-recommends \
   libcurl4-openssl-dev libssl-dev libarchive-dev zlib1g-dev libpng-dev \
   libtomlplusplus-dev nlohmann-json3-dev libstb-dev libgtest-dev \
   libtorch-dev \
-  nginx-light ceph-mon ceph-osd radosgw ceph-common uuid-runtime \
+  nginx-light ceph-mon ceph-osd radosgw ceph-common uuid-runtime ceph-mds ceph-fuse fuse3 \
   curl ca-certificates coreutils tar gzip \
   python3 python3-numpy python3-torch python3-torchvision python3-boto3 awscli \
   chromium fonts-dejavu-core
