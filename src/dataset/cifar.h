@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,10 +28,32 @@ struct Batch {
   size_t count() const { return labels.size(); }
 };
 
+// A decoded batch whose pixels still live in the input (no pixel copy yet). Images are
+// `stride` bytes apart (kImageBytes for pickles, 3,073/3,074 for binary records).
+struct BatchView {
+  std::string format;
+  int protocol = 0;
+  std::string batch_label;
+  std::vector<uint8_t> labels;
+  std::vector<uint8_t> coarse_labels;
+  std::vector<std::string> filenames;  // filled only when asked for
+  const uint8_t* pixels = nullptr;
+  size_t stride = kImageBytes;
+  std::shared_ptr<const void> storage;  // keeps decoder-owned pixel bytes alive, if any
+  size_t count() const { return labels.size(); }
+  // Copies count() * kImageBytes pixel bytes to `dest` (images contiguous).
+  void CopyPixels(uint8_t* dest) const;
+};
+
+// Decodes a batch (pickle or binary records, detected from the content and `name`). The
+// view's pixels point into `bytes` (or into `storage`), which must outlive it.
+Result<BatchView> DecodeBatchView(std::string_view bytes, const std::string& name, bool with_filenames);
+
 // Errors name the file, the byte offset and the cause (e.g. a refused global).
 Result<Batch> DecodeBatchBytes(std::string_view bytes, const std::string& name);
 Result<Batch> DecodeBatchFile(const std::string& path);
-// Label names from batches.meta ("label_names"; CIFAR-100 meta: "fine_label_names").
+// Label names from batches.meta ("label_names"; CIFAR-100 meta: "fine_label_names"; the
+// binary version's batches.meta.txt: one name a line).
 Result<std::vector<std::string>> ReadLabelNames(const std::string& meta_path);
 
 // A split held in memory: labels and pixels of every image, in file order.
@@ -44,6 +67,9 @@ struct Split {
 
 // The folder holding batches.meta: `dir` itself or `dir/cifar-10-batches-py`.
 Result<std::string> FindDatasetDir(const std::string& dir);
+// The batch files of a split, in order: data_batch_1..N (numeric order; ".bin" too) or
+// test_batch; CIFAR-100's train / test.
+Result<std::vector<std::string>> SplitFiles(const std::string& dataset_dir, bool train);
 // Loads the training split (data_batch_*) or the test split (test_batch) of a dataset dir,
 // decoding files in parallel straight into the final buffers (pixels copied once).
 Result<Split> LoadSplit(const std::string& dataset_dir, bool train, int threads);
