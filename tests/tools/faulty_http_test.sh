@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Self-test of tests/tools/faulty_http.py with curl: normal GET/HEAD/ranges, then every fault
+# (reset, truncate, N x 503 then 200, 429 + Retry-After, stall, stall-headers, flipped bytes),
+# the control URLs, and command-line fault selection.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SERVER="$HERE/faulty_http.py"
+work="$(mktemp -d /tmp/tb-faulty-http-test-XXXXXX)"
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+failures=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() {  # ok DESCRIPTION COMMAND...
+  local d="$1"
+  shift
+  if "$@"; then pass "$d"; else fail "$d"; fi
+}
+expect() {  # expect DESCRIPTION GOT WANT
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# start_server NAME ARGS... : starts a server, sets $base to its URL.
+start_server() {
+  local name="$1" i
+  shift
+  /usr/bin/python3 "$SERVER" --root "$work/www" --port-file "$work/$name.port" --quiet "$@" \
+    > "$work/$name.out" 2> "$work/$name.err" &
+  pids+=("$!")
+  for ((i = 0; i < 100; i++)); do [ -s "$work/$name.port" ] && break; sleep 0.1; done
+  [ -s "$work/$name.port" ] || { cat "$work/$name.err"; echo "FAIL: $name did not start"; exit 1; }
+  base="http://127.0.0.1:$(cat "$work/$name.port")"
+}
+
+# get URL [curl args] -> prints "curl_exit http_code", body in $work/body
+get() {
+  local url="$1" rc=0 code
+  shift
+  code="$(curl -s -o "$work/body" -w '%{http_code}' "$@" "$url")" || rc=$?
+  echo "$rc $code"
+}
+
+mkdir -p "$work/www/sub"
+head -c 1000000 /dev/urandom > "$work/www/sub/data.bin"
+src="$work/www/sub/data.bin"
+slice() { dd if="$1" of="$4" bs=1M iflag=skip_bytes,count_bytes skip="$2" count="$3" status=none; }
+
+start_server main
+url="$base/sub/data.bin"
+
+# --- normal serving -------------------------------------------------------------------------
+expect "GET 200" "$(get "$url")" "0 200"
+ok "GET body identical" cmp -s "$work/body" "$src"
+len="$(curl -sI "$url" | tr -d '\r' | awk -F': ' 'tolower($1) == "content-length" {print $2}')"
+expect "HEAD Content-Length" "$len" 1000000
+expect "Range 206" "$(get "$url" -r 1000-1999)" "0 206"
+slice "$src" 1000 1000 "$work/want"
+ok "Range bytes right" cmp -s "$work/body" "$work/want"
+expect "suffix Range 206" "$(get "$url" -H 'Range: bytes=-10')" "0 206"
+slice "$src" 999990 10 "$work/want"
+ok "suffix Range bytes right" cmp -s "$work/body" "$work/want"
+expect "unsatisfiable Range 416" "$(get "$url" -r 2000000-2000001)" "0 416"
+expect "missing file 404" "$(get "$base/nope.bin")" "0 404"
+expect "path escaping the root 404" "$(get "$base/../../etc/passwd" --path-as-is)" "0 404"
+reuse="$(curl -sv -o /dev/null -o /dev/null "$url" "$url" 2>&1 | grep -c 'Re-using existing connection' || true)"
+expect "keep-alive: second request reuses the connection" "$reuse" 1
+
+# --- faults via query parameters ------------------------------------------------------------
+expect "reset -> curl 56 (connection reset)" "$(get "$url?fault=reset&after=300000" | cut -d' ' -f1)" 56
+size="$(stat -c %s "$work/body")"
+if ((size <= 300000)); then pass "reset after <= 300000 bytes ($size)"; else fail "reset sent $size bytes"; fi
+expect "truncate -> curl 18 (partial body)" "$(get "$url?fault=truncate&after=1234")" "18 200"
+expect "truncate sent exactly 1234 bytes" "$(stat -c %s "$work/body")" 1234
+q="fault=status&status=503&fail_first=2"
+codes="$(for i in 1 2 3 4; do get "$url?$q" | cut -d' ' -f2; done | tr '\n' ' ')"
+expect "2 x 503 then success" "$codes" "503 503 200 200 "
+expect "500 on a range request" "$(get "$url?fault=status&status=500" -r 0-9)" "0 500"
+retry="$(curl -s -D - -o /dev/null "$url?fault=429&retry_after=7" | tr -d '\r' |
+  awk 'NR == 1 {print $2} tolower($1) == "retry-after:" {print $2}' | tr '\n' ' ')"
+expect "429 with Retry-After: 7" "$retry" "429 7 "
+t0=$SECONDS
+expect "stall mid-body -> client timeout (curl 28)" "$(get "$url?fault=stall&stall=20" --max-time 1 | cut -d' ' -f1)" 28
+expect "stall-headers -> client timeout (curl 28)" "$(get "$url?fault=stall-headers&stall=20" --max-time 1)" "28 000"
+if ((SECONDS - t0 < 8)); then pass "timeouts fired quickly"; else fail "stall tests took $((SECONDS - t0)) s"; fi
+expect "flip -> 200 with full length" "$(get "$url?fault=flip&after=4242&flips=3")" "0 200"
+expect "flip length" "$(stat -c %s "$work/body")" 1000000
+diffs="$(cmp -l "$work/body" "$src" | awk '{print $1}' | tr '\n' ' ' || true)"
+expect "flip changed bytes 4243-4245 (1-based)" "$diffs" "4243 4244 4245 "
+expect "bad fault name -> 400" "$(get "$url?fault=bogus")" "0 400"
+expect "query does not pick another file (range through a fault-free query)" \
+  "$(get "$url?fault=none" -r 0-0)" "0 206"
+
+# --- control URLs ---------------------------------------------------------------------------
+stats="$(curl -s "$base/__control/stats")"
+faults="$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["faults"].get("status", 0), d["faults"].get("reset", 0), d["by_path"]["/sub/data.bin"] > 10)' <<< "$stats")"
+expect "stats count faults and requests" "$faults" "3 1 True"
+expect "control set fault=status" "$(curl -s -o /dev/null -w '%{http_code}' "$base/__control/set?fault=status&status=502&fail_first=1")" 200
+expect "server-wide fault applies once" "$(get "$url" | cut -d' ' -f2) $(get "$url" | cut -d' ' -f2)" "502 200"
+curl -s -o /dev/null "$base/__control/set?fault=none"
+curl -s -o /dev/null -X POST "$base/__control/reset"
+expect "reset clears stats" "$(curl -s "$base/__control/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')" 0
+
+# --- faults from the command line -----------------------------------------------------------
+start_server cli --fault reset --fail-first 1 --after 10
+url="$base/sub/data.bin"
+expect "--fault reset --fail-first 1: first request reset" "$(get "$url" | cut -d' ' -f1)" 56
+expect "--fault reset --fail-first 1: then success" "$(get "$url")" "0 200"
+ok "body after the fault identical" cmp -s "$work/body" "$src"
+ok "prints LISTENING line" grep -q "^LISTENING 127.0.0.1:$(cat "$work/cli.port")$" "$work/cli.out"
+
+if ((failures > 0)); then
+  echo "faulty_http_test: $failures check(s) FAILED"
+  exit 1
+fi
+echo "faulty_http_test: all checks passed"
