@@ -9,7 +9,8 @@
 #
 # Usage: scripts/services.sh up|down|status|restart-rgw|env|smallfs SIZE|smallfs-rm PATH
 #   up           start whatever is not running (idempotent); writes $DIR/services.env
-#   down         unmount CephFS, stop mds, rgw, osd, mon, nginx by their saved pids
+#   down         unmount CephFS, stop mds, rgw, osd, mon, nginx by their saved pids; unmount
+#                any smallfs left behind
 #   status       one line per service; exit 0 when nginx and S3 both answer
 #   restart-rgw  kill radosgw (SIGKILL; TB_RGW_KILL_SIGNAL=TERM for a clean stop) and start it
 #   env          print services.env (use: source <(scripts/services.sh env))
@@ -87,6 +88,7 @@ cmd_down() {
   cephfs_down
   ceph_down
   nginx_down
+  smallfs_remove_all
   log "all services stopped (data kept in $DIR; remove it to start from scratch)"
 }
 

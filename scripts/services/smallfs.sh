@@ -31,3 +31,12 @@ smallfs_remove() {
   if mountpoint -q "$mnt"; then umount "$mnt" || die "cannot unmount $mnt"; fi
   rmdir "$mnt" 2>/dev/null || true
 }
+
+# Removes every smallfs left behind (called by "down").
+smallfs_remove_all() {
+  local mnt
+  for mnt in "$SMALLFS_DIR"/fs-*; do
+    [ -d "$mnt" ] && smallfs_remove "$mnt"
+  done
+  return 0
+}
