@@ -1,13 +1,130 @@
-// PLACEHOLDER: replaced by the pipeline work. Fails loudly so nothing mistakes it for done.
+// tierbench doctor: the seed's "control script" — is this environment ready for a job?
+// One line per check with what to fix; exit 1 if any check fails, 2 for a bad config.
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/run_flags.h"
+#include "dataset/cifar.h"
+#include "pipeline/stage.h"
+#include "storage/storage.h"
+#include "train/train.h"
+#include "util/fs.h"
+#include "util/progress.h"
 
 namespace tb::cli {
+namespace {
 
-int DoctorCommand(const Args&) {
-  std::fprintf(stderr, "tierbench doctor: not built yet\n");
-  return 1;
+struct Check {
+  int failures = 0;
+  void Line(bool ok, const std::string& what, const std::string& detail, const std::string& fix = "") {
+    std::printf("[%s] %s: %s\n", ok ? " OK " : "FAIL", what.c_str(), detail.c_str());
+    if (!ok) {
+      ++failures;
+      if (!fix.empty()) std::printf("       fix: %s\n", fix.c_str());
+    }
+    std::fflush(stdout);
+  }
+};
+
+storage::Options StorageOptions(const pipeline::JobConfig& cfg) {
+  storage::Options o;
+  o.endpoint_url = cfg.s3_endpoint_url;
+  o.region = cfg.s3_region;
+  o.profile = cfg.s3_profile;
+  o.max_retries = 1;
+  o.connect_timeout_s = 5;
+  return o;
+}
+
+// Stat of one object URI; returns its size.
+Result<uint64_t> StatUri(const std::string& uri, const storage::Options& o) {
+  TB_ASSIGN_OR_RETURN(storage::ObjectRef ref, storage::SplitObjectUri(uri));
+  TB_ASSIGN_OR_RETURN(auto store, storage::Open(ref.root, o));
+  TB_ASSIGN_OR_RETURN(storage::ObjectInfo info, store->Stat(ref.key));
+  return info.size_bytes;
+}
+
+}  // namespace
+
+int DoctorCommand(const Args& args) {
+  Flags flags = MakeRunFlags(
+      "usage: tierbench doctor [--config job.toml] [options]\n\n"
+      "Checks that the environment is ready for the job: origin reachable, S3 credentials and\n"
+      "bucket usable, scratch writable with room, in-place data readable, training device.");
+  if (Status s = flags.Parse(args); !s.ok()) return ReportError("doctor", s);
+  if (flags.help_requested()) {
+    std::fputs(flags.HelpText().c_str(), stdout);
+    return 0;
+  }
+  auto overrides = RunOverrides(flags);
+  if (!overrides.ok()) return ReportError("doctor", overrides.status());
+  auto cfg_or = pipeline::LoadConfig(flags.Get("config"), *overrides);
+  if (!cfg_or.ok()) return ReportError("doctor", cfg_or.status());
+  const pipeline::JobConfig& cfg = *cfg_or;
+  storage::Options o = StorageOptions(cfg);
+  Check check;
+  check.Line(true, "config", "scenario " + cfg.scenario + ", label " + cfg.label);
+
+  uint64_t dataset_bytes = 0;
+  if (cfg.scenario == "staged" && cfg.StageEnabled("download")) {
+    auto size = StatUri(cfg.origin_url, o);
+    if (size.ok()) dataset_bytes = *size;
+    check.Line(size.ok(), "origin", size.ok() ? cfg.origin_url + " (" + HumanBytes(*size) + ")" : size.status().message(),
+               "make the tarball reachable at origin.url or fix the URL / credentials");
+    if (cfg.StageEnabled("integrity")) {
+      if (!cfg.origin_md5.empty()) {
+        check.Line(true, "expected md5", cfg.origin_md5);
+      } else {
+        auto md5 = pipeline::ReadSmallObject(cfg.origin_md5_file, o);
+        check.Line(md5.ok(), "expected md5", md5.ok() ? cfg.origin_md5_file : md5.status().message(),
+                   "set origin.md5 or publish <tarball>.md5 beside the tarball");
+      }
+    }
+  }
+  if (cfg.StageEnabled("verify")) {
+    auto manifest = pipeline::ReadSmallObject(cfg.manifest, o);
+    check.Line(manifest.ok(), "manifest", manifest.ok() ? cfg.manifest : manifest.status().message(),
+               "set origin.manifest to an md5sum-format file of the dataset");
+  }
+  if (cfg.scenario == "inplace") {
+    auto dir = dataset::FindDatasetDir(cfg.inplace_dir);
+    bool readable = dir.ok() && access((*dir + "/batches.meta").c_str(), R_OK) == 0;
+    check.Line(readable, "in-place data", dir.ok() ? *dir : dir.status().message(),
+               "mount the shared filesystem and point inplace.dir at cifar-10-batches-py");
+  }
+  if (!cfg.upload_dest.empty() && cfg.StageEnabled("upload")) {
+    std::string rest = cfg.upload_dest.substr(5);
+    std::string bucket = rest.substr(0, rest.find('/'));
+    auto store = storage::Open("s3://" + bucket, o);
+    Status s = store.ok() ? (*store)->List("tierbench-doctor-probe/").status() : store.status();
+    check.Line(s.ok(), "s3", s.ok() ? "bucket " + bucket + " listable with the configured credentials" : s.message(),
+               "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the profile, the endpoint and that the bucket exists");
+  }
+  {
+    Status s = MakeDirs(cfg.scratch);
+    if (s.ok()) s = WriteFileAtomic(cfg.scratch + "/.tierbench-doctor", "ok");
+    if (s.ok()) std::filesystem::remove(cfg.scratch + "/.tierbench-doctor");
+    check.Line(s.ok(), "scratch writable", s.ok() ? cfg.scratch : s.message(), "choose a writable scratch directory");
+    auto free_bytes = FreeBytes(cfg.scratch);
+    // tarball + extracted files + training input fetched from S3: about 3x the tarball.
+    uint64_t need = dataset_bytes * 3;
+    bool room = free_bytes.ok() && *free_bytes >= need;
+    check.Line(room, "scratch space",
+               free_bytes.ok() ? HumanBytes(static_cast<double>(*free_bytes)) + " free, about " +
+                                     HumanBytes(static_cast<double>(need)) + " needed"
+                               : free_bytes.status().message(),
+               "free space on the scratch filesystem or pick another scratch");
+  }
+  if (cfg.StageEnabled("train")) {
+    auto device = train::ProbeDevice(cfg.device);
+    check.Line(device.ok(), "training device", device.ok() ? *device : device.status().message(),
+               "install libtorch (scripts/install-deps.sh) or choose --device cpu");
+  }
+  std::printf("%s\n", check.failures ? "doctor: some checks failed" : "doctor: ready");
+  return check.failures ? 1 : 0;
 }
 
 }  // namespace tb::cli

@@ -1,13 +1,53 @@
-// PLACEHOLDER: replaced by the pipeline work. Fails loudly so nothing mistakes it for done.
+// tierbench run: one scenario end to end; prints the stage table, writes results JSON + log.
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/run_flags.h"
+#include "pipeline/runner.h"
+#include "report/results.h"
+#include "util/signals.h"
 
 namespace tb::cli {
 
-int RunCommand(const Args&) {
-  std::fprintf(stderr, "tierbench run: not built yet\n");
-  return 1;
+int RunCommand(const Args& args) {
+  Flags flags = MakeRunFlags(
+      "usage: tierbench run [--config job.toml] [options]\n\n"
+      "Runs the nine stages (download integrity extract verify pickled meta upload preview train)\n"
+      "of one scenario: staged (origin -> scratch -> S3 -> train) or inplace (data on a mounted\n"
+      "filesystem). Prints the stage table, writes the results JSON (--out) and a log (--log).");
+  if (Status s = flags.Parse(args); !s.ok()) return ReportError("run", s);
+  if (flags.help_requested()) {
+    std::fputs(flags.HelpText().c_str(), stdout);
+    return 0;
+  }
+  if (!flags.positionals().empty())
+    return ReportError("run", Status::InvalidArgument("unexpected argument '" + flags.positionals()[0] + "'"));
+  auto overrides = RunOverrides(flags);
+  if (!overrides.ok()) return ReportError("run", overrides.status());
+  auto cfg = pipeline::LoadConfig(flags.Get("config"), *overrides);
+  if (!cfg.ok()) return ReportError("run", cfg.status());
+
+  pipeline::RunOptions options;
+  options.tool_version = TB_VERSION;
+  options.cancel = InstallCancelHandlers();
+  if (flags.Has("progress")) options.progress = flags.GetBool("progress", false) ? ProgressMode::kOn : ProgressMode::kOff;
+  if (flags.GetBool("verbose", false))
+    options.echo = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+
+  report::RunResult run = pipeline::RunPipeline(*cfg, options);
+  Status written = pipeline::WriteResults(run, cfg->out);
+  if (flags.GetBool("json", false)) {
+    std::fputs(report::ToJson(run).c_str(), stdout);
+    std::fputc('\n', stdout);
+  } else {
+    std::fputs(report::RenderStageTable(run).c_str(), stdout);
+    std::printf("results: %s\nlog:     %s\n", cfg->out.c_str(), cfg->log.c_str());
+  }
+  for (const auto& s : run.stages)
+    if (!s.error.empty()) std::fprintf(stderr, "tierbench run: %s\n", s.error.c_str());
+  if (!written.ok()) return ReportError("run", written.Prefix("writing results"));
+  if (run.status == "interrupted") return InterruptedExitCode();
+  return run.status == "ok" ? 0 : 1;
 }
 
 }  // namespace tb::cli

@@ -13,6 +13,16 @@
 
 namespace tb::train {
 
+// Live progress, reported every few hundred steps and at the end of each epoch.
+struct TrainProgress {
+  int epoch = 0;                 // 1-based
+  int epochs = 0;
+  int64_t step = 0;              // within the epoch, 1-based
+  int64_t steps_per_epoch = 0;
+  double loss = 0;               // running mean since the last report
+  double steps_per_second = 0;   // this epoch so far
+};
+
 struct TrainOptions {
   std::string data_dir;        // a cifar-10-batches-py folder (or its parent)
   int epochs = 2;
@@ -28,6 +38,12 @@ struct TrainOptions {
   int log_every = 2000;        // print running loss every N mini-batches (0 = never)
   int64_t max_steps = 0;       // stop early after N steps in total (0 = no limit)
   std::function<void(const std::string&)> log;  // receives each printed line
+  std::function<void(const TrainProgress&)> progress;  // live progress (may be empty)
+  // "fast": hand-written backward pass and fused SGD step (no autograd graph);
+  // "autograd": the plain libtorch loop (autograd + torch::optim::SGD), for comparison.
+  std::string engine = "fast";
+  int eval_batch_size = 1000;  // test-set forward passes (accuracy does not depend on it)
+  bool evaluate = true;        // run the test set after training
   const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -42,10 +58,20 @@ struct TrainSummary {
   std::vector<double> class_accuracy;    // 0..1, per class
   std::vector<std::string> class_names;
   double steps_per_second = 0;
-  double seconds = 0;
+  double seconds = 0;                     // whole call: loading, training, testing, saving
+  double train_seconds = 0;               // the epochs alone
+  std::vector<double> epoch_seconds;
+  double load_seconds = 0;                // decoding both splits
+  double test_seconds = 0;
+  int threads = 0;                        // intra-op threads in effect
+  std::string engine;
   std::string model_path;
 };
 
 Result<TrainSummary> Train(const TrainOptions& options);
+
+// For `doctor`: loads the plugin and resolves `device` (auto|cpu|cuda[:N]) to what training
+// would use, e.g. "cpu (libtorch 1.13.1, CUDA not available)". Errors say what is missing.
+Result<std::string> ProbeDevice(const std::string& device);
 
 }  // namespace tb::train

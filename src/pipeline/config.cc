@@ -1,0 +1,325 @@
+#include "pipeline/config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include "util/clock.h"
+#include "util/fs.h"
+
+namespace tb::pipeline {
+namespace {
+
+// A typed config value, from TOML or from a command-line string.
+struct Value {
+  std::string text;  // canonical text form (for strings and messages)
+  int64_t i = 0;
+  double f = 0;
+  bool b = false;
+};
+
+using Setter = std::function<void(JobConfig&, const Value&)>;
+
+struct Key {
+  KeyInfo info;
+  Setter set;
+};
+
+const std::vector<Key>& Keys() {
+  static const std::vector<Key> keys = [] {
+    std::vector<Key> k;
+    auto str = [&](const char* key, const char* help, std::string JobConfig::*field) {
+      k.push_back({{key, "string", help}, [field](JobConfig& c, const Value& v) { c.*field = v.text; }});
+    };
+    auto num = [&](const char* key, const char* help, auto JobConfig::*field) {
+      using T = std::remove_reference_t<decltype(std::declval<JobConfig>().*field)>;
+      const char* type = std::is_floating_point_v<T> ? "float" : "int";
+      k.push_back({{key, type, help}, [field](JobConfig& c, const Value& v) {
+                     if constexpr (std::is_floating_point_v<T>) c.*field = static_cast<T>(v.f);
+                     else c.*field = static_cast<T>(v.i);
+                   }});
+    };
+    str("label", "name of this configuration in tables (e.g. \"S3+NVMe\", \"WEKA\")", &JobConfig::label);
+    str("scenario", "staged (download to scratch) or inplace (data already on a mounted filesystem)",
+        &JobConfig::scenario);
+    str("scratch", "local scratch directory (the NVMe) for downloads, extraction, training input",
+        &JobConfig::scratch);
+    str("out", "results JSON path (default runs/<label>-<time>.json)", &JobConfig::out);
+    str("log", "log file with a timestamped start/end line per stage (default beside out)", &JobConfig::log);
+    str("origin.url", "dataset tarball: http(s)://, s3://bucket/key or a local path", &JobConfig::origin_url);
+    str("origin.md5", "expected md5 of the tarball (hex)", &JobConfig::origin_md5);
+    str("origin.md5_file", "path or URL of a '<md5>  <name>' file (default <origin.url>.md5)",
+        &JobConfig::origin_md5_file);
+    str("origin.manifest", "md5sum-format manifest of the dataset files, path or URL "
+        "(default cifar-10-batches-py.md5 beside the tarball or the in-place dataset)", &JobConfig::manifest);
+    str("inplace.dir", "dataset directory on the shared filesystem (cifar-10-batches-py or its parent)",
+        &JobConfig::inplace_dir);
+    str("upload.dest", "S3 destination of the upload stage: s3://bucket/prefix", &JobConfig::upload_dest);
+    str("s3.endpoint_url", "S3 endpoint (default AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / AWS)",
+        &JobConfig::s3_endpoint_url);
+    str("s3.region", "S3 region (default AWS_REGION / profile / us-east-1)", &JobConfig::s3_region);
+    str("s3.profile", "AWS profile in ~/.aws/credentials", &JobConfig::s3_profile);
+    num("s3.concurrency", "parallel connections per transfer", &JobConfig::concurrency);
+    k.push_back({{"s3.part_size", "size", "multipart / ranged part size (e.g. 8MiB)"},
+                 [](JobConfig& c, const Value& v) { c.part_size_bytes = static_cast<uint64_t>(v.i); }});
+    num("train.epochs", "training epochs", &JobConfig::epochs);
+    num("train.batch_size", "mini-batch size", &JobConfig::batch_size);
+    num("train.lr", "SGD learning rate", &JobConfig::lr);
+    num("train.momentum", "SGD momentum", &JobConfig::momentum);
+    num("train.workers", "loader worker threads", &JobConfig::workers);
+    num("train.threads", "intra-op threads (0 = library default)", &JobConfig::threads);
+    num("train.seed", "random seed (shuffle, init, preview)", &JobConfig::seed);
+    str("train.device", "auto | cpu | cuda | cuda:N", &JobConfig::device);
+    num("train.max_steps", "stop training after N steps (0 = no limit)", &JobConfig::max_steps);
+    str("train.model_dir", "where model.pth is written (default <scratch>/model)", &JobConfig::model_dir);
+    num("preview.count", "images in the preview grid", &JobConfig::preview_count);
+    num("preview.scale", "preview upscaling factor", &JobConfig::preview_scale);
+    str("preview.out", "preview PNG path (default beside out)", &JobConfig::preview_out);
+    num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
+    for (const char* stage : kStageNames) {
+      static std::vector<std::string> names;  // keys must outlive the table
+      names.push_back(std::string("stages.") + stage);
+      std::string name = stage;
+      k.push_back({{names.back().c_str(), "bool", "run this stage (default true)"},
+                   [name](JobConfig& c, const Value& v) { c.enabled[name] = v.b; }});
+    }
+    return k;
+  }();
+  return keys;
+}
+
+const Key* FindKey(const std::string& dotted) {
+  for (const auto& k : Keys())
+    if (dotted == k.info.key) return &k;
+  return nullptr;
+}
+
+Result<uint64_t> ParseSize(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0) return Status::InvalidArgument("not a size: '" + text + "'");
+  uint64_t n = std::strtoull(text.substr(0, i).c_str(), nullptr, 10);
+  std::string unit = text.substr(i);
+  for (auto& ch : unit) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (unit.empty() || unit == "B") return n;
+  if (unit == "K" || unit == "KB" || unit == "KIB") return n << 10;
+  if (unit == "M" || unit == "MB" || unit == "MIB") return n << 20;
+  if (unit == "G" || unit == "GB" || unit == "GIB") return n << 30;
+  return Status::InvalidArgument("unknown size unit in '" + text + "'");
+}
+
+// Converts command-line text to a Value of the key's type.
+Result<Value> FromText(const KeyInfo& info, const std::string& text) {
+  Value v;
+  v.text = text;
+  std::string type = info.type;
+  if (type == "string") return v;
+  if (type == "bool") {
+    if (text == "true" || text == "1" || text == "yes" || text == "on") v.b = true;
+    else if (text == "false" || text == "0" || text == "no" || text == "off") v.b = false;
+    else return Status::InvalidArgument("expects true or false, got '" + text + "'");
+    return v;
+  }
+  if (type == "size") {
+    TB_ASSIGN_OR_RETURN(uint64_t n, ParseSize(text));
+    v.i = static_cast<int64_t>(n);
+    return v;
+  }
+  char* end = nullptr;
+  errno = 0;
+  if (type == "int") {
+    v.i = std::strtoll(text.c_str(), &end, 10);
+    v.f = static_cast<double>(v.i);
+  } else {
+    v.f = std::strtod(text.c_str(), &end);
+  }
+  if (text.empty() || *end != '\0' || errno != 0)
+    return Status::InvalidArgument(std::string("expects ") + (type == "int" ? "an integer" : "a number") +
+                                   ", got '" + text + "'");
+  return v;
+}
+
+Result<Value> FromToml(const KeyInfo& info, const toml::node& node) {
+  std::string type = info.type;
+  Value v;
+  if (type == "string") {
+    if (!node.is_string()) return Status::InvalidArgument("expects a string");
+    v.text = **node.as_string();
+  } else if (type == "bool") {
+    if (!node.is_boolean()) return Status::InvalidArgument("expects true or false");
+    v.b = **node.as_boolean();
+  } else if (type == "int") {
+    if (!node.is_integer()) return Status::InvalidArgument("expects an integer");
+    v.i = **node.as_integer();
+  } else if (type == "float") {
+    if (node.is_integer()) v.f = static_cast<double>(**node.as_integer());
+    else if (node.is_floating_point()) v.f = **node.as_floating_point();
+    else return Status::InvalidArgument("expects a number");
+  } else if (type == "size") {
+    if (node.is_integer()) v.i = **node.as_integer();
+    else if (node.is_string()) return FromText(info, **node.as_string());
+    else return Status::InvalidArgument("expects a size like \"8MiB\" or a byte count");
+  }
+  return v;
+}
+
+Status Apply(JobConfig& cfg, const std::string& key, const Result<Value>& value, const std::string& where) {
+  if (!value.ok())
+    return Status::InvalidArgument(where + ": key '" + key + "' " + value.status().message());
+  FindKey(key)->set(cfg, *value);
+  return Status::Ok();
+}
+
+Status Walk(const toml::table& table, const std::string& prefix, const std::string& name, JobConfig& cfg) {
+  for (const auto& [k, node] : table) {
+    std::string dotted = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (node.is_table()) {
+      TB_RETURN_IF_ERROR(Walk(*node.as_table(), dotted, name, cfg));
+      continue;
+    }
+    const Key* key = FindKey(dotted);
+    if (!key) return Status::InvalidArgument(name + ": unknown key '" + dotted + "'");
+    TB_RETURN_IF_ERROR(Apply(cfg, dotted, FromToml(key->info, node), name));
+  }
+  return Status::Ok();
+}
+
+std::string Dir(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+std::string StripSuffix(const std::string& s, const std::string& suffix) {
+  if (s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0)
+    return s.substr(0, s.size() - suffix.size());
+  return s;
+}
+
+Status Finalize(JobConfig& cfg, const std::string& name) {
+  auto bad = [&](const std::string& key, const std::string& why) {
+    return Status::InvalidArgument(name + ": key '" + key + "' " + why);
+  };
+  if (cfg.scenario != "staged" && cfg.scenario != "inplace")
+    return bad("scenario", "must be \"staged\" or \"inplace\", got '" + cfg.scenario + "'");
+  if (cfg.label.empty()) cfg.label = cfg.scenario;
+  if (cfg.scratch.empty()) return bad("scratch", "must not be empty");
+  if (cfg.scenario == "staged") {
+    bool fetch = cfg.StageEnabled("download") || cfg.StageEnabled("integrity") || cfg.StageEnabled("extract");
+    if (fetch && cfg.origin_url.empty()) return bad("origin.url", "is required for the staged scenario");
+  } else if (cfg.inplace_dir.empty()) {
+    return bad("inplace.dir", "is required for the inplace scenario");
+  }
+  if (!cfg.upload_dest.empty() && cfg.upload_dest.rfind("s3://", 0) != 0)
+    return bad("upload.dest", "must be an s3://bucket/prefix URI, got '" + cfg.upload_dest + "'");
+  if (cfg.StageEnabled("upload") && cfg.upload_dest.empty() && cfg.scenario == "staged" &&
+      cfg.StageEnabled("train"))
+    return bad("upload.dest", "is required: the staged scenario trains from the S3 upload "
+               "(or switch off stages.upload)");
+  if (cfg.epochs < 1) return bad("train.epochs", "must be at least 1");
+  if (cfg.batch_size < 1) return bad("train.batch_size", "must be at least 1");
+  if (cfg.workers < 0 || cfg.threads < 0) return bad("train.workers", "must not be negative");
+  if (cfg.concurrency < 1) return bad("s3.concurrency", "must be at least 1");
+  if (cfg.part_size_bytes < (5ull << 20)) return bad("s3.part_size", "must be at least 5MiB (S3's minimum)");
+  if (cfg.preview_count < 1 || cfg.preview_scale < 1) return bad("preview.count", "must be at least 1");
+  if (cfg.out.empty()) {
+    std::string stamp = UtcTimestamp();
+    for (auto& ch : stamp)
+      if (ch == ':' || ch == '.') ch = '-';
+    std::string safe = cfg.label;
+    for (auto& ch : safe)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') ch = '_';
+    cfg.out = "runs/" + safe + "-" + stamp + ".json";
+  }
+  std::string base = StripSuffix(cfg.out, ".json");
+  if (cfg.log.empty()) cfg.log = base + ".log";
+  if (cfg.preview_out.empty()) cfg.preview_out = base + "-preview.png";
+  if (cfg.model_dir.empty()) cfg.model_dir = cfg.scratch + "/model";
+  if (cfg.origin_md5_file.empty() && cfg.origin_md5.empty() && !cfg.origin_url.empty())
+    cfg.origin_md5_file = cfg.origin_url + ".md5";
+  if (cfg.manifest.empty()) {
+    if (cfg.scenario == "staged" && !cfg.origin_url.empty()) cfg.manifest = Dir(cfg.origin_url) + "/cifar-10-batches-py.md5";
+    else if (!cfg.inplace_dir.empty()) {
+      std::string d = StripSuffix(StripSuffix(cfg.inplace_dir, "/"), "/cifar-10-batches-py");
+      cfg.manifest = d + "/cifar-10-batches-py.md5";
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool JobConfig::StageEnabled(const std::string& stage) const {
+  auto it = enabled.find(stage);
+  return it == enabled.end() || it->second;
+}
+
+const std::vector<KeyInfo>& ConfigKeys() {
+  static const std::vector<KeyInfo> infos = [] {
+    std::vector<KeyInfo> v;
+    for (const auto& k : Keys()) v.push_back(k.info);
+    return v;
+  }();
+  return infos;
+}
+
+Result<JobConfig> ParseConfigText(const std::string& toml_text, const std::string& name,
+                                  const Overrides& overrides) {
+  JobConfig cfg;
+  if (!toml_text.empty()) {
+    toml::table parsed;
+    try {
+      parsed = toml::parse(toml_text, name);
+    } catch (const toml::parse_error& err) {
+      return Status::InvalidArgument(name + ":" + std::to_string(err.source().begin.line) + ": " +
+                                     std::string(err.description()));
+    }
+    TB_RETURN_IF_ERROR(Walk(parsed, "", name, cfg));
+  }
+  for (const auto& [key, text] : overrides) {
+    const Key* k = FindKey(key);
+    if (!k) return Status::InvalidArgument("unknown setting '" + key + "'");
+    TB_RETURN_IF_ERROR(Apply(cfg, key, FromText(k->info, text), "command line"));
+  }
+  TB_RETURN_IF_ERROR(Finalize(cfg, name.empty() ? "config" : name));
+  return cfg;
+}
+
+Result<JobConfig> LoadConfig(const std::string& path, const Overrides& overrides) {
+  std::string text;
+  if (!path.empty()) {
+    auto r = ReadFile(path);
+    if (!r.ok()) return Status::InvalidArgument("config: " + r.status().message());
+    text = std::move(r).value();
+  }
+  return ParseConfigText(text, path, overrides);
+}
+
+std::string ConfigToJson(const JobConfig& c) {
+  nlohmann::ordered_json j;
+  j["label"] = c.label;
+  j["scenario"] = c.scenario;
+  j["scratch"] = c.scratch;
+  j["origin"] = {{"url", c.origin_url}, {"md5", c.origin_md5}, {"md5_file", c.origin_md5_file},
+                 {"manifest", c.manifest}};
+  j["inplace"] = {{"dir", c.inplace_dir}};
+  j["upload"] = {{"dest", c.upload_dest}};
+  j["s3"] = {{"endpoint_url", c.s3_endpoint_url}, {"region", c.s3_region}, {"profile", c.s3_profile},
+             {"concurrency", c.concurrency}, {"part_size_bytes", c.part_size_bytes}};
+  j["train"] = {{"epochs", c.epochs}, {"batch_size", c.batch_size}, {"lr", c.lr}, {"momentum", c.momentum},
+                {"workers", c.workers}, {"threads", c.threads}, {"seed", c.seed}, {"device", c.device},
+                {"max_steps", c.max_steps}, {"model_dir", c.model_dir}};
+  j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
+  j["pipeline"] = {{"verify_threads", c.verify_threads}};
+  nlohmann::ordered_json stages;
+  for (const char* s : kStageNames) stages[s] = c.StageEnabled(s);
+  j["stages"] = stages;
+  j["out"] = c.out;
+  j["log"] = c.log;
+  return j.dump();
+}
+
+}  // namespace tb::pipeline

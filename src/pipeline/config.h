@@ -1,0 +1,91 @@
+// The job configuration of `tierbench run`: a TOML file and/or flags, flags winning.
+// Unknown keys are errors (exit 2) that name the key, so typos never silently change a run.
+//
+// Example (every key optional except what the scenario needs):
+//   label = "S3+NVMe"            scenario = "staged"        # or "inplace"
+//   scratch = "/nvme/tierbench"  out = "runs/s3.json"       log = "runs/s3.log"
+//   [origin]   url = "http://host/cifar-10-python.tar.gz"   # or s3://b/k or a local path
+//              md5 = "c58f30108f718f92721af3b95e74349a"     # or md5_file = "...md5" (path/URL)
+//              manifest = "http://host/cifar-10-batches-py.md5"
+//   [inplace]  dir = "/mnt/weka/cifar"
+//   [upload]   dest = "s3://bucket/prefix"
+//   [s3]       endpoint_url = "http://127.0.0.1:18000"  region = "us-east-1"  profile = "x"
+//              concurrency = 16  part_size = "8MiB"
+//   [train]    epochs = 2  batch_size = 4  lr = 0.001  momentum = 0.9  workers = 2
+//              threads = 0  seed = 0  device = "auto"  max_steps = 0
+//   [preview]  count = 4  scale = 4  out = "runs/preview.png"
+//   [stages]   upload = false  ...                      # switch any stage off
+//   [pipeline] verify_threads = 0
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <vector>
+#include "util/status.h"
+
+namespace tb::pipeline {
+
+inline constexpr std::array<const char*, 9> kStageNames = {
+    "download", "integrity", "extract", "verify", "pickled", "meta", "upload", "preview", "train"};
+
+struct JobConfig {
+  std::string label;
+  std::string scenario = "staged";  // staged | inplace
+  std::string scratch = "/tmp/tierbench-scratch";
+  std::string out;                  // results JSON (default runs/<label>-<time>.json)
+  std::string log;                  // log file (default beside out, .log)
+
+  std::string origin_url;
+  std::string origin_md5;           // literal hex
+  std::string origin_md5_file;      // path or URL of "<md5>  <name>"
+  std::string manifest;             // path or URL (md5sum format)
+
+  std::string inplace_dir;
+  std::string upload_dest;          // s3://bucket/prefix
+
+  std::string s3_endpoint_url, s3_region, s3_profile;
+  int concurrency = 16;
+  uint64_t part_size_bytes = 8ull << 20;
+
+  int epochs = 2, batch_size = 4, workers = 2, threads = 0;
+  double lr = 0.001, momentum = 0.9;
+  uint64_t seed = 0;
+  std::string device = "auto";
+  int64_t max_steps = 0;
+  std::string model_dir;            // default: <scratch>/model
+
+  int preview_count = 4, preview_scale = 4;
+  std::string preview_out;          // default: beside out, -preview.png
+
+  int verify_threads = 0;
+
+  std::map<std::string, bool> enabled;  // stage -> on (all on by default)
+  bool StageEnabled(const std::string& stage) const;
+};
+
+// Overrides by dotted key ("train.epochs" -> "1", "stages.upload" -> "false"), as the
+// command line gives them; values are parsed with the key's type.
+using Overrides = std::vector<std::pair<std::string, std::string>>;
+
+// Every accepted dotted key with its type and meaning (for --help and docs).
+struct KeyInfo {
+  const char* key;
+  const char* type;  // "string" | "int" | "float" | "bool" | "size"
+  const char* help;
+};
+const std::vector<KeyInfo>& ConfigKeys();
+
+// Loads the TOML file (if `path` non-empty), applies overrides, fills defaults that depend on
+// other fields (out, log, model_dir, preview_out) and validates. Errors name the file and key.
+Result<JobConfig> LoadConfig(const std::string& path, const Overrides& overrides);
+Result<JobConfig> ParseConfigText(const std::string& toml_text, const std::string& name,
+                                  const Overrides& overrides = {});
+
+// The effective configuration as a JSON object (no secrets: there are none in JobConfig;
+// credentials come only from the environment/profile and are never copied here).
+std::string ConfigToJson(const JobConfig& cfg);
+
+}  // namespace tb::pipeline

@@ -1,0 +1,42 @@
+// Stage 1, download: fetch the dataset tarball from the origin (http(s)://, s3://, or a path)
+// to local scratch, in parallel ranges where the origin allows, atomically.
+#include <nlohmann/json.hpp>
+
+#include "pipeline/stage.h"
+#include "storage/transfer.h"
+#include "util/fs.h"
+
+namespace tb::pipeline {
+namespace {
+
+class DownloadStage : public Stage {
+ public:
+  const char* name() const override { return "download"; }
+  bool AppliesTo(const JobConfig& cfg) const override { return cfg.scenario == "staged"; }
+
+  Status Run(Context& ctx, report::StageResult& result) override {
+    TB_ASSIGN_OR_RETURN(storage::ObjectRef ref, storage::SplitObjectUri(ctx.cfg.origin_url));
+    std::string name = ref.key.substr(ref.key.rfind('/') + 1);
+    if (name.empty()) return Status::InvalidArgument("origin " + ctx.cfg.origin_url + " names no object");
+    TB_RETURN_IF_ERROR(MakeDirs(ctx.cfg.scratch));
+    std::string dest = ctx.cfg.scratch + "/" + name;
+    Progress progress("download", 0, 0, ProgressEnabled(ctx.progress));
+    auto stats = storage::CopyObject(ctx.cfg.origin_url, dest, ctx.storage_options,
+                                     [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
+    progress.Finish();
+    if (!stats.ok()) return stats.status();
+    ctx.tarball_path = dest;
+    result.bytes = stats->bytes;
+    result.files = 1;
+    result.detail_json = nlohmann::json{{"source", ctx.cfg.origin_url}, {"dest", dest},
+                                        {"concurrency", ctx.storage_options.concurrency}}
+                             .dump();
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> NewDownloadStage() { return std::make_unique<DownloadStage>(); }
+
+}  // namespace tb::pipeline

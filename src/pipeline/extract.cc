@@ -1,0 +1,43 @@
+// Stage 3, extract: unpack the tarball into <scratch>/extract safely (see dataset/archive.h).
+#include <nlohmann/json.hpp>
+
+#include "dataset/archive.h"
+#include "dataset/cifar.h"
+#include "pipeline/stage.h"
+#include "util/fs.h"
+
+namespace tb::pipeline {
+namespace {
+
+class ExtractStage : public Stage {
+ public:
+  const char* name() const override { return "extract"; }
+  bool AppliesTo(const JobConfig& cfg) const override { return cfg.scenario == "staged"; }
+
+  Status Run(Context& ctx, report::StageResult& result) override {
+    if (ctx.tarball_path.empty()) return Status::NotFound("no downloaded tarball (stage download is off)");
+    std::string dest = ctx.cfg.scratch + "/extract";
+    TB_RETURN_IF_ERROR(RemoveAll(dest));  // a previous run's files must not pass for this one's
+    TB_RETURN_IF_ERROR(MakeDirs(dest));
+    Progress progress("extract", 0, 0, ProgressEnabled(ctx.progress));
+    std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) { progress.Add(b, f); };
+    dataset::ExtractOptions options;
+    options.progress = &on_progress;
+    auto stats = dataset::ExtractArchive(ctx.tarball_path, dest, options);
+    progress.Finish();
+    if (!stats.ok()) return stats.status();
+    result.bytes = stats->bytes;
+    result.files = stats->files;
+    ctx.data_root = dest;
+    auto dir = dataset::FindDatasetDir(dest);
+    if (dir.ok()) ctx.dataset_dir = *dir;
+    result.detail_json = nlohmann::json{{"archive", ctx.tarball_path}, {"dest", dest}}.dump();
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> NewExtractStage() { return std::make_unique<ExtractStage>(); }
+
+}  // namespace tb::pipeline

@@ -1,0 +1,31 @@
+// Stage 6, meta: read batches.meta (the label names).
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "dataset/cifar.h"
+#include "pipeline/stage.h"
+
+namespace tb::pipeline {
+namespace {
+
+class MetaStage : public Stage {
+ public:
+  const char* name() const override { return "meta"; }
+
+  Status Run(Context& ctx, report::StageResult& result) override {
+    TB_RETURN_IF_ERROR(ctx.NeedDataset());
+    std::string path = ctx.dataset_dir + "/batches.meta";
+    TB_ASSIGN_OR_RETURN(ctx.label_names, dataset::ReadLabelNames(path));
+    result.files = 1;
+    std::error_code ec;
+    result.bytes = std::filesystem::file_size(path, ec);
+    result.detail_json = nlohmann::json{{"file", path}, {"label_names", ctx.label_names}}.dump();
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> NewMetaStage() { return std::make_unique<MetaStage>(); }
+
+}  // namespace tb::pipeline

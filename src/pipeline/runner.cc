@@ -1,0 +1,159 @@
+#include "pipeline/runner.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "dataset/cifar.h"
+#include "pipeline/stage.h"
+#include "util/clock.h"
+#include "util/fs.h"
+
+namespace tb::pipeline {
+namespace {
+
+std::vector<std::unique_ptr<Stage>> MakeStages() {
+  std::vector<std::unique_ptr<Stage>> stages;
+  stages.push_back(NewDownloadStage());
+  stages.push_back(NewIntegrityStage());
+  stages.push_back(NewExtractStage());
+  stages.push_back(NewVerifyStage());
+  stages.push_back(NewPickledStage());
+  stages.push_back(NewMetaStage());
+  stages.push_back(NewUploadStage());
+  stages.push_back(NewPreviewStage());
+  stages.push_back(NewTrainStage());
+  return stages;
+}
+
+// Appends timestamped lines to the log file; thread-safe.
+class LogFile {
+ public:
+  LogFile(const std::string& path, std::function<void(const std::string&)> echo) : echo_(std::move(echo)) {
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    if (!dir.empty()) (void)MakeDirs(dir);
+    file_ = std::fopen(path.c_str(), "a");
+  }
+  ~LogFile() {
+    if (file_) std::fclose(file_);
+  }
+  void Line(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string line = UtcTimestamp() + " " + text;
+    if (file_) {
+      std::fprintf(file_, "%s\n", line.c_str());
+      std::fflush(file_);
+    }
+    if (echo_) echo_(line);
+  }
+  bool ok() const { return file_ != nullptr; }
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_ = nullptr;
+  std::function<void(const std::string&)> echo_;
+};
+
+void FillTrainSummary(report::RunResult& run) {
+  for (const auto& s : run.stages) {
+    if (s.name != "train" || s.status != "ok") continue;
+    auto j = nlohmann::json::parse(s.detail_json, nullptr, false);
+    if (j.is_discarded()) return;
+    run.train.present = true;
+    run.train.device = j.value("device", "");
+    run.train.epochs = j.value("epochs", 0);
+    run.train.steps = j.value("steps", int64_t{0});
+    run.train.final_loss = j.value("final_loss", 0.0);
+    run.train.test_accuracy = j.value("test_accuracy", 0.0);
+    run.train.steps_per_second = j.value("steps_per_second", 0.0);
+    run.host.device = run.train.device;
+  }
+}
+
+}  // namespace
+
+report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
+  report::RunResult run;
+  run.tool_version = options.tool_version;
+  run.scenario = cfg.scenario;
+  run.label = cfg.label;
+  run.started_at = UtcTimestamp();
+  run.host = report::CollectHostInfo();
+  run.config_json = ConfigToJson(cfg);
+
+  LogFile log(cfg.log, options.echo);
+  Context ctx(cfg);
+  ctx.progress = options.progress;
+  ctx.storage_options.endpoint_url = cfg.s3_endpoint_url;
+  ctx.storage_options.region = cfg.s3_region;
+  ctx.storage_options.profile = cfg.s3_profile;
+  ctx.storage_options.concurrency = cfg.concurrency;
+  ctx.storage_options.part_size_bytes = cfg.part_size_bytes;
+  ctx.storage_options.cancel = options.cancel;
+  ctx.log = [&](const std::string& line) { log.Line(line); };
+
+  if (cfg.scenario == "inplace") {
+    auto dir = dataset::FindDatasetDir(cfg.inplace_dir);
+    if (dir.ok()) {
+      ctx.dataset_dir = *dir;
+      ctx.data_root = std::filesystem::path(*dir).parent_path().string();
+    } else {
+      ctx.no_dataset_reason = "in-place dataset " + cfg.inplace_dir + ": " + dir.status().message();
+    }
+  }
+
+  log.Line("run start label=" + cfg.label + " scenario=" + cfg.scenario);
+  double run_start = NowSeconds();
+  std::string failed_stage;
+  for (auto& stage : MakeStages()) {
+    report::StageResult r;
+    r.name = stage->name();
+    if (!failed_stage.empty()) {
+      r.detail_json = nlohmann::json{{"reason", "stage " + failed_stage + " did not complete"}}.dump();
+    } else if (!cfg.StageEnabled(r.name)) {
+      r.detail_json = nlohmann::json{{"reason", "switched off (stages." + r.name + " = false)"}}.dump();
+    } else if (!stage->AppliesTo(cfg)) {
+      r.detail_json = nlohmann::json{{"reason", "not part of the " + cfg.scenario + " scenario"}}.dump();
+    } else if (ctx.cancelled()) {
+      failed_stage = r.name;
+      r.status = "interrupted";
+    } else {
+      log.Line("stage " + r.name + " start");
+      double t0 = NowSeconds();
+      Status s = stage->Run(ctx, r);
+      r.seconds = NowSeconds() - t0;
+      if (s.ok() && ctx.cancelled()) s = Status::Cancelled("interrupted");
+      if (s.ok()) {
+        r.status = "ok";
+        if (r.bytes > 0 && r.seconds > 0) r.mb_per_s = static_cast<double>(r.bytes) / 1e6 / r.seconds;
+      } else {
+        r.status = s.IsCancelled() || ctx.cancelled() ? "interrupted" : "failed";
+        r.error = "stage " + r.name + ": " + s.message();
+        failed_stage = r.name;
+      }
+      char secs[32];
+      std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
+      log.Line("stage " + r.name + " end status=" + r.status + " seconds=" + secs +
+               (r.error.empty() ? "" : " error=" + r.error));
+    }
+    run.stages.push_back(std::move(r));
+  }
+  run.total_seconds = NowSeconds() - run_start;
+  for (const auto& s : run.stages) {
+    if (s.status == "interrupted") run.status = "interrupted";
+    else if (s.status == "failed" && run.status == "ok") run.status = "failed";
+  }
+  FillTrainSummary(run);
+  log.Line("run end status=" + run.status);
+  return run;
+}
+
+Status WriteResults(const report::RunResult& run, const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (!dir.empty()) TB_RETURN_IF_ERROR(MakeDirs(dir));
+  return WriteFileAtomic(path, report::ToJson(run));
+}
+
+}  // namespace tb::pipeline

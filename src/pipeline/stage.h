@@ -1,0 +1,70 @@
+// A pipeline stage and the context stages share. The runner (runner.h) owns timing, logging,
+// skip and failure handling — the template-method shape: stages only do their work.
+//
+// Stages keep no globals: everything flows through Context, so that data stages can later
+// shard by rank and several pipelines can run in one process.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/config.h"
+#include "report/results.h"
+#include "storage/storage.h"
+#include "util/progress.h"
+#include "util/status.h"
+
+namespace tb::pipeline {
+
+struct Context {
+  const JobConfig& cfg;
+  storage::Options storage_options;
+  ProgressMode progress = ProgressMode::kAuto;
+  std::function<void(const std::string&)> log;  // one line to the log file (and stderr if verbose)
+
+  // Produced by stages, consumed by later ones.
+  std::string tarball_path;     // download: the local copy of the origin
+  std::string data_root;        // the folder the manifest's paths are relative to
+  std::string dataset_dir;      // the cifar-10-batches-py folder
+  std::string train_input_dir;  // train: where training reads from
+  std::vector<std::string> label_names;  // meta
+  std::string no_dataset_reason = "no dataset folder (stage extract is off or did not run)";
+
+  explicit Context(const JobConfig& c) : cfg(c) {}
+  // OK when dataset_dir is known, else NotFound with the reason.
+  Status NeedDataset() const {
+    return dataset_dir.empty() ? Status::NotFound(no_dataset_reason) : Status::Ok();
+  }
+  bool cancelled() const { return storage_options.cancel && storage_options.cancel->load(); }
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual const char* name() const = 0;
+  // False when the scenario skips this stage (inplace: download, integrity, extract).
+  virtual bool AppliesTo(const JobConfig&) const { return true; }
+  // Does the work; fills bytes, files and detail_json of `result`. Errors name the object.
+  virtual Status Run(Context& ctx, report::StageResult& result) = 0;
+};
+
+std::unique_ptr<Stage> NewDownloadStage();
+std::unique_ptr<Stage> NewIntegrityStage();
+std::unique_ptr<Stage> NewExtractStage();
+std::unique_ptr<Stage> NewVerifyStage();
+std::unique_ptr<Stage> NewPickledStage();
+std::unique_ptr<Stage> NewMetaStage();
+std::unique_ptr<Stage> NewUploadStage();
+std::unique_ptr<Stage> NewPreviewStage();
+std::unique_ptr<Stage> NewTrainStage();
+
+// s3://bucket/prefix/cifar-10-batches-py: where upload puts the dataset and train fetches it.
+std::string UploadUri(const Context& ctx);
+
+// Reads a small object (an .md5 file, a manifest) from a path or URL into memory.
+Result<std::string> ReadSmallObject(const std::string& uri, const storage::Options& options);
+
+}  // namespace tb::pipeline

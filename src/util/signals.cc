@@ -1,0 +1,33 @@
+#include "util/signals.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+namespace tb {
+namespace {
+
+std::atomic<bool> g_cancel{false};
+std::atomic<int> g_signal{0};
+
+void OnSignal(int sig) {
+  if (g_cancel.exchange(true)) _exit(128 + sig);  // second signal: leave now
+  g_signal = sig;
+}
+
+}  // namespace
+
+const std::atomic<bool>* InstallCancelHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return &g_cancel;
+}
+
+int CancelSignal() { return g_signal.load(); }
+
+int InterruptedExitCode() { return 128 + (g_signal.load() ? g_signal.load() : SIGINT); }
+
+}  // namespace tb
