@@ -33,12 +33,19 @@ struct ObjectInfo {
   std::string key;          // relative to the storage root
   uint64_t size_bytes = 0;
   std::string etag;         // S3/HTTP ETag without quotes, when known
+  bool ranged_reads = true; // false when the server said it cannot serve byte ranges
 };
+
+// The md5 of an object's bytes when its ETag is one (S3 single-part uploads: 32 hex digits,
+// no "-N" suffix); "" otherwise (multipart ETags, HTTP server ETags like nginx's "mtime-size").
+std::string Md5FromEtag(std::string_view etag);
 
 struct Capabilities {
   bool writable = false;
   bool listable = false;
   bool ranged_reads = false;
+  bool parallel_writes = false;  // OpenParallelWrite is implemented
+  bool etag_is_md5 = false;      // ETags of single-part objects are the md5 of the data (S3)
 };
 
 class Reader {
@@ -53,6 +60,20 @@ class Writer {
   virtual ~Writer() = default;  // aborts if not committed
   virtual Status Append(std::string_view data) = 0;
   // Makes the object visible. After an error the object does not exist.
+  virtual Status Commit() = 0;
+  // After a successful Commit: the ETag the backend reported (S3), "" when none.
+  virtual std::string etag() const { return ""; }
+};
+
+// Writes one object of known size as independent parts from many threads (parallel ranged
+// copies). The caller writes every byte exactly once: WriteAt(offset, data) with offset =
+// i * part_size and data.size() == part_size (the last part shorter), parts in any order,
+// concurrently. Commit() after all parts; nothing is visible before; destruction without
+// Commit aborts. (S3 may map part i to UploadPart number i + 1.)
+class ParallelWriter {
+ public:
+  virtual ~ParallelWriter() = default;
+  virtual Status WriteAt(uint64_t offset, std::string_view data) = 0;
   virtual Status Commit() = 0;
 };
 
@@ -85,6 +106,14 @@ class Storage {
   // Every object whose key starts with `prefix`, recursively, sorted by key.
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
   virtual Status Delete(std::string_view key) = 0;
+  // Optional (caps().parallel_writes): see ParallelWriter.
+  virtual Result<std::unique_ptr<ParallelWriter>> OpenParallelWrite(std::string_view key,
+                                                                    uint64_t size_bytes,
+                                                                    uint64_t part_size_bytes) {
+    (void)size_bytes;
+    (void)part_size_bytes;
+    return Status::Unsupported("parallel writes not supported by " + Describe(key));
+  }
 };
 
 // Opens the storage for a root URI (see top of file). Unknown scheme -> InvalidArgument.
@@ -98,6 +127,17 @@ struct ObjectRef {
 };
 Result<ObjectRef> SplitObjectUri(std::string_view uri);
 
+// In-memory storage (tests). Storages created with the same name share their objects, and
+// Open("mem://name[/prefix]") reaches them too; NewMemoryStorage empties that namespace first.
 std::unique_ptr<Storage> NewMemoryStorage(std::string name = "mem");
+
+// Backends, also reachable through Open(). `root` is a directory path; `base_url` an
+// http(s):// URL (keys are URL-encoded per byte, '/' kept, and appended after a '/').
+std::unique_ptr<Storage> NewPosixStorage(std::string root);
+std::unique_ptr<Storage> NewHttpStorage(std::string base_url, const Options& options);
+
+// Percent-encodes every byte outside RFC 3986 unreserved characters; '/' is kept when
+// keep_slash (object keys in URL paths).
+std::string UrlEncode(std::string_view s, bool keep_slash);
 
 }  // namespace tb::storage

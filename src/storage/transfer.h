@@ -31,6 +31,19 @@ Result<TransferStats> CopyObject(std::string_view src_uri, std::string_view dst_
 Result<TransferStats> CopyTree(std::string_view src_uri, std::string_view dst_uri,
                                const Options& options, const ProgressFn& progress = {});
 
+// The same engine over storages the caller already holds (wrapped storages, pipeline stages).
+Result<TransferStats> CopyObjectBetween(Storage& src, std::string_view src_key, Storage& dst,
+                                        std::string_view dst_key, const Options& options,
+                                        const ProgressFn& progress = {});
+// Copies every object of src.List("") to the same key in dst.
+Result<TransferStats> CopyTreeBetween(Storage& src, Storage& dst, const Options& options,
+                                      const ProgressFn& progress = {});
+
+// Where CopyObject puts `src_uri`: dst itself, or dst + "/" + the source's file name when dst
+// ends with '/', is an existing local directory, or names only a bucket ("s3://b"), like
+// `aws s3 cp`.
+Result<std::string> ResolveCopyDestination(std::string_view src_uri, std::string_view dst_uri);
+
 // Opens a sequential stream over one object URI (for streaming ingest).
 Result<std::unique_ptr<Reader>> OpenStream(std::string_view uri, const Options& options);
 

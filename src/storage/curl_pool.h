@@ -1,0 +1,47 @@
+// A process-wide pool of libcurl handles so that HTTP connections (and TLS sessions, DNS
+// answers) are reused across requests and threads. Each pooled connection is one multi handle
+// driving one easy handle: the multi's connection cache keeps the TCP/TLS connections alive
+// between requests; all handles share DNS and TLS-session caches through one share handle.
+// curl types stay out of headers: the accessors return void* that the .cc casts back.
+//
+// Thread-safety: CurlPool is thread-safe; a CurlLease is used by one thread at a time.
+#pragma once
+
+#include <mutex>
+#include <vector>
+
+namespace tb::storage {
+
+struct CurlConn {
+  void* multi = nullptr;  // CURLM*
+  void* easy = nullptr;   // CURL*
+};
+
+class CurlPool {
+ public:
+  static CurlPool& Global();
+  CurlConn Acquire();           // a fresh or idle connection; easy options reset
+  void Release(CurlConn conn);  // back to the idle list (closed when the list is full)
+
+ private:
+  CurlPool();
+  std::mutex mu_;
+  std::vector<CurlConn> idle_;
+  void* share_ = nullptr;  // CURLSH*
+};
+
+// RAII lease of one pooled connection.
+class CurlLease {
+ public:
+  CurlLease() : conn_(CurlPool::Global().Acquire()) {}
+  ~CurlLease() { CurlPool::Global().Release(conn_); }
+  CurlLease(const CurlLease&) = delete;
+  CurlLease& operator=(const CurlLease&) = delete;
+  void* multi() const { return conn_.multi; }
+  void* easy() const { return conn_.easy; }
+
+ private:
+  CurlConn conn_;
+};
+
+}  // namespace tb::storage

@@ -1,0 +1,186 @@
+#include "storage/transfer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+
+#include "storage/wrappers.h"
+#include "util/fs.h"
+#include "util/md5.h"
+#include "util/testing.h"
+
+namespace tb::storage {
+namespace {
+
+std::string Pattern(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  uint32_t x = seed * 2654435761u + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1664525u + 1013904223u;
+    s[i] = static_cast<char>(x >> 24);
+  }
+  return s;
+}
+
+Status Put(Storage& s, const std::string& key, const std::string& data) {
+  TB_ASSIGN_OR_RETURN(auto w, s.OpenWrite(key, data.size()));
+  TB_RETURN_IF_ERROR(w->Append(data));
+  return w->Commit();
+}
+
+Options SmallParts(int concurrency = 4) {
+  Options o;
+  o.concurrency = concurrency;
+  o.part_size_bytes = 64 << 10;  // the engine's minimum
+  o.max_retries = 2;
+  return o;
+}
+
+TEST(CopyObject, LocalFileInParallelPartsIsExact) {
+  testing::TempDir tmp;
+  std::string data = Pattern((64 << 10) * 10 + 123, 1);  // 11 parts, the last short
+  ASSERT_TRUE(WriteFileAtomic(tmp / "src.bin", data).ok());
+  std::atomic<uint64_t> bytes{0}, files{0};
+  auto stats = CopyObject(tmp / "src.bin", tmp / "out/dst.bin", SmallParts(),
+                          [&](uint64_t b, uint64_t f) { bytes += b; files += f; });
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->bytes, data.size());
+  EXPECT_EQ(stats->files, 1u);
+  EXPECT_EQ(bytes.load(), data.size());
+  EXPECT_EQ(files.load(), 1u);
+  auto got = ReadFile(tmp / "out/dst.bin");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(*got == data);
+  // No temp files left behind.
+  size_t entries = 0;
+  for (auto& e : std::filesystem::directory_iterator(tmp / "out")) entries += !e.path().empty();
+  EXPECT_EQ(entries, 1u);
+}
+
+TEST(CopyObject, ToDirectoryKeepsTheName) {
+  testing::TempDir tmp;
+  ASSERT_TRUE(WriteFileAtomic(tmp / "a.txt", "abc").ok());
+  ASSERT_TRUE(MakeDirs(tmp / "d").ok());
+  ASSERT_TRUE(CopyObject(tmp / "a.txt", tmp / "d", Options()).ok());
+  EXPECT_EQ(*ReadFile(tmp / "d/a.txt"), "abc");
+  ASSERT_TRUE(CopyObject(tmp / "a.txt", tmp / "new/", Options()).ok());
+  EXPECT_EQ(*ReadFile(tmp / "new/a.txt"), "abc");
+  EXPECT_EQ(*ResolveCopyDestination("s3://b/p/x.gz", "s3://c"), "s3://c/x.gz");
+  EXPECT_EQ(*ResolveCopyDestination("s3://b/p/x.gz", "s3://c/q/"), "s3://c/q/x.gz");
+  EXPECT_EQ(*ResolveCopyDestination("http://h/x.gz", "s3://c/y.gz"), "s3://c/y.gz");
+}
+
+TEST(CopyObject, EmptyAndMissingSources) {
+  testing::TempDir tmp;
+  ASSERT_TRUE(WriteFileAtomic(tmp / "empty", "").ok());
+  auto s = CopyObject(tmp / "empty", tmp / "empty.copy", Options());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(ReadFile(tmp / "empty.copy")->size(), 0u);
+  auto missing = CopyObject(tmp / "missing", tmp / "x", Options());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(missing.status().IsNotFound());
+  EXPECT_NE(missing.status().message().find(tmp / "missing"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "x"));
+}
+
+TEST(CopyTree, MemoryToPosixToMemoryRoundTrip) {
+  auto src = NewMemoryStorage("tree-src");
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 60; ++i) {
+    std::string key = "d" + std::to_string(i % 4) + "/f" + std::to_string(i);
+    files[key] = Pattern(i * 997, i);
+  }
+  files["big/large.bin"] = Pattern((64 << 10) * 5 + 17, 99);
+  for (auto& [k, v] : files) ASSERT_TRUE(Put(*src, k, v).ok());
+  testing::TempDir tmp;
+  auto down = CopyTree("mem://tree-src", tmp / "local", SmallParts(8));
+  ASSERT_TRUE(down.ok()) << down.status().ToString();
+  EXPECT_EQ(down->files, files.size());
+  NewMemoryStorage("tree-dst");
+  auto up = CopyTree(tmp / "local", "mem://tree-dst/pre", SmallParts(8));
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  auto dst = Open("mem://tree-dst/pre", Options());
+  ASSERT_TRUE(dst.ok());
+  auto list = (*dst)->List("");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), files.size());
+  for (auto& info : *list) {
+    ASSERT_TRUE(files.count(info.key)) << info.key;
+    EXPECT_EQ(info.etag, ToHex(Md5Of(files[info.key]))) << info.key;
+  }
+}
+
+TEST(CopyObject, RetriesTransientReadFailures) {
+  auto mem = NewMemoryStorage("retry");
+  std::string data = Pattern(300000, 5);
+  ASSERT_TRUE(Put(*mem, "obj", data).ok());
+  auto inner = Open("mem://retry", Options());
+  ASSERT_TRUE(inner.ok());
+  FaultInjectionStorage faulty(std::move(*inner));
+  // The first two reads fail with a retryable error; each part is retried.
+  faulty.FailOps(1, 2, Status::Network("connection reset"), static_cast<int>(StorageOp::kRead));
+  auto dst = NewMemoryStorage("retry-dst");
+  auto stats = CopyObjectBetween(faulty, "obj", *dst, "copy", SmallParts(2));
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(dst->Stat("copy")->etag, ToHex(Md5Of(data)));
+}
+
+TEST(CopyObject, PermanentFailureLeavesNothing) {
+  auto inner = Open("mem://retry", Options());
+  ASSERT_TRUE(inner.ok());
+  std::string data = Pattern(300000, 6);
+  ASSERT_TRUE(Put(**inner, "obj2", data).ok());
+  FaultInjectionStorage faulty(std::move(*inner));
+  faulty.FailOps(3, 1000, Status::PermissionDenied("denied"), static_cast<int>(StorageOp::kRead));
+  testing::TempDir tmp;
+  auto dst = NewPosixStorage(tmp.path());
+  auto stats = CopyObjectBetween(faulty, "obj2", *dst, "copy", SmallParts(2));
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(stats.status().message().find("mem://retry/obj2"), std::string::npos) << stats.status().message();
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
+}
+
+TEST(CopyObject, CorruptionAgainstSourceMd5IsDetected) {
+  for (uint64_t size : {uint64_t{50000}, uint64_t{(64 << 10) * 3}}) {  // streamed and parallel
+    auto inner = Open("mem://corrupt", Options());
+    ASSERT_TRUE(inner.ok());
+    ASSERT_TRUE(Put(**inner, "obj", Pattern(size, 7)).ok());
+    FaultInjectionStorage faulty(std::move(*inner));
+    faulty.CorruptByteAt(size / 2);
+    testing::TempDir tmp;
+    auto dst = NewPosixStorage(tmp.path());
+    auto stats = CopyObjectBetween(faulty, "obj", *dst, "copy", SmallParts(2));
+    ASSERT_FALSE(stats.ok()) << size;
+    EXPECT_TRUE(stats.status().IsCorruption()) << stats.status().ToString();
+    EXPECT_FALSE(std::filesystem::exists(tmp / "copy")) << size;
+  }
+}
+
+TEST(CopyObject, HonoursCancel) {
+  std::atomic<bool> cancel{true};
+  Options o = SmallParts();
+  o.cancel = &cancel;
+  auto mem = NewMemoryStorage("cancel");
+  ASSERT_TRUE(Put(*mem, "x", "data").ok());
+  auto s = CopyObject("mem://cancel/x", "mem://cancel/y", o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.status().IsCancelled());
+  EXPECT_TRUE(mem->Stat("y").status().IsNotFound());
+}
+
+TEST(OpenStream, ReadsAnObject) {
+  auto mem = NewMemoryStorage("stream");
+  ASSERT_TRUE(Put(*mem, "a/b", "streamed").ok());
+  auto r = OpenStream("mem://stream/a/b", Options());
+  ASSERT_TRUE(r.ok());
+  char buf[64];
+  auto n = (*r)->Read(buf, sizeof buf);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(buf, *n), "streamed");
+}
+
+}  // namespace
+}  // namespace tb::storage
