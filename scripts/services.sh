@@ -11,7 +11,7 @@
 #   up           start whatever is not running (idempotent); writes $DIR/services.env
 #   down         unmount CephFS, stop mds, rgw, osd, mon, nginx by their saved pids; unmount
 #                any smallfs left behind
-#   status       one line per service; exit 0 when nginx and S3 both answer
+#   status       one line per service; exit 0 when nginx, mon, osd, rgw run and HTTP+S3 answer
 #   restart-rgw  kill radosgw (SIGKILL; TB_RGW_KILL_SIGNAL=TERM for a clean stop) and start it
 #   env          print services.env (use: source <(scripts/services.sh env))
 #   smallfs SIZE make a size-limited filesystem (e.g. 64M) for "scratch full" tests; prints
@@ -92,7 +92,7 @@ cmd_down() {
   log "all services stopped (data kept in $DIR; remove it to start from scratch)"
 }
 
-status_line() {
+status_line() {  # prints one line; returns 1 when the service is stopped
   local name="$1" prog="$2" what="$3" pid rss
   pid="$(saved_pid "$name")"
   if pid_is_ours "$pid" "$prog"; then
@@ -100,17 +100,18 @@ status_line() {
     printf '%-10s running  pid %-8s rss %-8s %s\n' "$name" "$pid" "$rss" "$what"
   else
     printf '%-10s stopped\n' "$name"
+    return 1
   fi
 }
 
 cmd_status() {
   local ok=0
-  status_line nginx nginx "http://127.0.0.1:$HTTP_PORT (root $HTTP_ROOT)"
-  status_line mon.a ceph-mon "127.0.0.1:$MON_PORT"
-  status_line osd.0 ceph-osd "BlueStore $OSD_BLOCK"
-  status_line rgw radosgw "http://127.0.0.1:$S3_PORT"
-  status_line mds.a ceph-mds "CephFS metadata server"
-  status_line ceph-fuse ceph-fuse "$CEPHFS_MOUNT"
+  status_line nginx nginx "http://127.0.0.1:$HTTP_PORT (root $HTTP_ROOT)" || ok=1
+  status_line mon.a ceph-mon "127.0.0.1:$MON_PORT" || ok=1
+  status_line osd.0 ceph-osd "BlueStore $OSD_BLOCK" || ok=1
+  status_line rgw radosgw "http://127.0.0.1:$S3_PORT" || ok=1
+  status_line mds.a ceph-mds "CephFS metadata server" || true
+  status_line ceph-fuse ceph-fuse "$CEPHFS_MOUNT" || true
   if curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$HTTP_PORT/"; then
     echo "http       answers"
   else

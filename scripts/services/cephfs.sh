@@ -3,8 +3,13 @@
 # mount at $CEPHFS_MOUNT, the in-place "shared filesystem" tier. Never fatal: every function
 # returns non-zero with a reason on stderr, and "up" goes on without TB_CEPHFS_MOUNT.
 
+# True when the mount table lists the mount point, even when it is stale (mountpoint(1)
+# cannot stat a mount whose ceph-fuse died: "Transport endpoint is not connected").
+cephfs_in_mount_table() { awk -v p="$CEPHFS_MOUNT" '$2 == p {found = 1} END {exit !found}' /proc/self/mounts; }
+
+# True when CephFS is mounted and answers.
 cephfs_mounted() {
-  mountpoint -q "$CEPHFS_MOUNT" 2>/dev/null && timeout 5 stat -f "$CEPHFS_MOUNT" > /dev/null 2>&1
+  cephfs_in_mount_table && timeout 5 stat -f "$CEPHFS_MOUNT" > /dev/null 2>&1
 }
 
 cephfs_prereqs() {
@@ -51,7 +56,7 @@ cephfs_mds_up() {
 cephfs_mount() {
   cephfs_mounted && return 0
   # A dead ceph-fuse leaves a stale mount ("Transport endpoint is not connected").
-  mountpoint -q "$CEPHFS_MOUNT" 2>/dev/null && cephfs_unmount
+  if cephfs_in_mount_table; then cephfs_unmount; fi
   mkdir -p "$CEPHFS_MOUNT"
   rm -f "$RUN_DIR/ceph-fuse.pid"
   ceph-fuse -c "$CEPH_CONF_FILE" -n client.admin --client_fs=cephfs \
@@ -71,7 +76,7 @@ cephfs_up() {
 }
 
 cephfs_unmount() {
-  if mountpoint -q "$CEPHFS_MOUNT" 2>/dev/null; then
+  if cephfs_in_mount_table; then
     log "unmounting $CEPHFS_MOUNT"
     fusermount3 -u "$CEPHFS_MOUNT" 2>/dev/null || fusermount -u "$CEPHFS_MOUNT" 2>/dev/null ||
       umount "$CEPHFS_MOUNT" 2>/dev/null || umount -l "$CEPHFS_MOUNT" ||
