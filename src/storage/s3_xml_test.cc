@@ -110,7 +110,9 @@ TEST(S3Xml, MalformedInputIsCorruption) {
   for (const char* b : bad) {
     auto r = Parse(b);
     EXPECT_FALSE(r.ok()) << "accepted: " << b;
-    if (!r.ok()) EXPECT_TRUE(r.status().IsCorruption());
+    if (!r.ok()) {
+      EXPECT_TRUE(r.status().IsCorruption());
+    }
   }
   // Deep nesting is refused, not a stack overflow.
   std::string deep;
