@@ -1,13 +1,54 @@
-// PLACEHOLDER: replaced by the report work. Fails loudly so nothing mistakes it for done.
+// tierbench compare A.json B.json … [--svg FILE] [--html FILE] [--json]
+// Side-by-side table of results files (speedups against the first), chart and report page.
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
+#include "report/results.h"
+#include "util/fs.h"
 
 namespace tb::cli {
 
-int CompareCommand(const Args&) {
-  std::fprintf(stderr, "tierbench compare: not built yet\n");
-  return 1;
+int CompareCommand(const Args& args) {
+  Flags flags(
+      "usage: tierbench compare RESULTS.json [RESULTS.json …] [--svg FILE] [--html FILE] [--json]\n\n"
+      "Shows the results of runs side by side: seconds per stage and in total, and the speedup of each\n"
+      "run against the first (first run's seconds / this run's seconds).",
+      {{"svg", "write a grouped bar chart (seconds per stage, one bar per run) to FILE", false, "FILE"},
+       {"html", "write a self-contained report page (table, chart, hosts, configs) to FILE", false, "FILE"},
+       {"json", "print the comparison as JSON instead of a table", true}});
+  if (Status s = flags.Parse(args); !s.ok()) return ReportError("compare", s);
+  if (flags.help_requested()) {
+    std::fputs(flags.HelpText().c_str(), stdout);
+    return 0;
+  }
+  if (flags.positionals().empty())
+    return ReportError("compare", Status::InvalidArgument("no results files given (try --help)"));
+
+  std::vector<report::RunResult> runs;
+  for (const std::string& path : flags.positionals()) {
+    Result<report::RunResult> run = report::LoadRunResult(path);
+    if (!run.ok()) {
+      // Unreadable or invalid input is a usage problem: exit 2, naming the file.
+      std::fprintf(stderr, "tierbench compare: %s\n", run.status().message().c_str());
+      return 2;
+    }
+    runs.push_back(std::move(run).value());
+  }
+
+  std::string out = flags.GetBool("json", false) ? report::RenderCompareJson(runs) : report::RenderCompareTable(runs);
+  std::fputs(out.c_str(), stdout);
+  std::fflush(stdout);
+
+  if (auto svg = flags.Find("svg")) {
+    if (Status s = WriteFileAtomic(*svg, report::RenderCompareSvg(runs)); !s.ok())
+      return ReportError("compare", s.Prefix("writing chart"));
+  }
+  if (auto html = flags.Find("html")) {
+    if (Status s = WriteFileAtomic(*html, report::RenderCompareHtml(runs)); !s.ok())
+      return ReportError("compare", s.Prefix("writing report page"));
+  }
+  return 0;
 }
 
 }  // namespace tb::cli

@@ -13,6 +13,9 @@
 namespace tb::report {
 
 inline constexpr const char* kSchema = "tierbench.run/1";
+// The nine pipeline stages, in order (names are fixed: they appear in results and tables).
+inline constexpr const char* kStageNames[] = {"download", "integrity", "extract", "verify", "pickled",
+                                              "meta",     "upload",    "preview", "train"};
 
 struct StageResult {
   std::string name;
@@ -59,10 +62,19 @@ struct RunResult {
   TrainResult train;
 };
 
+// Hostname, online CPUs, physical memory, CPU model, kernel ("Linux 6.1.0-…"); device "cpu".
+// Never fails: facts that cannot be read are left empty / zero.
 HostInfo CollectHostInfo();
+// The schema "tierbench.run/1" document, pretty-printed. config_json and detail_json are
+// embedded as JSON objects (text that is not a JSON object is kept as {"unparsed": "<text>"}).
+// Non-finite numbers are written as 0.
 std::string ToJson(const RunResult& run);  // pretty-printed
-// Errors name `name` (the file) and the missing/invalid field.
+// Strict parse of a results document. Errors are InvalidArgument and name `name` (the file)
+// and the missing/invalid field ("a.json: field 'stages[2].seconds' is missing"); a schema
+// other than tierbench.run/1 is a clear "unsupported schema" error.
 Result<RunResult> ParseRunResult(std::string_view json, const std::string& name);
+// Reads and parses a results file; errors name the path.
+Result<RunResult> LoadRunResult(const std::string& path);
 
 // The seed's stage table: stage, status, seconds, MB/s, files; plus Total Runtime.
 std::string RenderStageTable(const RunResult& run);

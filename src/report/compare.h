@@ -1,0 +1,49 @@
+// The facts every comparison rendering shows (table, JSON, SVG, HTML), computed once.
+//
+// Speedup of a run against the first (baseline) run = baseline seconds / this run's seconds,
+// so 2.00× means "this run took half the time". It is n/a (nullopt) when either side is not
+// "ok" (skipped, failed, interrupted, absent) or either time is zero.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/results.h"
+
+namespace tb::report {
+
+struct CompareCell {
+  bool present = false;    // the run has this stage at all
+  std::string status;      // ok | skipped | failed | interrupted ("" when absent)
+  double seconds = 0;
+  std::optional<double> speedup;  // vs the first run; the first run's own is 1.0 when ok
+};
+
+struct CompareRow {
+  std::string stage;               // stage name, or "Total Runtime" for the total row
+  std::vector<CompareCell> cells;  // one per run
+};
+
+struct Comparison {
+  std::vector<CompareRow> stages;  // pipeline order: the nine known stages, then any others
+  CompareRow total;
+};
+
+Comparison Compare(const std::vector<RunResult>& runs);
+std::optional<double> Speedup(double baseline_seconds, const std::string& baseline_status, double seconds,
+                              const std::string& status);
+
+// "label" or "run N" when the label is empty; the header of a run's column.
+std::string RunName(const RunResult& run, size_t index);
+
+// Number formatting shared by the renderers.
+std::string FormatSeconds(double seconds);  // "275.55", "<0.01" for tiny non-zero, "0.00"
+std::string FormatSpeedup(double speedup);  // "2.41×"
+std::string FormatMbPerS(double mb_per_s);  // "123.4", "—" for 0
+std::string FormatBytesIec(uint64_t bytes); // "125.0 GiB"
+
+// Escapes & < > " ' for XML/HTML text and attribute values.
+std::string EscapeXml(std::string_view text);
+
+}  // namespace tb::report

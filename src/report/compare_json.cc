@@ -1,0 +1,57 @@
+// The comparison for scripts: the same facts as RenderCompareTable, as JSON.
+#include <nlohmann/json.hpp>
+
+#include "report/compare.h"
+#include "report/results.h"
+
+namespace tb::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json Optional(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+
+Json RowJson(const CompareRow& row, bool is_total) {
+  Json seconds = Json::array(), status = Json::array(), speedup = Json::array();
+  for (const CompareCell& c : row.cells) {
+    bool timed = c.present && (is_total || c.status != "skipped");
+    seconds.push_back(timed ? Json(c.seconds) : Json(nullptr));
+    status.push_back(c.present ? Json(c.status) : Json(nullptr));
+    speedup.push_back(Optional(c.speedup));
+  }
+  Json j;
+  if (!is_total) j["name"] = row.stage;
+  j["status"] = std::move(status);
+  j["seconds"] = std::move(seconds);
+  j["speedup"] = std::move(speedup);
+  return j;
+}
+
+}  // namespace
+
+std::string RenderCompareJson(const std::vector<RunResult>& runs) {
+  Comparison cmp = Compare(runs);
+  Json j;
+  j["schema"] = "tierbench.compare/1";
+  j["speedup_definition"] = "first run's seconds / this run's seconds; null when either side is not ok";
+  Json jr = Json::array();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const RunResult& r = runs[i];
+    jr.push_back(Json{{"label", RunName(r, i)},
+                      {"scenario", r.scenario},
+                      {"status", r.status},
+                      {"started_at", r.started_at},
+                      {"hostname", r.host.hostname},
+                      {"device", r.host.device},
+                      {"total_seconds", r.total_seconds},
+                      {"overlapped_seconds", r.overlapped_seconds}});
+  }
+  j["runs"] = std::move(jr);
+  Json stages = Json::array();
+  for (const CompareRow& row : cmp.stages) stages.push_back(RowJson(row, false));
+  j["stages"] = std::move(stages);
+  j["total"] = RowJson(cmp.total, true);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace tb::report

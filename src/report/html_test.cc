@@ -1,0 +1,64 @@
+#include <gtest/gtest.h>
+
+#include "report/results.h"
+#include "report/test_runs.h"
+
+namespace tb::report {
+namespace {
+
+using testing::InplaceRun;
+using testing::StagedRun;
+
+TEST(CompareHtml, SelfContainedWithTableChartHostsAndConfigs) {
+  std::string html = RenderCompareHtml({StagedRun(), InplaceRun()});
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<style>"), std::string::npos);
+  EXPECT_NE(html.find("<svg xmlns=\"http://www.w3.org/2000/svg\""), std::string::npos);
+  EXPECT_EQ(html.find("<?xml"), std::string::npos);
+  // No external resources of any kind.
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_EQ(html.find("url("), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  EXPECT_NE(html.find("Total Runtime"), std::string::npos);
+  for (const char* stage : kStageNames) EXPECT_NE(html.find(std::string("<td>") + stage + "</td>"), std::string::npos);
+  EXPECT_NE(html.find("4.08\u00d7"), std::string::npos);
+  EXPECT_NE(html.find("node-a"), std::string::npos);
+  EXPECT_NE(html.find("AMD EPYC 7543 32-Core Processor"), std::string::npos);
+  EXPECT_NE(html.find("125.0 GiB"), std::string::npos);
+  EXPECT_NE(html.find("55.12 %"), std::string::npos);  // test accuracy
+  EXPECT_NE(html.find("&quot;dataset_dir&quot;: &quot;/mnt/weka/cifar-10-batches-py&quot;"), std::string::npos);
+}
+
+TEST(CompareHtml, EscapesEveryUserString) {
+  RunResult a = StagedRun(), b = InplaceRun();
+  a.label = "<script>alert('label')</script>";
+  a.scenario = "<b>staged</b>";
+  a.host.hostname = "<img src=x onerror=alert(1)>";
+  a.host.cpu_model = "</pre><script>";
+  a.config_json = R"({"note":"</pre><script>alert(1)</script>"})";
+  b.stages[6].status = "failed";
+  b.stages[6].error = "bucket <evil> & co";
+  b.status = "failed";
+  std::string html = RenderCompareHtml({a, b});
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_EQ(html.find("<b>staged"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(&#39;label&#39;)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("bucket &lt;evil&gt; &amp; co"), std::string::npos);
+  EXPECT_EQ(html.find("</pre><"), std::string::npos);
+}
+
+TEST(CompareHtml, OverlapNoteAndMissingTraining) {
+  RunResult a = StagedRun();
+  a.overlapped_seconds = 33;
+  a.train = TrainResult{};
+  std::string html = RenderCompareHtml({a});
+  EXPECT_NE(html.find("stages overlapped (33.00 s ran concurrently)"), std::string::npos);
+  EXPECT_NE(html.find("No training in this run."), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tb::report

@@ -1,0 +1,301 @@
+#include "report/results.h"
+
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "util/fs.h"
+
+namespace tb::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+double Finite(double x) { return std::isfinite(x) ? x : 0.0; }
+
+std::string Trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+// The value of the first "key : value" line of /proc/cpuinfo whose key is one of `keys`.
+std::string CpuInfoField(const std::string& cpuinfo, std::initializer_list<const char*> keys) {
+  size_t pos = 0;
+  while (pos < cpuinfo.size()) {
+    size_t eol = cpuinfo.find('\n', pos);
+    if (eol == std::string::npos) eol = cpuinfo.size();
+    std::string line = cpuinfo.substr(pos, eol - pos);
+    pos = eol + 1;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = Trim(line.substr(0, colon));
+    for (const char* k : keys)
+      if (key == k) return Trim(line.substr(colon + 1));
+  }
+  return "";
+}
+
+// Embeds text that should hold a JSON object; anything else is kept, visibly, as a string.
+Json EmbedObject(const std::string& text) {
+  Json j = Json::parse(text.empty() ? std::string("{}") : text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Json{{"unparsed", text}};
+  return j;
+}
+
+// ---- strict parsing -------------------------------------------------------------------------
+
+// Walks a parsed document; the first error wins and names file + field path.
+class Reader {
+ public:
+  explicit Reader(const std::string& file) : file_(file) {}
+  const Status& status() const { return status_; }
+  bool ok() const { return status_.ok(); }
+
+  const Json* Field(const Json& obj, const std::string& path, const char* key, bool required) {
+    if (!ok()) return nullptr;
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+      if (required) Fail(Join(path, key), "is missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  std::string String(const Json& obj, const std::string& path, const char* key, bool required = true) {
+    const Json* v = Field(obj, path, key, required);
+    if (!v) return "";
+    if (!v->is_string()) {
+      Fail(Join(path, key), std::string("must be a string, got ") + v->type_name());
+      return "";
+    }
+    return v->get<std::string>();
+  }
+
+  double Number(const Json& obj, const std::string& path, const char* key, bool required = true) {
+    const Json* v = Field(obj, path, key, required);
+    if (!v) return 0;
+    if (!v->is_number()) {
+      Fail(Join(path, key), std::string("must be a number, got ") + v->type_name());
+      return 0;
+    }
+    double x = v->get<double>();
+    if (!std::isfinite(x) || x < 0) {
+      Fail(Join(path, key), "must be a finite number >= 0, got " + v->dump());
+      return 0;
+    }
+    return x;
+  }
+
+  uint64_t Unsigned(const Json& obj, const std::string& path, const char* key, bool required = true) {
+    const Json* v = Field(obj, path, key, required);
+    if (!v) return 0;
+    if (!v->is_number_unsigned()) {
+      Fail(Join(path, key), "must be an integer >= 0, got " + v->dump());
+      return 0;
+    }
+    return v->get<uint64_t>();
+  }
+
+  const Json* Object(const Json& obj, const std::string& path, const char* key, bool required = true) {
+    const Json* v = Field(obj, path, key, required);
+    if (!v) return nullptr;
+    if (!v->is_object()) {
+      Fail(Join(path, key), std::string("must be an object, got ") + v->type_name());
+      return nullptr;
+    }
+    return v;
+  }
+
+  // A string that must be one of `allowed`.
+  std::string Enum(const Json& obj, const std::string& path, const char* key,
+                   std::initializer_list<const char*> allowed) {
+    std::string s = String(obj, path, key);
+    if (!ok()) return s;
+    for (const char* a : allowed)
+      if (s == a) return s;
+    std::string list;
+    for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+    Fail(Join(path, key), "must be one of " + list + ", got '" + s + "'");
+    return s;
+  }
+
+  void Fail(const std::string& field, const std::string& what) {
+    if (ok()) status_ = Status::InvalidArgument(file_ + ": field '" + field + "' " + what);
+  }
+  void FailDoc(const std::string& what) {
+    if (ok()) status_ = Status::InvalidArgument(file_ + ": " + what);
+  }
+
+  static std::string Join(const std::string& path, const char* key) {
+    return path.empty() ? std::string(key) : path + "." + key;
+  }
+
+ private:
+  std::string file_;
+  Status status_;
+};
+
+void ParseHost(Reader& r, const Json& j, HostInfo& h) {
+  const std::string p = "host";
+  h.hostname = r.String(j, p, "hostname");
+  const Json* cpus = r.Field(j, p, "cpus", true);
+  if (cpus && !cpus->is_number_unsigned()) r.Fail("host.cpus", "must be an integer >= 0, got " + cpus->dump());
+  if (cpus && r.ok()) h.cpus = static_cast<int>(cpus->get<uint64_t>());
+  h.memory_bytes = r.Unsigned(j, p, "memory_bytes");
+  h.device = r.String(j, p, "device");
+  h.cpu_model = r.String(j, p, "cpu_model", false);
+  h.kernel = r.String(j, p, "kernel", false);
+}
+
+void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) {
+  s.name = r.String(j, p, "name");
+  if (r.ok() && s.name.empty()) r.Fail(p + ".name", "must not be empty");
+  s.status = r.Enum(j, p, "status", {"ok", "skipped", "failed", "interrupted"});
+  s.seconds = r.Number(j, p, "seconds");
+  s.bytes = r.Unsigned(j, p, "bytes");
+  s.files = r.Unsigned(j, p, "files");
+  s.mb_per_s = r.Number(j, p, "mb_per_s");
+  s.error = r.String(j, p, "error", false);
+  if (r.ok() && s.status == "failed" && s.error.empty()) r.Fail(p + ".error", "is missing (stage failed)");
+  if (const Json* d = r.Object(j, p, "detail", false)) s.detail_json = d->dump();
+}
+
+void ParseTrain(Reader& r, const Json& j, TrainResult& t) {
+  const std::string p = "train";
+  t.present = true;
+  t.device = r.String(j, p, "device");
+  t.epochs = static_cast<int>(r.Unsigned(j, p, "epochs"));
+  t.steps = static_cast<int64_t>(r.Unsigned(j, p, "steps"));
+  t.final_loss = r.Number(j, p, "final_loss");
+  t.test_accuracy = r.Number(j, p, "test_accuracy");
+  t.steps_per_second = r.Number(j, p, "steps_per_second", false);
+}
+
+}  // namespace
+
+HostInfo CollectHostInfo() {
+  HostInfo h;
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) == 0) h.hostname = name;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  h.cpus = cpus > 0 ? static_cast<int>(cpus) : 0;
+  struct sysinfo si {};
+  if (sysinfo(&si) == 0) h.memory_bytes = static_cast<uint64_t>(si.totalram) * si.mem_unit;
+  if (auto cpuinfo = ReadFile("/proc/cpuinfo"); cpuinfo.ok())
+    h.cpu_model = CpuInfoField(*cpuinfo, {"model name", "Model", "Hardware", "cpu model", "cpu"});
+  struct utsname u {};
+  if (uname(&u) == 0) h.kernel = std::string(u.sysname) + " " + u.release;
+  h.device = "cpu";
+  return h;
+}
+
+std::string ToJson(const RunResult& run) {
+  Json j;
+  j["schema"] = run.schema;
+  j["tool_version"] = run.tool_version;
+  j["scenario"] = run.scenario;
+  j["label"] = run.label;
+  j["started_at"] = run.started_at;
+  j["status"] = run.status;
+  j["host"] = Json{{"hostname", run.host.hostname}, {"cpus", run.host.cpus < 0 ? 0 : run.host.cpus},
+                   {"memory_bytes", run.host.memory_bytes}, {"device", run.host.device},
+                   {"cpu_model", run.host.cpu_model}, {"kernel", run.host.kernel}};
+  j["config"] = EmbedObject(run.config_json);
+  Json stages = Json::array();
+  for (const StageResult& s : run.stages) {
+    Json st;
+    st["name"] = s.name;
+    st["status"] = s.status;
+    st["seconds"] = Finite(s.seconds);
+    st["bytes"] = s.bytes;
+    st["files"] = s.files;
+    st["mb_per_s"] = Finite(s.mb_per_s);
+    if (s.status == "failed" || !s.error.empty()) st["error"] = s.error;
+    st["detail"] = EmbedObject(s.detail_json);
+    stages.push_back(std::move(st));
+  }
+  j["stages"] = std::move(stages);
+  j["total_seconds"] = Finite(run.total_seconds);
+  j["overlapped_seconds"] = Finite(run.overlapped_seconds);
+  if (run.train.present) {
+    const TrainResult& t = run.train;
+    j["train"] = Json{{"device", t.device},
+                      {"epochs", t.epochs < 0 ? 0 : t.epochs},
+                      {"steps", t.steps < 0 ? 0 : t.steps},
+                      {"final_loss", Finite(t.final_loss)},
+                      {"test_accuracy", Finite(t.test_accuracy)},
+                      {"steps_per_second", Finite(t.steps_per_second)}};
+  } else {
+    j["train"] = nullptr;
+  }
+  return j.dump(2) + "\n";
+}
+
+Result<RunResult> ParseRunResult(std::string_view text, const std::string& name) {
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(name + ": not valid JSON: " + e.what());
+  }
+  Reader r(name);
+  if (!j.is_object()) {
+    r.FailDoc(std::string("not a tierbench results file (top level is ") + j.type_name() + ", not an object)");
+    return r.status();
+  }
+  RunResult run;
+  run.schema = r.String(j, "", "schema");
+  if (!r.ok()) return r.status();
+  if (run.schema != kSchema) {
+    if (run.schema.rfind("tierbench.run/", 0) == 0)
+      r.FailDoc("unsupported schema version '" + run.schema + "' (this tierbench reads " + kSchema + ")");
+    else
+      r.FailDoc("not a tierbench results file (schema '" + run.schema + "', expected " + kSchema + ")");
+    return r.status();
+  }
+  run.tool_version = r.String(j, "", "tool_version");
+  run.scenario = r.String(j, "", "scenario");
+  run.label = r.String(j, "", "label");
+  run.started_at = r.String(j, "", "started_at");
+  run.status = r.Enum(j, "", "status", {"ok", "failed", "interrupted"});
+  if (const Json* host = r.Object(j, "", "host")) ParseHost(r, *host, run.host);
+  if (const Json* config = r.Object(j, "", "config")) run.config_json = config->dump();
+  if (const Json* stages = r.Field(j, "", "stages", true)) {
+    if (!stages->is_array()) {
+      r.Fail("stages", std::string("must be an array, got ") + stages->type_name());
+    } else {
+      for (size_t i = 0; i < stages->size() && r.ok(); ++i) {
+        std::string p = "stages[" + std::to_string(i) + "]";
+        const Json& st = (*stages)[i];
+        if (!st.is_object()) {
+          r.Fail(p, std::string("must be an object, got ") + st.type_name());
+          break;
+        }
+        StageResult s;
+        ParseStage(r, st, p, s);
+        run.stages.push_back(std::move(s));
+      }
+    }
+  }
+  run.total_seconds = r.Number(j, "", "total_seconds");
+  run.overlapped_seconds = r.Number(j, "", "overlapped_seconds", false);
+  if (const Json* train = r.Field(j, "", "train", true); train && !train->is_null()) {
+    if (!train->is_object())
+      r.Fail("train", std::string("must be an object or null, got ") + train->type_name());
+    else
+      ParseTrain(r, *train, run.train);
+  }
+  if (!r.ok()) return r.status();
+  return run;
+}
+
+Result<RunResult> LoadRunResult(const std::string& path) {
+  TB_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  return ParseRunResult(text, path);
+}
+
+}  // namespace tb::report

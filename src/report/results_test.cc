@@ -1,0 +1,202 @@
+#include "report/results.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "report/test_runs.h"
+#include "util/fs.h"
+#include "util/testing.h"
+
+namespace tb::report {
+namespace {
+
+using testing::InplaceRun;
+using testing::StagedRun;
+
+void ExpectSameRun(const RunResult& a, const RunResult& b) {
+  EXPECT_EQ(a.schema, b.schema);
+  EXPECT_EQ(a.tool_version, b.tool_version);
+  EXPECT_EQ(a.scenario, b.scenario);
+  EXPECT_EQ(a.label, b.label);
+  EXPECT_EQ(a.started_at, b.started_at);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.host.hostname, b.host.hostname);
+  EXPECT_EQ(a.host.cpus, b.host.cpus);
+  EXPECT_EQ(a.host.memory_bytes, b.host.memory_bytes);
+  EXPECT_EQ(a.host.device, b.host.device);
+  EXPECT_EQ(a.host.cpu_model, b.host.cpu_model);
+  EXPECT_EQ(a.host.kernel, b.host.kernel);
+  EXPECT_EQ(nlohmann::json::parse(a.config_json), nlohmann::json::parse(b.config_json));
+  ASSERT_EQ(a.stages.size(), b.stages.size());
+  for (size_t i = 0; i < a.stages.size(); ++i) {
+    SCOPED_TRACE(a.stages[i].name);
+    EXPECT_EQ(a.stages[i].name, b.stages[i].name);
+    EXPECT_EQ(a.stages[i].status, b.stages[i].status);
+    EXPECT_DOUBLE_EQ(a.stages[i].seconds, b.stages[i].seconds);
+    EXPECT_EQ(a.stages[i].bytes, b.stages[i].bytes);
+    EXPECT_EQ(a.stages[i].files, b.stages[i].files);
+    EXPECT_DOUBLE_EQ(a.stages[i].mb_per_s, b.stages[i].mb_per_s);
+    EXPECT_EQ(a.stages[i].error, b.stages[i].error);
+    EXPECT_EQ(nlohmann::json::parse(a.stages[i].detail_json), nlohmann::json::parse(b.stages[i].detail_json));
+  }
+  EXPECT_DOUBLE_EQ(a.total_seconds, b.total_seconds);
+  EXPECT_DOUBLE_EQ(a.overlapped_seconds, b.overlapped_seconds);
+  EXPECT_EQ(a.train.present, b.train.present);
+  EXPECT_EQ(a.train.device, b.train.device);
+  EXPECT_EQ(a.train.epochs, b.train.epochs);
+  EXPECT_EQ(a.train.steps, b.train.steps);
+  EXPECT_DOUBLE_EQ(a.train.final_loss, b.train.final_loss);
+  EXPECT_DOUBLE_EQ(a.train.test_accuracy, b.train.test_accuracy);
+  EXPECT_DOUBLE_EQ(a.train.steps_per_second, b.train.steps_per_second);
+}
+
+TEST(ResultsJson, RoundTripsEveryField) {
+  RunResult run = StagedRun();
+  run.status = "failed";
+  run.overlapped_seconds = 12.5;
+  run.stages[6].status = "failed";
+  run.stages[6].error = "upload s3://tierbench/cifar/data_batch_3: HTTP 503 SlowDown";
+  auto parsed = ParseRunResult(ToJson(run), "run.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ExpectSameRun(run, *parsed);
+}
+
+TEST(ResultsJson, RoundTripsWithoutTraining) {
+  RunResult run = InplaceRun();
+  run.train = TrainResult{};
+  std::string json = ToJson(run);
+  EXPECT_NE(json.find("\"train\": null"), std::string::npos) << json;
+  auto parsed = ParseRunResult(json, "run.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ExpectSameRun(run, *parsed);
+}
+
+TEST(ResultsJson, WritesTheDocumentedSchema) {
+  auto j = nlohmann::ordered_json::parse(ToJson(StagedRun()));
+  std::vector<std::string> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"schema", "tool_version", "scenario", "label", "started_at", "status",
+                                            "host", "config", "stages", "total_seconds", "overlapped_seconds",
+                                            "train"}));
+  EXPECT_EQ(j["schema"], "tierbench.run/1");
+  EXPECT_TRUE(j["config"].is_object());
+  EXPECT_EQ(j["config"]["train"]["epochs"], 2);
+  ASSERT_EQ(j["stages"].size(), 9u);
+  for (size_t i = 0; i < 9; ++i) EXPECT_EQ(j["stages"][i]["name"], kStageNames[i]);
+  EXPECT_EQ(j["stages"][2]["detail"]["entries"], 1283);
+  EXPECT_FALSE(j["stages"][0].contains("error"));  // only failed stages carry an error
+  EXPECT_EQ(j["host"]["cpu_model"], "AMD EPYC 7543 32-Core Processor");
+}
+
+TEST(ResultsJson, KeepsNonObjectConfigVisible) {
+  RunResult run = StagedRun();
+  run.config_json = "not json";
+  auto j = nlohmann::json::parse(ToJson(run));
+  EXPECT_EQ(j["config"]["unparsed"], "not json");
+}
+
+TEST(ResultsJson, NonFiniteNumbersAreWrittenAsZero) {
+  RunResult run = StagedRun();
+  run.stages[0].mb_per_s = std::numeric_limits<double>::infinity();
+  auto parsed = ParseRunResult(ToJson(run), "run.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->stages[0].mb_per_s, 0);
+}
+
+// Removes or replaces `pointer` in a valid document and returns the parse error.
+std::string ErrorAfter(const std::string& pointer, const nlohmann::json* replacement) {
+  auto j = nlohmann::json::parse(ToJson(StagedRun()));
+  nlohmann::json::json_pointer p(pointer);
+  if (replacement) {
+    j[p] = *replacement;
+  } else {
+    j[p.parent_pointer()].erase(p.back());
+  }
+  auto parsed = ParseRunResult(j.dump(), "results/a.json");
+  EXPECT_FALSE(parsed.ok()) << pointer;
+  if (parsed.ok()) return "";
+  EXPECT_EQ(parsed.status().code(), Code::kInvalidArgument);
+  return parsed.status().message();
+}
+
+TEST(ResultsParse, MissingFieldsAreNamed) {
+  EXPECT_EQ(ErrorAfter("/label", nullptr), "results/a.json: field 'label' is missing");
+  EXPECT_EQ(ErrorAfter("/host/cpus", nullptr), "results/a.json: field 'host.cpus' is missing");
+  EXPECT_EQ(ErrorAfter("/stages/3/seconds", nullptr), "results/a.json: field 'stages[3].seconds' is missing");
+  EXPECT_EQ(ErrorAfter("/total_seconds", nullptr), "results/a.json: field 'total_seconds' is missing");
+  EXPECT_EQ(ErrorAfter("/train", nullptr), "results/a.json: field 'train' is missing");
+  EXPECT_EQ(ErrorAfter("/train/final_loss", nullptr), "results/a.json: field 'train.final_loss' is missing");
+}
+
+TEST(ResultsParse, InvalidFieldsAreNamed) {
+  nlohmann::json text = "fast", negative = -1, huge_status = "great", arr = nlohmann::json::array();
+  EXPECT_EQ(ErrorAfter("/total_seconds", &text), "results/a.json: field 'total_seconds' must be a number, got string");
+  EXPECT_EQ(ErrorAfter("/stages/0/bytes", &negative),
+            "results/a.json: field 'stages[0].bytes' must be an integer >= 0, got -1");
+  EXPECT_EQ(ErrorAfter("/stages/8/status", &huge_status),
+            "results/a.json: field 'stages[8].status' must be one of ok, skipped, failed, interrupted, got 'great'");
+  EXPECT_EQ(ErrorAfter("/host", &arr), "results/a.json: field 'host' must be an object, got array");
+  EXPECT_EQ(ErrorAfter("/config", &text), "results/a.json: field 'config' must be an object, got string");
+  EXPECT_EQ(ErrorAfter("/stages", &text), "results/a.json: field 'stages' must be an array, got string");
+}
+
+TEST(ResultsParse, FailedStageNeedsAnError) {
+  nlohmann::json failed = "failed";
+  EXPECT_EQ(ErrorAfter("/stages/1/status", &failed),
+            "results/a.json: field 'stages[1].error' is missing (stage failed)");
+}
+
+TEST(ResultsParse, OptionalFieldsMayBeAbsent) {
+  auto j = nlohmann::json::parse(ToJson(StagedRun()));
+  j.erase("overlapped_seconds");
+  j["host"].erase("cpu_model");
+  j["host"].erase("kernel");
+  j["stages"][0].erase("detail");
+  j["train"].erase("steps_per_second");
+  auto parsed = ParseRunResult(j.dump(), "a.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->overlapped_seconds, 0);
+  EXPECT_EQ(parsed->stages[0].detail_json, "{}");
+}
+
+TEST(ResultsParse, UnknownSchemaVersionIsClear) {
+  nlohmann::json v2 = "tierbench.run/2", other = "elbencho/1";
+  EXPECT_EQ(ErrorAfter("/schema", &v2),
+            "results/a.json: unsupported schema version 'tierbench.run/2' (this tierbench reads tierbench.run/1)");
+  EXPECT_NE(ErrorAfter("/schema", &other).find("not a tierbench results file"), std::string::npos);
+  EXPECT_EQ(ErrorAfter("/schema", nullptr), "results/a.json: field 'schema' is missing");
+}
+
+TEST(ResultsParse, SyntaxErrorsNameTheFile) {
+  auto parsed = ParseRunResult("{\"schema\": ", "b.json");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().message().rfind("b.json: not valid JSON", 0), 0u) << parsed.status().message();
+  auto array = ParseRunResult("[1,2]", "c.json");
+  ASSERT_FALSE(array.ok());
+  EXPECT_NE(array.status().message().find("c.json: not a tierbench results file"), std::string::npos);
+}
+
+TEST(ResultsParse, LoadNamesAMissingFile) {
+  tb::testing::TempDir dir;
+  auto missing = LoadRunResult(dir / "nope.json");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find(dir / "nope.json"), std::string::npos);
+  ASSERT_TRUE(WriteFileAtomic(dir / "ok.json", ToJson(InplaceRun())).ok());
+  auto ok = LoadRunResult(dir / "ok.json");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->label, "WEKA");
+}
+
+TEST(HostInfo, CollectsThisMachine) {
+  HostInfo h = CollectHostInfo();
+  EXPECT_FALSE(h.hostname.empty());
+  EXPECT_GE(h.cpus, 1);
+  EXPECT_GT(h.memory_bytes, 64ull << 20);
+  EXPECT_EQ(h.device, "cpu");
+  EXPECT_EQ(h.kernel.rfind("Linux ", 0), 0u) << h.kernel;
+  EXPECT_FALSE(h.cpu_model.empty());
+}
+
+}  // namespace
+}  // namespace tb::report

@@ -1,0 +1,173 @@
+// A self-made grouped bar chart: stages on x, seconds on y, one bar per run.
+#include "report/svg.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "report/compare.h"
+
+namespace tb::report {
+namespace {
+
+constexpr int kWidth = 900, kHeight = 480;
+constexpr double kLeft = 78, kRight = 24, kBottom = 58;
+constexpr const char* kFont = "DejaVu Sans, Helvetica, Arial, sans-serif";
+// Tableau 10: distinct, colour-blind friendly, prints well.
+constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+                                    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+
+std::string F(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", x);
+  return buf;
+}
+
+std::string BarValue(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s >= 100 ? "%.0f" : s >= 10 ? "%.1f" : "%.2f", s);
+  return buf;
+}
+
+std::string TickLabel(double v, double step) {
+  int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", std::min(decimals, 6), v);
+  return buf;
+}
+
+// Rough text width in px for DejaVu Sans at `size` (average advance ~0.6 em).
+double TextWidth(const std::string& s, double size) {
+  size_t n = 0;
+  for (char c : s)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return static_cast<double>(n) * size * 0.6;
+}
+
+std::string Text(double x, double y, const std::string& body, const std::string& attrs) {
+  return "<text x=\"" + F(x) + "\" y=\"" + F(y) + "\" " + attrs + ">" + EscapeXml(body) + "</text>\n";
+}
+
+}  // namespace
+
+const char* RunColour(size_t index) { return kPalette[index % std::size(kPalette)]; }
+
+NiceAxis NiceScale(double max_value, int target_ticks) {
+  if (!(max_value > 0) || !std::isfinite(max_value)) return {1, 0.2};
+  double raw = max_value / std::max(1, target_ticks);
+  double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = mag;
+  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+    step = m * mag;
+    if (step >= raw) break;
+  }
+  double top = std::ceil(max_value / step - 1e-9) * step;
+  return {top, step};
+}
+
+std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
+  Comparison cmp = Compare(runs);
+  const size_t n = runs.size();
+  std::string svg;
+  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(kWidth) + "\" height=\"" +
+         std::to_string(kHeight) + "\" viewBox=\"0 0 " + std::to_string(kWidth) + " " + std::to_string(kHeight) +
+         "\" role=\"img\" aria-label=\"Seconds per pipeline stage, by run\" font-family=\"" + kFont + "\">\n";
+  svg += "<title>Seconds per pipeline stage, by run</title>\n";
+  svg += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + std::to_string(kWidth) + "\" height=\"" +
+         std::to_string(kHeight) + "\" fill=\"#ffffff\"/>\n";
+  svg += Text(kLeft, 30, "Seconds per pipeline stage", "font-size=\"18\" font-weight=\"bold\" fill=\"#111827\"");
+
+  // Legend: one swatch per run, wrapped onto as many lines as needed.
+  double lx = kLeft, ly = 54;
+  const double legend_right = kWidth - kRight;
+  for (size_t i = 0; i < n; ++i) {
+    std::string text = RunName(runs[i], i);
+    if (!runs[i].scenario.empty()) text += " (" + runs[i].scenario + ")";
+    text += " \u00b7 total " + FormatSeconds(runs[i].total_seconds) + " s";
+    double w = 18 + TextWidth(text, 12) + 22;
+    if (lx + w > legend_right && lx > kLeft) {
+      lx = kLeft;
+      ly += 20;
+    }
+    svg += "<rect class=\"legend-swatch\" x=\"" + F(lx) + "\" y=\"" + F(ly - 10) + "\" width=\"12\" height=\"12\" rx=\"2\" fill=\"" +
+           RunColour(i) + "\"/>\n";
+    svg += Text(lx + 18, ly, text, "font-size=\"12\" fill=\"#374151\"");
+    lx += w;
+  }
+
+  const double top = ly + 26, bottom = kHeight - kBottom;
+  const double plot_w = kWidth - kLeft - kRight, plot_h = bottom - top;
+  double max_s = 0;
+  for (const CompareRow& row : cmp.stages)
+    for (const CompareCell& c : row.cells)
+      if (c.present && c.status != "skipped") max_s = std::max(max_s, c.seconds);
+  NiceAxis axis = NiceScale(max_s, 5);
+  auto y_of = [&](double v) { return bottom - plot_h * (v / axis.max); };
+
+  // Gridlines and y tick labels.
+  for (int k = 0;; ++k) {
+    double v = k * axis.step;
+    if (v > axis.max + axis.step * 1e-6) break;
+    double y = y_of(v);
+    svg += "<line class=\"grid\" x1=\"" + F(kLeft) + "\" y1=\"" + F(y) + "\" x2=\"" + F(kWidth - kRight) + "\" y2=\"" +
+           F(y) + "\" stroke=\"" + (k == 0 ? "#6b7280" : "#e5e7eb") + "\" stroke-width=\"1\"/>\n";
+    svg += Text(kLeft - 8, y + 4, TickLabel(v, axis.step), "font-size=\"11\" fill=\"#6b7280\" text-anchor=\"end\"");
+  }
+  svg += Text(18, top + plot_h / 2, "Seconds (wall clock)",
+              "font-size=\"12\" fill=\"#374151\" text-anchor=\"middle\" transform=\"rotate(-90 18 " +
+                  F(top + plot_h / 2) + ")\"");
+  svg += Text(kLeft + plot_w / 2, kHeight - 12, "Pipeline stage",
+              "font-size=\"12\" fill=\"#374151\" text-anchor=\"middle\"");
+
+  const size_t groups = std::max<size_t>(1, cmp.stages.size());
+  const double gw = plot_w / static_cast<double>(groups);
+  const double inner = gw * 0.78;
+  const double bw = n ? inner / static_cast<double>(n) : inner;
+  const bool rotate_names = gw < 64;
+  for (size_t g = 0; g < cmp.stages.size(); ++g) {
+    const CompareRow& row = cmp.stages[g];
+    double gx = kLeft + gw * static_cast<double>(g);
+    double cx = gx + gw / 2;
+    if (rotate_names)
+      svg += Text(cx, bottom + 16, row.stage,
+                  "font-size=\"12\" fill=\"#111827\" text-anchor=\"end\" transform=\"rotate(-30 " + F(cx) + " " +
+                      F(bottom + 16) + ")\"");
+    else
+      svg += Text(cx, bottom + 18, row.stage, "font-size=\"12\" fill=\"#111827\" text-anchor=\"middle\"");
+    for (size_t r = 0; r < n; ++r) {
+      const CompareCell& c = row.cells[r];
+      const char* colour = RunColour(r);
+      bool drawn = c.present && c.status != "skipped";
+      double x = gx + (gw - inner) / 2 + bw * static_cast<double>(r) + 1;
+      double w = std::max(1.0, bw - 2);
+      double y = drawn ? y_of(c.seconds) : bottom;
+      double h = bottom - y;
+      std::string tip = RunName(runs[r], r) + " \u2014 " + row.stage + ": " +
+                        (drawn ? FormatSeconds(c.seconds) + " s" : std::string("skipped")) +
+                        (c.status == "failed" ? " (FAILED)" : "");
+      std::string style = c.status == "failed" || c.status == "interrupted"
+                              ? "fill-opacity=\"0.35\" stroke=\"#b91c1c\" stroke-width=\"1.5\" stroke-dasharray=\"4 2\""
+                              : "";
+      svg += "<rect class=\"bar\" data-stage=\"" + EscapeXml(row.stage) + "\" data-run=\"" + std::to_string(r) +
+             "\" x=\"" + F(x) + "\" y=\"" + F(y) + "\" width=\"" + F(w) + "\" height=\"" + F(h) + "\" fill=\"" +
+             colour + "\" " + style + "><title>" + EscapeXml(tip) + "</title></rect>\n";
+      double tx = x + w / 2;
+      if (!drawn) {
+        svg += Text(tx + 4, bottom - 4, c.present ? "skipped" : "absent",
+                    "font-size=\"10\" fill=\"#9ca3af\" transform=\"rotate(-90 " + F(tx + 4) + " " + F(bottom - 4) + ")\"");
+      } else if (c.status == "failed" || c.status == "interrupted") {
+        svg += Text(tx, y - 4, "FAILED", "font-size=\"9\" fill=\"#b91c1c\" text-anchor=\"middle\" font-weight=\"bold\"");
+      } else if (bw >= 22) {
+        svg += Text(tx, y - 4, BarValue(c.seconds), "font-size=\"10\" fill=\"#374151\" text-anchor=\"middle\"");
+      }
+    }
+  }
+  svg += "</svg>\n";
+  return svg;
+}
+
+std::string RenderCompareSvg(const std::vector<RunResult>& runs) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + RenderCompareSvgElement(runs);
+}
+
+}  // namespace tb::report

@@ -1,0 +1,24 @@
+// SVG building blocks shared by RenderCompareSvg and the HTML page (which inlines the chart).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report/results.h"
+
+namespace tb::report {
+
+// A y axis from 0 to `max` in steps of `step` (1, 2, 2.5 or 5 × 10^k), about target_ticks steps.
+struct NiceAxis {
+  double max;
+  double step;
+};
+NiceAxis NiceScale(double max_value, int target_ticks);
+
+// The colour of run `index` in charts and legends ("#4e79a7", …).
+const char* RunColour(size_t index);
+
+// The <svg> element alone (no XML declaration), for inlining into HTML.
+std::string RenderCompareSvgElement(const std::vector<RunResult>& runs);
+
+}  // namespace tb::report

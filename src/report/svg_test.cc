@@ -1,0 +1,134 @@
+#include "report/svg.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "report/test_runs.h"
+
+namespace tb::report {
+namespace {
+
+using testing::InplaceRun;
+using testing::StagedRun;
+
+// A minimal well-formedness check: every tag closes in order, attributes are quoted, and
+// text holds no raw '<' or stray '&'. Returns "" when well formed, else what went wrong.
+std::string CheckXml(const std::string& doc) {
+  std::vector<std::string> open;
+  size_t i = 0;
+  while (i < doc.size()) {
+    if (doc[i] == '&') {
+      size_t semi = doc.find(';', i);
+      if (semi == std::string::npos || semi - i > 8) return "stray & at " + std::to_string(i);
+      i = semi + 1;
+      continue;
+    }
+    if (doc[i] != '<') {
+      if (doc[i] == '>') return "raw > in text at " + std::to_string(i);
+      ++i;
+      continue;
+    }
+    if (doc.compare(i, 2, "<?") == 0) {
+      i = doc.find("?>", i) + 2;
+      continue;
+    }
+    size_t end = i + 1;
+    char quote = 0;
+    while (end < doc.size() && (quote || doc[end] != '>')) {
+      if (quote && doc[end] == quote) quote = 0;
+      else if (!quote && (doc[end] == '"' || doc[end] == '\'')) quote = doc[end];
+      else if (quote && doc[end] == '<') return "raw < in attribute at " + std::to_string(end);
+      ++end;
+    }
+    if (end >= doc.size()) return "unterminated tag at " + std::to_string(i);
+    std::string tag = doc.substr(i + 1, end - i - 1);
+    i = end + 1;
+    if (tag[0] == '/') {
+      std::string name = tag.substr(1);
+      if (open.empty() || open.back() != name) return "mismatched </" + name + ">";
+      open.pop_back();
+    } else if (tag.back() != '/') {
+      open.push_back(tag.substr(0, tag.find_first_of(" \n\t")));
+    }
+  }
+  return open.empty() ? "" : "unclosed <" + open.back() + ">";
+}
+
+size_t Count(const std::string& s, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = s.find(needle); p != std::string::npos; p = s.find(needle, p + 1)) ++n;
+  return n;
+}
+
+TEST(NiceScale, PicksRoundSteps) {
+  EXPECT_EQ(NiceScale(872.4, 5).step, 200);
+  EXPECT_EQ(NiceScale(872.4, 5).max, 1000);
+  EXPECT_EQ(NiceScale(275.55, 5).step, 100);
+  EXPECT_EQ(NiceScale(275.55, 5).max, 300);
+  EXPECT_EQ(NiceScale(12, 5).step, 2.5);
+  EXPECT_EQ(NiceScale(12, 5).max, 12.5);
+  EXPECT_DOUBLE_EQ(NiceScale(0.034, 5).step, 0.01);
+  EXPECT_EQ(NiceScale(0, 5).max, 1);
+  EXPECT_EQ(NiceScale(100, 5).max, 100);
+}
+
+TEST(CompareSvg, WellFormedWithOneBarPerRunPerStage) {
+  std::string svg = RenderCompareSvg({StagedRun(), InplaceRun()});
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
+  EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 18u);
+  for (const char* stage : kStageNames)
+    EXPECT_EQ(Count(svg, std::string("data-stage=\"") + stage + "\""), 2u) << stage;
+  EXPECT_EQ(Count(svg, ">skipped</text>"), 3u);  // WEKA's download, integrity, extract
+  EXPECT_NE(svg.find(">1000</text>"), std::string::npos);  // top tick of 872.40 s
+  EXPECT_NE(svg.find("S3+NVMe (staged)"), std::string::npos);
+  EXPECT_NE(svg.find("Seconds (wall clock)"), std::string::npos);
+  EXPECT_NE(svg.find("Pipeline stage"), std::string::npos);
+}
+
+TEST(CompareSvg, BarHeightsAreProportional) {
+  std::string svg = RenderCompareSvg({StagedRun(), InplaceRun()});
+  std::regex bar("data-stage=\"verify\" data-run=\"(\\d)\" x=\"[0-9.]+\" y=\"[0-9.]+\" width=\"[0-9.]+\" height=\"([0-9.]+)\"");
+  std::vector<double> heights;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), bar); it != std::sregex_iterator(); ++it)
+    heights.push_back(std::stod((*it)[2]));
+  ASSERT_EQ(heights.size(), 2u);
+  EXPECT_NEAR(heights[0] / heights[1], 872.40 / 214.04, 0.02);
+}
+
+TEST(CompareSvg, EscapesLabelsAndUsesDistinctColours) {
+  RunResult a = StagedRun(), b = InplaceRun();
+  a.label = "<script>alert(1)</script> & \"co\"";
+  std::string svg = RenderCompareSvg({a, b});
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_EQ(svg.find("<script>"), std::string::npos);
+  EXPECT_NE(svg.find("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;co&quot;"), std::string::npos);
+  EXPECT_STRNE(RunColour(0), RunColour(1));
+  EXPECT_NE(svg.find(std::string("fill=\"") + RunColour(1) + "\""), std::string::npos);
+}
+
+TEST(CompareSvg, FailedBarsAreMarked) {
+  RunResult b = InplaceRun();
+  b.stages[6].status = "failed";
+  b.stages[6].error = "HTTP 403";
+  std::string svg = RenderCompareSvg({StagedRun(), b});
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_NE(svg.find(">FAILED</text>"), std::string::npos);
+}
+
+TEST(CompareSvg, ManyRunsAndStagesStayWellFormed) {
+  std::vector<RunResult> runs;
+  for (int i = 0; i < 12; ++i) {
+    RunResult r = StagedRun();
+    r.label = "tier " + std::to_string(i);
+    for (int k = 0; k < 6; ++k) r.stages.push_back(testing::Stage("extra" + std::to_string(k), "ok", 1.0 + k));
+    runs.push_back(r);
+  }
+  std::string svg = RenderCompareSvg(runs);
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 12u * 15u);
+}
+
+}  // namespace
+}  // namespace tb::report

@@ -1,0 +1,106 @@
+// Terminal renderings: the seed's stage table for one run, and the side-by-side comparison.
+#include <cstdio>
+
+#include "report/compare.h"
+#include "report/results.h"
+#include "report/text_table.h"
+
+namespace tb::report {
+namespace {
+
+using Align = TextTable::Align;
+constexpr const char* kDash = "\u2014";
+
+std::string StatusText(const std::string& status) {
+  if (status == "failed") return "FAILED";
+  if (status == "interrupted") return "INTERRUPTED";
+  return status;
+}
+
+bool HasTimes(const std::string& status) { return status == "ok" || status == "failed" || status == "interrupted"; }
+
+// Lines under a table: failed stages with their errors, and the overlap note.
+std::string Notes(const RunResult& run, const std::string& prefix) {
+  std::string out;
+  for (const StageResult& s : run.stages)
+    if (s.status == "failed" || s.status == "interrupted")
+      out += prefix + s.name + " " + StatusText(s.status) + (s.error.empty() ? "" : ": " + s.error) + "\n";
+  if (run.overlapped_seconds > 0) {
+    out += prefix + "stages overlapped (" + FormatSeconds(run.overlapped_seconds) +
+           " s ran concurrently), so Total Runtime is less than the sum of the stage times\n";
+  }
+  return out;
+}
+
+std::string CellText(const CompareCell& c) {
+  if (!c.present || c.status == "skipped") return kDash;
+  if (c.status == "failed") return "FAILED";
+  if (c.status == "interrupted") return "INTERRUPTED";
+  return FormatSeconds(c.seconds);
+}
+
+std::string SpeedupText(const CompareCell& c) { return c.speedup ? FormatSpeedup(*c.speedup) : "n/a"; }
+
+}  // namespace
+
+std::string RenderStageTable(const RunResult& run) {
+  TextTable t({Align::kLeft, Align::kLeft, Align::kRight, Align::kRight, Align::kRight});
+  t.AddRow({"Stage", "Status", "Seconds", "MB/s", "Files"});
+  t.AddRule();
+  for (const StageResult& s : run.stages) {
+    bool timed = HasTimes(s.status);
+    t.AddRow({s.name, StatusText(s.status), timed ? FormatSeconds(s.seconds) : kDash,
+              timed ? FormatMbPerS(s.mb_per_s) : kDash, timed && s.files > 0 ? std::to_string(s.files) : kDash});
+  }
+  t.AddRule();
+  t.AddRow({"Total Runtime", run.status == "ok" ? "" : StatusText(run.status), FormatSeconds(run.total_seconds), "",
+            ""});
+  std::string title = RunName(run, 0);
+  if (!run.scenario.empty()) title += " (" + run.scenario + ")";
+  return title + "\n" + t.Render() + Notes(run, "");
+}
+
+std::string RenderCompareTable(const std::vector<RunResult>& runs) {
+  if (runs.empty()) return "";
+  Comparison cmp = Compare(runs);
+  const size_t n = runs.size();
+  std::vector<Align> aligns(1 + n + (n - 1), Align::kRight);
+  aligns[0] = Align::kLeft;
+  TextTable t(aligns);
+
+  std::vector<std::string> head1{"Stage"}, head2{""};
+  for (size_t i = 0; i < n; ++i) {
+    head1.push_back(RunName(runs[i], i));
+    head2.push_back(runs[i].scenario.empty() ? "" : "(" + runs[i].scenario + ")");
+  }
+  for (size_t i = 1; i < n; ++i) {
+    head1.push_back("Speedup");
+    head2.push_back(RunName(runs[i], i));
+  }
+  t.AddRow(head1);
+  t.AddRow(head2);
+  t.AddRule();
+  auto add_row = [&](const CompareRow& row) {
+    std::vector<std::string> cells{row.stage};
+    for (const CompareCell& c : row.cells) cells.push_back(CellText(c));
+    for (size_t i = 1; i < n; ++i) cells.push_back(SpeedupText(row.cells[i]));
+    t.AddRow(std::move(cells));
+  };
+  for (const CompareRow& row : cmp.stages) add_row(row);
+  t.AddRule();
+  CompareRow total = cmp.total;
+  std::vector<std::string> cells{total.stage};
+  for (const CompareCell& c : total.cells)
+    cells.push_back(FormatSeconds(c.seconds) + (c.status == "ok" ? "" : " (" + StatusText(c.status) + ")"));
+  for (size_t i = 1; i < n; ++i) cells.push_back(SpeedupText(total.cells[i]));
+  t.AddRow(std::move(cells));
+
+  std::string out = "Seconds per stage (" + std::string(kDash) + " = skipped)\n" + t.Render();
+  if (n > 1)
+    out += "Speedup = " + RunName(runs[0], 0) +
+           " seconds / run seconds (above 1\u00d7: faster than the first run; n/a: a side skipped or failed)\n";
+  for (size_t i = 0; i < n; ++i) out += Notes(runs[i], RunName(runs[i], i) + ": ");
+  return out;
+}
+
+}  // namespace tb::report

@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include "report/results.h"
+#include "report/test_runs.h"
+
+namespace tb::report {
+namespace {
+
+using testing::InplaceRun;
+using testing::StagedRun;
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t eol = s.find('\n', pos);
+    out.push_back(s.substr(pos, eol - pos));
+    pos = eol + 1;
+  }
+  return out;
+}
+
+TEST(StageTable, SeedLayout) {
+  std::string t = RenderStageTable(InplaceRun());
+  auto lines = Lines(t);
+  ASSERT_GE(lines.size(), 14u) << t;
+  EXPECT_EQ(lines[0], "WEKA (inplace)");
+  EXPECT_EQ(lines[1], "Stage          Status   Seconds  MB/s  Files");
+  EXPECT_EQ(lines[3], "download       skipped        \u2014     \u2014      \u2014");
+  EXPECT_EQ(lines[6], "verify         ok        214.04  0.87   1283");
+  EXPECT_EQ(lines[8], "meta           ok          0.01  0.02      1");
+  EXPECT_EQ(lines[13], "Total Runtime            372.31");
+  for (const char* stage : kStageNames) EXPECT_NE(t.find(stage), std::string::npos) << stage;
+  EXPECT_EQ(t.find("overlapped"), std::string::npos);
+}
+
+TEST(StageTable, FailedStagesAndOverlapAreExplained) {
+  RunResult run = StagedRun();
+  run.status = "failed";
+  run.stages[1].status = "failed";
+  run.stages[1].error = "md5 of /scratch/cifar.tar.gz is 0f3c…, expected c58f30108f718f92721af3b95e74349a";
+  run.overlapped_seconds = 40.5;
+  std::string t = RenderStageTable(run);
+  EXPECT_NE(t.find("integrity      FAILED"), std::string::npos) << t;
+  EXPECT_NE(t.find("integrity FAILED: md5 of /scratch/cifar.tar.gz"), std::string::npos) << t;
+  EXPECT_NE(t.find("Total Runtime  FAILED"), std::string::npos) << t;
+  EXPECT_NE(t.find("stages overlapped (40.50 s ran concurrently), so Total Runtime is less than the sum"),
+            std::string::npos)
+      << t;
+}
+
+TEST(CompareTable, ColumnPerRunAndSpeedups) {
+  std::string t = RenderCompareTable({StagedRun(), InplaceRun()});
+  auto lines = Lines(t);
+  ASSERT_GE(lines.size(), 15u) << t;
+  EXPECT_EQ(lines[1], "Stage           S3+NVMe       WEKA  Speedup");
+  EXPECT_EQ(lines[2], "               (staged)  (inplace)     WEKA");
+  EXPECT_EQ(lines[4], "download         275.55          \u2014      n/a");
+  EXPECT_EQ(lines[7], "verify           872.40     214.04    4.08\u00d7");
+  EXPECT_EQ(lines[9], "meta              <0.01       0.01    0.40\u00d7");
+  EXPECT_EQ(lines[14], "Total Runtime   1458.66     372.31    3.92\u00d7");
+  for (const char* stage : kStageNames) EXPECT_NE(t.find(stage), std::string::npos) << stage;
+  EXPECT_NE(t.find("Speedup = S3+NVMe seconds / run seconds"), std::string::npos);
+}
+
+TEST(CompareTable, ThreeRunsGetTwoSpeedupColumns) {
+  RunResult c = InplaceRun();
+  c.label = "";
+  c.stages[3].seconds = 436.2;
+  std::string t = RenderCompareTable({StagedRun(), InplaceRun(), c});
+  auto lines = Lines(t);
+  EXPECT_EQ(lines[1], "Stage           S3+NVMe       WEKA      run 3  Speedup  Speedup");
+  EXPECT_NE(lines[7].find("4.08\u00d7    2.00\u00d7"), std::string::npos) << t;
+}
+
+TEST(CompareTable, SingleRunHasNoSpeedupColumn) {
+  std::string t = RenderCompareTable({StagedRun()});
+  EXPECT_EQ(t.find("Speedup"), std::string::npos) << t;
+  EXPECT_NE(t.find("Total Runtime   1458.66"), std::string::npos) << t;
+}
+
+}  // namespace
+}  // namespace tb::report

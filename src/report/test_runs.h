@@ -1,0 +1,79 @@
+// Realistic runs for the report tests (the seed's two scenarios, all nine stages). Test-only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report/results.h"
+
+namespace tb::report::testing {
+
+inline StageResult Stage(const std::string& name, const std::string& status, double seconds, uint64_t bytes = 0,
+                         uint64_t files = 0) {
+  StageResult s;
+  s.name = name;
+  s.status = status;
+  s.seconds = seconds;
+  s.bytes = bytes;
+  s.files = files;
+  s.mb_per_s = seconds > 0 && bytes > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0;
+  return s;
+}
+
+inline HostInfo Host(const std::string& hostname) {
+  HostInfo h;
+  h.hostname = hostname;
+  h.cpus = 16;
+  h.memory_bytes = 134217728000ull;
+  h.device = "cuda:0";
+  h.cpu_model = "AMD EPYC 7543 32-Core Processor";
+  h.kernel = "Linux 6.1.0-18-amd64";
+  return h;
+}
+
+// "S3+NVMe": every stage runs.
+inline RunResult StagedRun() {
+  RunResult r;
+  r.tool_version = "0.1.0";
+  r.scenario = "staged";
+  r.label = "S3+NVMe";
+  r.started_at = "2026-11-25T19:00:00.000Z";
+  r.host = Host("node-a");
+  r.config_json = R"({"scenario":"staged","origin":"http://127.0.0.1:8080/cifar-10-python.tar.gz",)"
+                  R"("s3":{"bucket":"tierbench","prefix":"cifar"},"train":{"epochs":2,"batch_size":4}})";
+  const uint64_t tar = 178000000, data = 186000000;
+  r.stages = {Stage("download", "ok", 275.55, tar, 1),  Stage("integrity", "ok", 82.93, tar, 1),
+              Stage("extract", "ok", 14.20, data, 1283), Stage("verify", "ok", 872.40, data, 1283),
+              Stage("pickled", "ok", 77.93, data, 6),    Stage("meta", "ok", 0.004, 158, 1),
+              Stage("upload", "ok", 5.33, data, 1283),   Stage("preview", "ok", 6.82, 0, 1),
+              Stage("train", "ok", 123.50, 0, 0)};
+  r.stages[2].detail_json = R"({"format":"tar.gz","entries":1283})";
+  r.total_seconds = 1458.66;
+  r.train.present = true;
+  r.train.device = "cuda:0";
+  r.train.epochs = 2;
+  r.train.steps = 25000;
+  r.train.final_loss = 1.2345;
+  r.train.test_accuracy = 0.5512;
+  r.train.steps_per_second = 202.4;
+  return r;
+}
+
+// "WEKA": data already resident, download/integrity/extract skipped.
+inline RunResult InplaceRun() {
+  RunResult r = StagedRun();
+  r.scenario = "inplace";
+  r.label = "WEKA";
+  r.host = Host("node-b");
+  r.config_json = R"({"scenario":"inplace","dataset_dir":"/mnt/weka/cifar-10-batches-py"})";
+  const uint64_t data = 186000000;
+  r.stages = {Stage("download", "skipped", 0),       Stage("integrity", "skipped", 0),
+              Stage("extract", "skipped", 0),        Stage("verify", "ok", 214.04, data, 1283),
+              Stage("pickled", "ok", 28.08, data, 6), Stage("meta", "ok", 0.01, 158, 1),
+              Stage("upload", "ok", 5.12, data, 1283), Stage("preview", "ok", 4.59, 0, 1),
+              Stage("train", "ok", 120.47, 0, 0)};
+  r.total_seconds = 372.31;
+  return r;
+}
+
+}  // namespace tb::report::testing

@@ -1,0 +1,23 @@
+#include "report/text_table.h"
+
+#include <gtest/gtest.h>
+
+namespace tb::report {
+namespace {
+
+TEST(TextTable, PadsByDisplayWidth) {
+  TextTable t({TextTable::Align::kLeft, TextTable::Align::kRight});
+  t.AddRow({"Stage", "Seconds"});
+  t.AddRule();
+  t.AddRow({"download", "\u2014"});
+  t.AddRow({"verify", "214.04"});
+  EXPECT_EQ(t.Render(),
+            "Stage     Seconds\n"
+            "--------  -------\n"
+            "download        \u2014\n"
+            "verify     214.04\n");
+  EXPECT_EQ(TextTable::DisplayWidth("2.41\u00d7"), 5u);
+}
+
+}  // namespace
+}  // namespace tb::report
