@@ -28,20 +28,21 @@ source "$HERE/services/smallfs.sh"
 
 write_env() {
   local with_cephfs="$1" tmp="$ENV_FILE.tmp"
+  kv() { printf 'export %s=%q\n' "$1" "$2"; }
   {
     echo "# Written by scripts/services.sh up at $(date -u +%FT%TZ); source it."
-    echo "export TB_SERVICES_DIR=$DIR"
-    echo "export TB_HTTP_ORIGIN=http://127.0.0.1:$HTTP_PORT"
-    echo "export TB_HTTP_ROOT=$HTTP_ROOT"
-    echo "export TB_S3_ENDPOINT=http://127.0.0.1:$S3_PORT"
-    echo "export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY"
-    echo "export AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY"
-    echo "export AWS_REGION=us-east-1"
-    echo "export AWS_DEFAULT_REGION=us-east-1"
-    echo "export AWS_ENDPOINT_URL=http://127.0.0.1:$S3_PORT"
-    echo "export TB_CEPH_CONF=$CEPH_CONF_FILE"
-    echo "export TB_RGW_PID_FILE=$PID_DIR/rgw.pid"
-    [ "$with_cephfs" = 1 ] && echo "export TB_CEPHFS_MOUNT=$CEPHFS_MOUNT"
+    kv TB_SERVICES_DIR "$DIR"
+    kv TB_HTTP_ORIGIN "http://127.0.0.1:$HTTP_PORT"
+    kv TB_HTTP_ROOT "$HTTP_ROOT"
+    kv TB_S3_ENDPOINT "http://127.0.0.1:$S3_PORT"
+    kv AWS_ACCESS_KEY_ID "$S3_ACCESS_KEY"
+    kv AWS_SECRET_ACCESS_KEY "$S3_SECRET_KEY"
+    kv AWS_REGION us-east-1
+    kv AWS_DEFAULT_REGION us-east-1
+    kv AWS_ENDPOINT_URL "http://127.0.0.1:$S3_PORT"
+    kv TB_CEPH_CONF "$CEPH_CONF_FILE"
+    kv TB_RGW_PID_FILE "$PID_DIR/rgw.pid"
+    if [ "$with_cephfs" = 1 ]; then kv TB_CEPHFS_MOUNT "$CEPHFS_MOUNT"; fi
   } > "$tmp"
   chmod 600 "$tmp"
   mv "$tmp" "$ENV_FILE"

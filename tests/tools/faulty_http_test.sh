@@ -100,13 +100,13 @@ expect "query does not pick another file (range through a fault-free query)" \
 
 # --- control URLs ---------------------------------------------------------------------------
 stats="$(curl -s "$base/__control/stats")"
-faults="$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["faults"].get("status", 0), d["faults"].get("reset", 0), d["by_path"]["/sub/data.bin"] > 10)' <<< "$stats")"
+faults="$(/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["faults"].get("status", 0), d["faults"].get("reset", 0), d["by_path"]["/sub/data.bin"] > 10)' <<< "$stats")"
 expect "stats count faults and requests" "$faults" "3 1 True"
 expect "control set fault=status" "$(curl -s -o /dev/null -w '%{http_code}' "$base/__control/set?fault=status&status=502&fail_first=1")" 200
 expect "server-wide fault applies once" "$(get "$url" | cut -d' ' -f2) $(get "$url" | cut -d' ' -f2)" "502 200"
 curl -s -o /dev/null "$base/__control/set?fault=none"
 curl -s -o /dev/null -X POST "$base/__control/reset"
-expect "reset clears stats" "$(curl -s "$base/__control/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')" 0
+expect "reset clears stats" "$(curl -s "$base/__control/stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')" 0
 
 # --- faults from the command line -----------------------------------------------------------
 start_server cli --fault reset --fail-first 1 --after 10
