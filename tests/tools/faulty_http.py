@@ -22,13 +22,14 @@ Faults (--fault KIND on the command line, or ?fault=KIND per request):
     stall-headers  go silent for `stall` seconds before sending anything
     flip        send the full, correct-length body with `flips` bytes (default 1) inverted,
                 starting at body offset `after`: only a checksum can notice
+    slow        send the full, correct body at `rate` bytes/s (default 1048576)
 
 Parameters (command line --name VALUE / query ?name=VALUE; the query wins for that request):
     fail_first N   only the first N matching requests get the fault, later ones succeed
                    (default: every request). Counted per path + fault-selecting query, so
                    tests sharing one server do not disturb each other's counts.
     after BYTES    body offset where reset/truncate/stall/flip strike (default: half the body)
-    status CODE, retry_after SECONDS, stall SECONDS, flips COUNT (see above)
+    status CODE, retry_after SECONDS, stall SECONDS, flips COUNT, rate BYTES_PER_S (see above)
 Example: GET /data.bin?fault=status&status=503&fail_first=2 -> 503, 503, then 200s.
 Query parameters never change which file is served (the path alone names it).
 
@@ -52,8 +53,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("none", "reset", "truncate", "status", "429", "stall", "stall-headers", "flip")
-PARAMS = ("fault", "fail_first", "after", "status", "retry_after", "stall", "flips")
+FAULTS = ("none", "reset", "truncate", "status", "429", "stall", "stall-headers", "flip", "slow")
+PARAMS = ("fault", "fail_first", "after", "status", "retry_after", "stall", "flips", "rate")
 CHUNK = 256 * 1024
 
 
@@ -260,15 +261,23 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(bytes(bad))
                 self.copy(f, length - after - len(bad))
                 return
-            self.copy(f, length)
+            self.copy(f, length, p["rate"] if fault == "slow" else 0)
 
-    def copy(self, f, n):
+    def copy(self, f, n, rate=0):
+        """Sends n bytes of f; at most `rate` bytes per second when rate > 0."""
+        chunk = CHUNK if rate <= 0 else max(1, min(CHUNK, rate // 10))
+        start, sent = time.monotonic(), 0
         while n > 0:
-            data = f.read(min(CHUNK, n))
+            data = f.read(min(chunk, n))
             if not data:
                 raise IOError("file shrank while serving")
             self.wfile.write(data)
             n -= len(data)
+            sent += len(data)
+            if rate > 0:
+                ahead = sent / rate - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
 
     def finish(self):
         try:
@@ -297,13 +306,15 @@ def check_params(p):
     out = dict(p)
     if out["fault"] not in FAULTS:
         raise ValueError("fault must be one of %s, not %r" % (", ".join(FAULTS), out["fault"]))
-    for k in ("fail_first", "after", "status", "flips"):
+    for k in ("fail_first", "after", "status", "flips", "rate"):
         out[k] = int(out[k])
     for k in ("retry_after", "stall"):
         out[k] = float(out[k])
     out["retry_after"] = int(out["retry_after"]) if out["retry_after"].is_integer() else out["retry_after"]
     if not 100 <= out["status"] <= 599:
         raise ValueError("status must be an HTTP status code")
+    if out["fault"] == "slow" and out["rate"] <= 0:
+        raise ValueError("rate must be > 0 bytes/s")
     return out
 
 
@@ -326,11 +337,12 @@ def main():
     ap.add_argument("--retry-after", type=float, default=1)
     ap.add_argument("--stall", type=float, default=30.0)
     ap.add_argument("--flips", type=int, default=1)
+    ap.add_argument("--rate", type=int, default=1048576, help="bytes/s of the slow fault")
     ap.add_argument("--quiet", action="store_true", help="no per-request log on stderr")
     a = ap.parse_args()
     defaults = check_params({"fault": a.fault, "fail_first": a.fail_first, "after": a.after,
                              "status": a.status, "retry_after": a.retry_after,
-                             "stall": a.stall, "flips": a.flips})
+                             "stall": a.stall, "flips": a.flips, "rate": a.rate})
     server = Server(("127.0.0.1", a.port), Handler)
     server.root = os.path.realpath(a.root)
     server.state = State(defaults)

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Self-test of tests/tools/faulty_http.py with curl: normal GET/HEAD/ranges, then every fault
-# (reset, truncate, N x 503 then 200, 429 + Retry-After, stall, stall-headers, flipped bytes),
+# (reset, truncate, N x 503 then 200, 429 + Retry-After, stall, stall-headers, flipped bytes,
+# slow), the control URLs, command-line fault selection and the faulty_http.sh helpers.
 # the control URLs, and command-line fault selection.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SERVER="$HERE/faulty_http.py"
+# shellcheck source-path=SCRIPTDIR source=faulty_http.sh
+source "$HERE/faulty_http.sh"
 work="$(mktemp -d /tmp/tb-faulty-http-test-XXXXXX)"
-pids=()
+export FAULTY_HTTP_LOG_DIR="$work"
 cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  faulty_http_stop_all
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -28,18 +28,6 @@ expect() {  # expect DESCRIPTION GOT WANT
   if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi
 }
 
-# start_server NAME ARGS... : starts a server, sets $base to its URL.
-start_server() {
-  local name="$1" i
-  shift
-  /usr/bin/python3 "$SERVER" --root "$work/www" --port-file "$work/$name.port" --quiet "$@" \
-    > "$work/$name.out" 2> "$work/$name.err" &
-  pids+=("$!")
-  for ((i = 0; i < 100; i++)); do [ -s "$work/$name.port" ] && break; sleep 0.1; done
-  [ -s "$work/$name.port" ] || { cat "$work/$name.err"; echo "FAIL: $name did not start"; exit 1; }
-  base="http://127.0.0.1:$(cat "$work/$name.port")"
-}
-
 # get URL [curl args] -> prints "curl_exit http_code", body in $work/body
 get() {
   local url="$1" rc=0 code
@@ -53,7 +41,8 @@ head -c 1000000 /dev/urandom > "$work/www/sub/data.bin"
 src="$work/www/sub/data.bin"
 slice() { dd if="$1" of="$4" bs=1M iflag=skip_bytes,count_bytes skip="$2" count="$3" status=none; }
 
-start_server main
+faulty_http_start "$work/www"
+base="$FAULTY_HTTP_URL"
 url="$base/sub/data.bin"
 
 # --- normal serving -------------------------------------------------------------------------
@@ -80,7 +69,7 @@ if ((size <= 300000)); then pass "reset after <= 300000 bytes ($size)"; else fai
 expect "truncate -> curl 18 (partial body)" "$(get "$url?fault=truncate&after=1234")" "18 200"
 expect "truncate sent exactly 1234 bytes" "$(stat -c %s "$work/body")" 1234
 q="fault=status&status=503&fail_first=2"
-codes="$(for i in 1 2 3 4; do get "$url?$q" | cut -d' ' -f2; done | tr '\n' ' ')"
+codes="$(for _ in 1 2 3 4; do get "$url?$q" | cut -d' ' -f2; done | tr '\n' ' ')"
 expect "2 x 503 then success" "$codes" "503 503 200 200 "
 expect "500 on a range request" "$(get "$url?fault=status&status=500" -r 0-9)" "0 500"
 retry="$(curl -s -D - -o /dev/null "$url?fault=429&retry_after=7" | tr -d '\r' |
@@ -94,6 +83,11 @@ expect "flip -> 200 with full length" "$(get "$url?fault=flip&after=4242&flips=3
 expect "flip length" "$(stat -c %s "$work/body")" 1000000
 diffs="$(cmp -l "$work/body" "$src" | awk '{print $1}' | tr '\n' ' ' || true)"
 expect "flip changed bytes 4243-4245 (1-based)" "$diffs" "4243 4244 4245 "
+t0="$(date +%s%N)"
+expect "slow -> 206" "$(get "$url?fault=slow&rate=1000000" -r 0-499999)" "0 206"
+ms=$((($(date +%s%N) - t0) / 1000000))
+ok "slow body intact" cmp -s "$work/body" <(head -c 500000 "$src")
+if ((ms >= 450)); then pass "slow: 500 kB at 1 MB/s took $ms ms"; else fail "slow: 500 kB at 1 MB/s took only $ms ms"; fi
 expect "bad fault name -> 400" "$(get "$url?fault=bogus")" "0 400"
 expect "query does not pick another file (range through a fault-free query)" \
   "$(get "$url?fault=none" -r 0-0)" "0 206"
@@ -109,12 +103,12 @@ curl -s -o /dev/null -X POST "$base/__control/reset"
 expect "reset clears stats" "$(curl -s "$base/__control/stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')" 0
 
 # --- faults from the command line -----------------------------------------------------------
-start_server cli --fault reset --fail-first 1 --after 10
-url="$base/sub/data.bin"
+faulty_http_start "$work/www" --fault reset --fail-first 1 --after 10
+url="$FAULTY_HTTP_URL/sub/data.bin"
 expect "--fault reset --fail-first 1: first request reset" "$(get "$url" | cut -d' ' -f1)" 56
 expect "--fault reset --fail-first 1: then success" "$(get "$url")" "0 200"
 ok "body after the fault identical" cmp -s "$work/body" "$src"
-ok "prints LISTENING line" grep -q "^LISTENING 127.0.0.1:$(cat "$work/cli.port")$" "$work/cli.out"
+ok "prints LISTENING line" grep -q "^LISTENING ${FAULTY_HTTP_URL#http://}$" "$FAULTY_HTTP_DIR/out"
 
 if ((failures > 0)); then
   echo "faulty_http_test: $failures check(s) FAILED"
