@@ -2,7 +2,6 @@
 # Self-test of tests/tools/faulty_http.py with curl: normal GET/HEAD/ranges, then every fault
 # (reset, truncate, N x 503 then 200, 429 + Retry-After, stall, stall-headers, flipped bytes,
 # slow), the control URLs, command-line fault selection and the faulty_http.sh helpers.
-# the control URLs, and command-line fault selection.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
