@@ -9,7 +9,9 @@ Start it on a free port (port 0 = the kernel picks one) and read the port back:
     srv=$!; for i in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
     base="http://127.0.0.1:$(cat "$tmp/port")"
     ...; kill "$srv"
-It also prints "LISTENING 127.0.0.1:PORT" on stdout once it accepts connections.
+It also prints "LISTENING 127.0.0.1:PORT" on stdout once it accepts connections. Shell tests
+can use tests/tools/faulty_http.sh instead (faulty_http_start ROOT [FLAGS] sets
+$FAULTY_HTTP_URL; faulty_http_stop_all); tests/tools/faulty_http_test.sh shows every fault.
 
 Faults (--fault KIND on the command line, or ?fault=KIND per request):
     none        serve normally
