@@ -537,7 +537,13 @@ Result<std::string> S3Client::CompleteMultipartUpload(const std::string& bucket,
   req.body = body;
   TB_ASSIGN_OR_RETURN(S3Response resp, Call("CompleteMultipartUpload", req));
   auto r = s3xml::ParseCompleteMultipartUpload(resp.body);
-  if (!r.ok()) return r.status().Prefix(Context("CompleteMultipartUpload", req));
+  if (!r.ok()) {
+    return r.status().Prefix(Context("CompleteMultipartUpload", req) + " [" + resp.body.substr(0, 200) + "]");
+  }
+  if (r->etag.empty()) {  // Ceph RGW 16 answers <ETag></ETag>: ask for it
+    TB_ASSIGN_OR_RETURN(HeadResult head, HeadObject(bucket, key));
+    r->etag = head.etag;
+  }
   std::string want = MultipartEtag(part_md5s);
   if (r->etag != want) {
     return Status::Corruption(Context("CompleteMultipartUpload", req) + ": ETag " + r->etag +

@@ -299,7 +299,6 @@ Result<CompleteMultipartUploadResult> ParseCompleteMultipartUpload(std::string_v
   }
   CompleteMultipartUploadResult r{doc->ChildText("Location"), doc->ChildText("Bucket"),
                                   doc->ChildText("Key"), Unquote(doc->ChildText("ETag"))};
-  if (r.etag.empty()) return Status::Corruption("S3 CompleteMultipartUpload response without <ETag>");
   return r;
 }
 

@@ -59,7 +59,7 @@ struct InitiateMultipartUploadResult {
 };
 
 struct CompleteMultipartUploadResult {
-  std::string location, bucket, key, etag;  // etag quotes removed
+  std::string location, bucket, key, etag;  // etag quotes removed; may be empty (Ceph RGW 16)
 };
 
 struct MultipartUpload {
