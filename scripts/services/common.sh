@@ -21,7 +21,6 @@ CEPH_TIMEOUT="${TB_CEPH_TIMEOUT:-15}"
 S3_USER="tbtest"
 S3_ACCESS_KEY="TBTESTACCESSKEY00001"
 S3_SECRET_KEY="tbtestsecretkey0000000000000000000000001"
-AWS_CLI=/usr/bin/aws
 
 log() { printf '[services %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
