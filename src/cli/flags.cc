@@ -54,7 +54,9 @@ Status Flags::Parse(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) return Status::InvalidArgument("option '--" + name + "' needs a value");
       value = args[++i];
     }
-    values_[name] = value;
+    auto it = values_.find(name);
+    if (spec->repeatable && it != values_.end()) it->second += "," + value;
+    else values_[name] = value;
   }
   return Status::Ok();
 }

@@ -18,6 +18,7 @@ struct FlagSpec {
   std::string help;
   bool is_bool = false;
   std::string value_name = "VALUE";
+  bool repeatable = false;  // repeated uses join with ',' (else the last one wins)
 };
 
 class Flags {

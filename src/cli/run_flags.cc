@@ -54,8 +54,8 @@ Flags MakeRunFlags(const std::string& usage) {
       if (std::string(k.key) == m.key) help = std::string(k.help) + " [" + k.key + "]";
     specs.push_back({m.flag, help, false, "VALUE"});
   }
-  specs.push_back({"skip", "comma-separated stages to switch off (e.g. upload,preview)", false, "STAGES"});
-  specs.push_back({"set", "comma-separated key=value config overrides (e.g. train.epochs=1)", false, "K=V,..."});
+  specs.push_back({"skip", "comma-separated stages to switch off (e.g. upload,preview); repeatable", false, "STAGES", true});
+  specs.push_back({"set", "comma-separated key=value config overrides (e.g. train.epochs=1); repeatable", false, "K=V,...", true});
   specs.push_back({"json", "print the results JSON instead of the table", true});
   specs.push_back({"progress", "live progress on stderr (default: only on a terminal)", true});
   specs.push_back({"verbose", "echo log lines to stderr", true});

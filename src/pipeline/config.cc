@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
@@ -81,7 +82,7 @@ const std::vector<Key>& Keys() {
     str("preview.out", "preview PNG path (default beside out)", &JobConfig::preview_out);
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
     for (const char* stage : kStageNames) {
-      static std::vector<std::string> names;  // keys must outlive the table
+      static std::deque<std::string> names;  // keys must outlive the table (stable addresses)
       names.push_back(std::string("stages.") + stage);
       std::string name = stage;
       k.push_back({{names.back().c_str(), "bool", "run this stage (default true)"},
