@@ -1,13 +1,248 @@
-// PLACEHOLDER: replaced by the dataset work. Fails loudly so nothing mistakes it for done.
+// tierbench dataset generate | verify | inspect
 #include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
+#include "dataset/cifar.h"
+#include "dataset/generate.h"
+#include "dataset/manifest.h"
+#include "dataset/pickle.h"
+#include "util/clock.h"
+#include "util/fs.h"
+#include "util/md5.h"
+#include "util/progress.h"
 
 namespace tb::cli {
 
-int DatasetCommand(const Args&) {
-  std::fprintf(stderr, "tierbench dataset: not built yet\n");
-  return 1;
+namespace {
+
+constexpr const char* kUsage = R"(usage: tierbench dataset <generate|verify|inspect> [options]
+
+  generate --out DIR ...           build an augmented CIFAR-10 dataset, tarball and md5 manifest
+  verify --manifest FILE ...       md5 every file of a manifest (md5sum -c style output)
+  inspect FILE [--json]            describe a CIFAR batch or batches.meta file)";
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr, "tierbench dataset: %s\n\n%s\n", why.c_str(), kUsage);
+  return 2;
+}
+
+Result<int> IntFlag(const Flags& f, const std::string& name, int64_t def, int64_t lo, int64_t hi) {
+  TB_ASSIGN_OR_RETURN(int64_t v, f.GetInt(name, def));
+  if (v < lo || v > hi) {
+    return Status::InvalidArgument("--" + name + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  }
+  return static_cast<int>(v);
+}
+
+int Generate(const Args& args) {
+  Flags f("usage: tierbench dataset generate --out DIR [options]\n\n"
+          "Writes DIR/cifar-10-batches-py/ (data_batch_1..N, test_batch, batches.meta, readme.html),\n"
+          "DIR/cifar-10-batches-py.md5 (manifest for md5sum -c, run from DIR), and the tarball\n"
+          "DIR/cifar-10-python.tar.gz with its .md5. Identical bytes for the same seed and sizes.",
+          {{"out", "output folder", false, "DIR"},
+           {"preset", "named layout: seed-1283 (1,280 training files of 40 images + test_batch)", false, "NAME"},
+           {"train-files", "number of data_batch_N files (default 5)", false, "N"},
+           {"images-per-file", "images per training file (default 10000)", false, "M"},
+           {"test-images", "images in test_batch (default 10000)", false, "K"},
+           {"seed", "generator seed (default 1)", false, "S"},
+           {"threads", "worker threads (default: all cores)", false, "T"},
+           {"protocol", "pickle protocol: 2 (as the real files) or 4 (default 2)", false, "2|4"},
+           {"tarball", "tar.gz, tar or none (default tar.gz)", false, "KIND"}});
+  Status s = f.Parse(args);
+  if (!s.ok()) return ReportError("dataset generate", s);
+  if (f.help_requested()) {
+    std::printf("%s", f.HelpText().c_str());
+    return 0;
+  }
+  if (!f.positionals().empty()) return Usage("generate takes no positional arguments");
+  dataset::GenerateOptions o;
+  if (auto preset = f.Find("preset")) {
+    s = dataset::ApplyPreset(*preset, &o);
+    if (!s.ok()) return ReportError("dataset generate", s);
+  }
+  o.out_dir = f.Get("out");
+  if (o.out_dir.empty()) return ReportError("dataset generate", Status::InvalidArgument("--out DIR is required"));
+  auto tf = IntFlag(f, "train-files", o.train_files, 1, 100000);
+  auto ipf = IntFlag(f, "images-per-file", o.images_per_file, 1, 1000000);
+  auto ti = IntFlag(f, "test-images", o.test_images, 1, 1000000);
+  auto th = IntFlag(f, "threads", 0, 0, 4096);
+  auto pr = IntFlag(f, "protocol", 2, 2, 4);
+  auto seed = f.GetInt("seed", 1);
+  for (const Status* st : {&tf.status(), &ipf.status(), &ti.status(), &th.status(), &pr.status(), &seed.status()}) {
+    if (!st->ok()) return ReportError("dataset generate", *st);
+  }
+  o.train_files = *tf;
+  o.images_per_file = *ipf;
+  o.test_images = *ti;
+  o.threads = *th;
+  o.protocol = *pr;
+  o.seed = static_cast<uint64_t>(*seed);
+  o.tarball = f.Get("tarball", "tar.gz");
+  double start = NowSeconds();
+  auto report = dataset::Generate(o);
+  if (!report.ok()) return ReportError("dataset generate", report.status());
+  double secs = NowSeconds() - start;
+  std::printf("dataset   %s (%llu files, %s)\n", report->dataset_dir.c_str(),
+              static_cast<unsigned long long>(report->files), HumanBytes(static_cast<double>(report->bytes)).c_str());
+  std::printf("manifest  %s\n", report->manifest_path.c_str());
+  if (!report->tarball_path.empty()) {
+    std::printf("tarball   %s\n", report->tarball_path.c_str());
+    std::printf("md5       %s  (%s)\n", report->tarball_md5.c_str(), report->md5_path.c_str());
+  }
+  std::printf("seconds   %.2f\n", secs);
+  return 0;
+}
+
+int Verify(const Args& args) {
+  Flags f("usage: tierbench dataset verify --manifest FILE [--root DIR] [--threads T]\n\n"
+          "Checks every '<md5>  <path>' line (paths relative to --root, default: the manifest's\n"
+          "folder). Prints 'path: OK' or 'path: FAILED' like md5sum -c; exit 1 on any failure.",
+          {{"manifest", "md5 manifest file", false, "FILE"},
+           {"root", "folder the manifest paths are relative to", false, "DIR"},
+           {"threads", "worker threads (default: all cores)", false, "T"},
+           {"quiet", "print only failures", true, ""},
+           {"progress", "show live progress (default: when stderr is a terminal)", true, ""}});
+  Status s = f.Parse(args);
+  if (!s.ok()) return ReportError("dataset verify", s);
+  if (f.help_requested()) {
+    std::printf("%s", f.HelpText().c_str());
+    return 0;
+  }
+  std::string manifest_path = f.Get("manifest");
+  if (manifest_path.empty() && f.positionals().size() == 1) manifest_path = f.positionals()[0];
+  if (manifest_path.empty()) return ReportError("dataset verify", Status::InvalidArgument("--manifest FILE is required"));
+  auto threads = IntFlag(f, "threads", 0, 0, 4096);
+  if (!threads.ok()) return ReportError("dataset verify", threads.status());
+  std::string root = f.Get("root", std::filesystem::path(manifest_path).parent_path().string());
+  if (root.empty()) root = ".";
+  auto text = ReadFile(manifest_path);
+  if (!text.ok()) return ReportError("dataset verify", text.status());
+  auto entries = dataset::ParseManifest(*text, manifest_path);
+  if (!entries.ok()) return ReportError("dataset verify", entries.status());
+  bool show = f.Has("progress") ? f.GetBool("progress", false) : ProgressEnabled(ProgressMode::kAuto);
+  Progress progress("verify", 0, entries->size(), show);
+  double start = NowSeconds();
+  auto report = dataset::VerifyManifest(root, *entries, *threads,
+                                        [&](uint64_t bytes, uint64_t files) { progress.Add(bytes, files); });
+  progress.Finish();
+  if (!report.ok()) return ReportError("dataset verify", report.status());
+  double secs = NowSeconds() - start;
+  std::map<std::string, int> bad;
+  for (const auto& p : report->mismatched) bad[p] = 1;
+  for (const auto& p : report->missing) bad[p] = 2;
+  bool quiet = f.GetBool("quiet", false);
+  for (const auto& e : *entries) {
+    auto it = bad.find(e.path);
+    if (it == bad.end()) {
+      if (!quiet) std::printf("%s: OK\n", e.path.c_str());
+    } else {
+      std::printf("%s: FAILED%s\n", e.path.c_str(), it->second == 2 ? " open or read" : "");
+    }
+  }
+  std::fflush(stdout);
+  if (!report->missing.empty()) {
+    std::fprintf(stderr, "tierbench dataset verify: WARNING: %zu listed file(s) could not be read\n",
+                 report->missing.size());
+  }
+  if (!report->mismatched.empty()) {
+    std::fprintf(stderr, "tierbench dataset verify: WARNING: %zu computed checksum(s) did NOT match\n",
+                 report->mismatched.size());
+  }
+  std::fprintf(stderr, "verified %llu files, %s in %.2f s (%.1f MB/s)\n",
+               static_cast<unsigned long long>(report->files), HumanBytes(static_cast<double>(report->bytes)).c_str(),
+               secs, secs > 0 ? static_cast<double>(report->bytes) / 1e6 / secs : 0.0);
+  return report->ok() ? 0 : 1;
+}
+
+int Inspect(const Args& args) {
+  Flags f("usage: tierbench dataset inspect FILE [--json]\n\n"
+          "Describes a CIFAR batch (pickle or binary) or a batches.meta file: format, protocol,\n"
+          "keys, shape, label histogram and md5s of the pixel and label bytes.",
+          {{"json", "machine-readable output", true, ""}});
+  Status s = f.Parse(args);
+  if (!s.ok()) return ReportError("dataset inspect", s);
+  if (f.help_requested()) {
+    std::printf("%s", f.HelpText().c_str());
+    return 0;
+  }
+  if (f.positionals().size() != 1) return Usage("inspect takes exactly one FILE");
+  const std::string path = f.positionals()[0];
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) return ReportError("dataset inspect", bytes.status());
+  nlohmann::ordered_json j;
+  j["file"] = path;
+  j["bytes"] = bytes->size();
+  // Keys and protocol straight from the pickle, when it is one.
+  auto decoded = dataset::pickle::Decode(*bytes, path);
+  if (decoded.ok() && decoded->root->kind == dataset::pickle::Kind::kDict) {
+    nlohmann::json keys = nlohmann::json::array();
+    const auto& items = decoded->root->items;
+    for (size_t i = 0; i + 1 < items.size(); i += 2) {
+      const auto* k = items[i];
+      keys.push_back(k->IsText() ? std::string(k->data) : std::string("<") + dataset::pickle::KindName(k->kind) + ">");
+      if (i == 0) j["key_type"] = k->kind == dataset::pickle::Kind::kStr ? "str" : "bytes";
+    }
+    j["keys"] = keys;
+  }
+  auto batch = dataset::DecodeBatchBytes(*bytes, path);
+  if (batch.ok()) {
+    j["kind"] = "batch";
+    j["format"] = batch->format;
+    j["protocol"] = batch->protocol;
+    j["batch_label"] = batch->batch_label;
+    j["count"] = batch->count();
+    j["shape"] = {batch->count(), dataset::kImageBytes};
+    std::map<int, size_t> hist;
+    for (uint8_t l : batch->labels) ++hist[l];
+    nlohmann::ordered_json h = nlohmann::ordered_json::object();
+    for (auto [label, n] : hist) h[std::to_string(label)] = n;
+    j["label_histogram"] = h;
+    j["pixels_md5"] = ToHex(Md5Of(std::string_view(reinterpret_cast<const char*>(batch->pixels.data()), batch->pixels.size())));
+    j["labels_md5"] = ToHex(Md5Of(std::string_view(reinterpret_cast<const char*>(batch->labels.data()), batch->labels.size())));
+    if (!batch->coarse_labels.empty()) j["coarse_labels"] = true;
+    j["filenames"] = batch->filenames.size();
+    if (!batch->filenames.empty()) j["first_filename"] = batch->filenames.front();
+  } else if (auto names = dataset::ReadLabelNames(path); names.ok()) {
+    j["kind"] = "meta";
+    j["format"] = "pickle";
+    j["protocol"] = decoded.ok() ? decoded->protocol : 0;
+    j["label_names"] = *names;
+    if (decoded.ok()) {
+      if (const auto* v = decoded->root->Find("num_cases_per_batch"); v && v->kind == dataset::pickle::Kind::kInt) {
+        j["num_cases_per_batch"] = v->int_value;
+      }
+    }
+  } else {
+    return ReportError("dataset inspect", decoded.ok() ? batch.status() : decoded.status());
+  }
+  if (f.GetBool("json", false)) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  for (auto& [k, v] : j.items()) {
+    std::printf("%-16s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int DatasetCommand(const Args& args) {
+  if (args.empty()) return Usage("missing subcommand");
+  const std::string& sub = args[0];
+  Args rest(args.begin() + 1, args.end());
+  if (sub == "generate") return Generate(rest);
+  if (sub == "verify") return Verify(rest);
+  if (sub == "inspect") return Inspect(rest);
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    std::printf("%s\n", kUsage);
+    return 0;
+  }
+  return Usage("unknown subcommand '" + sub + "'");
 }
 
 }  // namespace tb::cli

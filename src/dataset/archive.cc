@@ -1,0 +1,267 @@
+#include "dataset/archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "util/fs.h"
+
+namespace tb::dataset {
+
+namespace {
+
+constexpr uint64_t kDefaultMaxEntries = 1000000;
+constexpr size_t kBufferBytes = 1 << 20;
+
+struct ArchiveCloser {
+  void operator()(struct archive* a) const { archive_read_free(a); }
+};
+
+// Splits a member name into safe components: refuses absolute paths and ".." anywhere;
+// drops "." and empty components. `why` receives the reason on failure.
+bool SafeComponents(std::string_view name, std::vector<std::string>* parts, std::string* why) {
+  parts->clear();
+  if (name.empty()) {
+    *why = "empty name";
+    return false;
+  }
+  if (name[0] == '/') {
+    *why = "absolute path";
+    return false;
+  }
+  size_t i = 0;
+  while (i <= name.size()) {
+    size_t j = name.find('/', i);
+    if (j == std::string_view::npos) j = name.size();
+    std::string_view c = name.substr(i, j - i);
+    if (c == "..") {
+      *why = "'..' component";
+      return false;
+    }
+    if (!c.empty() && c != ".") parts->emplace_back(c);
+    i = j + 1;
+  }
+  return true;
+}
+
+std::string Join(const std::vector<std::string>& parts, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (i) out += '/';
+    out += parts[i];
+  }
+  return out;
+}
+
+class Extractor {
+ public:
+  Extractor(const std::string& archive_path, const std::string& dest, const ExtractOptions& options)
+      : archive_path_(archive_path), dest_(dest), options_(options) {}
+
+  Result<ExtractStats> Run();
+
+ private:
+  Status Refuse(const std::string& entry, const std::string& cause) const {
+    return Status::PermissionDenied("extract " + archive_path_ + ": entry '" + entry + "': refused: " + cause);
+  }
+  Status Fail(const std::string& entry, const Status& s) const {
+    return s.Prefix("extract " + archive_path_ + ": entry '" + entry + "'");
+  }
+  // Creates the directories of parts[0..n) under dest, refusing anything that is not a real
+  // directory (an extracted symlink or a file) on the way.
+  Status MakeParents(const std::string& entry, const std::vector<std::string>& parts, size_t n,
+                     bool create = true);
+  Status ExtractFile(struct archive* a, struct archive_entry* e, const std::string& entry,
+                     const std::vector<std::string>& parts);
+  Status ExtractSymlink(struct archive_entry* e, const std::string& entry, const std::vector<std::string>& parts);
+  Status ExtractHardlink(struct archive_entry* e, const std::string& entry, const std::vector<std::string>& parts);
+
+  std::string Path(const std::vector<std::string>& parts, size_t n) const { return dest_ + "/" + Join(parts, n); }
+
+  const std::string archive_path_;
+  const std::string dest_;
+  const ExtractOptions& options_;
+  uint64_t max_bytes_ = 0;
+  ExtractStats stats_;
+  std::vector<char> buf_;
+};
+
+Status Extractor::MakeParents(const std::string& entry, const std::vector<std::string>& parts, size_t n,
+                              bool create) {
+  for (size_t i = 1; i <= n; ++i) {
+    std::string p = Path(parts, i);
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) == 0) {
+      if (S_ISLNK(st.st_mode)) return Refuse(entry, "would write through the extracted symlink '" + Join(parts, i) + "'");
+      if (!S_ISDIR(st.st_mode)) return Refuse(entry, "'" + Join(parts, i) + "' is not a directory");
+      continue;
+    }
+    if (errno != ENOENT || !create) return Fail(entry, Status::FromErrno(errno, "stat", p));
+    if (::mkdir(p.c_str(), 0755) != 0 && errno != EEXIST) return Fail(entry, Status::FromErrno(errno, "mkdir", p));
+  }
+  return Status::Ok();
+}
+
+Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const std::string& entry,
+                              const std::vector<std::string>& parts) {
+  TB_RETURN_IF_ERROR(MakeParents(entry, parts, parts.size() - 1));
+  std::string final_path = Path(parts, parts.size());
+  TB_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(final_path));
+  for (;;) {
+    la_ssize_t n = archive_read_data(a, buf_.data(), buf_.size());
+    if (n < 0) return Status::Corruption("extract " + archive_path_ + ": entry '" + entry + "': " + archive_error_string(a));
+    if (n == 0) break;
+    stats_.bytes += static_cast<uint64_t>(n);
+    if (stats_.bytes > max_bytes_) {
+      return Refuse(entry, "archive expands past the limit of " + std::to_string(max_bytes_) + " bytes");
+    }
+    TB_RETURN_IF_ERROR(out.Write(buf_.data(), static_cast<size_t>(n)));
+    if (options_.progress && *options_.progress) (*options_.progress)(static_cast<uint64_t>(n), 0);
+  }
+  mode_t mode = (archive_entry_perm(e) & 0755) | 0600;  // never setuid/setgid/sticky
+  ::fchmod(out.fd(), mode);
+  if (archive_entry_mtime_is_set(e)) {
+    struct timespec ts[2] = {};
+    ts[0].tv_nsec = UTIME_OMIT;
+    ts[1].tv_sec = archive_entry_mtime(e);
+    ts[1].tv_nsec = archive_entry_mtime_nsec(e);
+    ::futimens(out.fd(), ts);
+  }
+  TB_RETURN_IF_ERROR(out.Commit());
+  return Status::Ok();
+}
+
+Status Extractor::ExtractSymlink(struct archive_entry* e, const std::string& entry,
+                                 const std::vector<std::string>& parts) {
+  const char* target = archive_entry_symlink(e);
+  if (target == nullptr || *target == '\0') return Refuse(entry, "symlink without a target");
+  std::vector<std::string> tparts;
+  std::string why;
+  // Links may only point down into the extracted tree: relative and without "..", so no
+  // chain of links can lead outside the destination.
+  if (!SafeComponents(target, &tparts, &why)) {
+    return Refuse(entry, "symlink to '" + std::string(target) + "' points outside the destination (" + why + ")");
+  }
+  TB_RETURN_IF_ERROR(MakeParents(entry, parts, parts.size() - 1));
+  std::string final_path = Path(parts, parts.size());
+  std::string tmp = TempSiblingPath(final_path);
+  if (::symlink(target, tmp.c_str()) != 0) return Fail(entry, Status::FromErrno(errno, "symlink", tmp));
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Fail(entry, Status::FromErrno(err, "rename to", final_path));
+  }
+  return Status::Ok();
+}
+
+Status Extractor::ExtractHardlink(struct archive_entry* e, const std::string& entry,
+                                  const std::vector<std::string>& parts) {
+  const char* target = archive_entry_hardlink(e);
+  std::vector<std::string> tparts;
+  std::string why;
+  if (!SafeComponents(target, &tparts, &why) || tparts.empty()) {
+    return Refuse(entry, "hard link to '" + std::string(target) + "' points outside the destination (" + why + ")");
+  }
+  // The target must be a regular file this extraction can reach without following links.
+  TB_RETURN_IF_ERROR(MakeParents(entry, tparts, tparts.size() - 1, /*create=*/false));
+  std::string target_path = Path(tparts, tparts.size());
+  struct stat st {};
+  if (::lstat(target_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Refuse(entry, "hard link target '" + std::string(target) + "' is not an extracted regular file");
+  }
+  TB_RETURN_IF_ERROR(MakeParents(entry, parts, parts.size() - 1));
+  std::string final_path = Path(parts, parts.size());
+  std::string tmp = TempSiblingPath(final_path);
+  if (::link(target_path.c_str(), tmp.c_str()) != 0) return Fail(entry, Status::FromErrno(errno, "link", tmp));
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Fail(entry, Status::FromErrno(err, "rename to", final_path));
+  }
+  return Status::Ok();
+}
+
+Result<ExtractStats> Extractor::Run() {
+  struct stat ast {};
+  if (::stat(archive_path_.c_str(), &ast) != 0) return Status::FromErrno(errno, "extract: open", archive_path_);
+  max_bytes_ = options_.max_total_bytes ? options_.max_total_bytes
+                                        : static_cast<uint64_t>(ast.st_size) * 1000 + (uint64_t{1} << 30);
+  uint64_t max_entries = options_.max_entries ? options_.max_entries : kDefaultMaxEntries;
+  TB_RETURN_IF_ERROR(MakeDirs(dest_));
+  buf_.resize(kBufferBytes);
+
+  std::unique_ptr<struct archive, ArchiveCloser> a(archive_read_new());
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  if (archive_read_open_filename(a.get(), archive_path_.c_str(), kBufferBytes) != ARCHIVE_OK) {
+    return Status::Corruption("extract " + archive_path_ + ": " + archive_error_string(a.get()));
+  }
+  uint64_t entries = 0;
+  for (;;) {
+    struct archive_entry* e = nullptr;
+    int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+      return Status::Corruption("extract " + archive_path_ + ": after " + std::to_string(entries) +
+                                " entries: " + archive_error_string(a.get()));
+    }
+    const char* raw_name = archive_entry_pathname(e);
+    std::string entry = raw_name ? raw_name : "";
+    if (++entries > max_entries) {
+      return Refuse(entry, "more than " + std::to_string(max_entries) + " entries");
+    }
+    std::vector<std::string> parts;
+    std::string why;
+    if (!SafeComponents(entry, &parts, &why)) return Refuse(entry, why);
+    if (parts.empty()) continue;  // "./"
+    for (const auto& p : parts) {
+      if (IsTempName(p)) return Refuse(entry, "name collides with tierbench temporary files");
+    }
+    if (archive_entry_hardlink(e) != nullptr) {
+      TB_RETURN_IF_ERROR(ExtractHardlink(e, entry, parts));
+      ++stats_.files;
+      continue;
+    }
+    switch (archive_entry_filetype(e)) {
+      case AE_IFREG:
+        TB_RETURN_IF_ERROR(ExtractFile(a.get(), e, entry, parts));
+        ++stats_.files;
+        if (options_.progress && *options_.progress) (*options_.progress)(0, 1);
+        break;
+      case AE_IFDIR:
+        TB_RETURN_IF_ERROR(MakeParents(entry, parts, parts.size()));
+        break;
+      case AE_IFLNK:
+        TB_RETURN_IF_ERROR(ExtractSymlink(e, entry, parts));
+        ++stats_.files;
+        break;
+      case AE_IFCHR:
+      case AE_IFBLK:
+        return Refuse(entry, "device node");
+      case AE_IFIFO:
+        return Refuse(entry, "FIFO");
+      case AE_IFSOCK:
+        return Refuse(entry, "socket");
+      default:
+        return Refuse(entry, "unsupported entry type");
+    }
+  }
+  return stats_;
+}
+
+}  // namespace
+
+Result<ExtractStats> ExtractArchive(const std::string& archive_path, const std::string& dest_dir,
+                                    const ExtractOptions& options) {
+  Extractor x(archive_path, dest_dir, options);
+  return x.Run();
+}
+
+}  // namespace tb::dataset
