@@ -39,6 +39,8 @@ thead th .swatch { display:inline-block; width:10px; height:10px; border-radius:
 tbody tr:hover { background:#f9fafb; }
 tr.total td { font-weight:bold; border-top:2px solid #d1d5db; border-bottom:none; }
 td.skipped { color:#9ca3af; }
+table.stages td, table.stages th { padding:4px 10px; font-size:13px; }
+table.stages td:nth-child(2), table.stages th:nth-child(2) { text-align:left; }
 td.failed { color:var(--bad); font-weight:bold; }
 td.faster { color:var(--good); }
 td.slower { color:var(--bad); }
@@ -52,6 +54,7 @@ dl.kv { display:grid; grid-template-columns: max-content 1fr; gap:4px 18px; marg
 dl.kv dt { color:var(--muted); }
 dl.kv dd { margin:0; overflow-wrap:anywhere; }
 article h2 { display:flex; align-items:center; gap:8px; }
+article h2 small { font-weight:normal; color:var(--muted); font-size:13px; }
 article h2 .swatch { width:12px; height:12px; border-radius:3px; background:var(--c); display:inline-block; }
 .cols { display:grid; grid-template-columns: 1fr 1fr; gap: 8px 28px; }
 pre { background:#0f172a; color:#e2e8f0; padding:12px 14px; border-radius:8px; overflow:auto; font-size:12px; line-height:1.45; max-height:420px; margin:0; }
@@ -161,6 +164,21 @@ std::string Kv(const std::string& key, const std::string& escaped_value) {
   return "<dt>" + E(key) + "</dt><dd>" + escaped_value + "</dd>";
 }
 
+std::string StageTableHtml(const RunResult& r) {
+  std::string h =
+      "<table class=\"stages\">\n<thead><tr><th>Stage</th><th>Status</th><th>Seconds</th><th>MB/s</th>"
+      "<th>Files</th><th>Bytes</th></tr></thead>\n<tbody>\n";
+  for (const StageResult& s : r.stages) {
+    bool timed = s.status != "skipped";
+    std::string cls = s.status == "skipped" ? "skipped" : s.status == "ok" ? "" : "failed";
+    h += "<tr><td>" + E(s.name) + "</td><td class=\"" + cls + "\">" + E(s.status) + "</td><td>" +
+         (timed ? FormatSeconds(s.seconds) : kDash) + "</td><td>" + (timed ? FormatMbPerS(s.mb_per_s) : kDash) +
+         "</td><td>" + (timed && s.files ? std::to_string(s.files) : kDash) + "</td><td>" +
+         (timed && s.bytes ? E(FormatBytesIec(s.bytes)) : kDash) + "</td></tr>\n";
+  }
+  return h + "</tbody>\n</table>\n";
+}
+
 std::string RunDetails(const RunResult& r, size_t i) {
   std::string h = "<article style=\"--c:" + std::string(RunColour(i)) + "\">\n<h2><span class=\"swatch\"></span>" +
                   E(RunName(r, i)) + " <small>" + E(r.scenario) + "</small></h2>\n<div class=\"cols\">\n<div>\n<h3>Run</h3>\n<dl class=\"kv\">";
@@ -182,7 +200,8 @@ std::string RunDetails(const RunResult& r, size_t i) {
   } else {
     h += "<p class=\"note\">No training in this run.</p>\n";
   }
-  h += "</div>\n</div>\n<h3>Configuration</h3>\n<pre>" + E(PrettyJson(r.config_json)) + "</pre>\n</article>\n";
+  h += "</div>\n</div>\n<h3>Stages</h3>\n" + StageTableHtml(r);
+  h += "<h3>Configuration</h3>\n<pre>" + E(PrettyJson(r.config_json)) + "</pre>\n</article>\n";
   return h;
 }
 

@@ -24,6 +24,7 @@ std::string F(double x) {
 }
 
 std::string BarValue(double s) {
+  if (s > 0 && s < 0.005) return "<0.01";
   char buf[32];
   std::snprintf(buf, sizeof buf, s >= 100 ? "%.0f" : s >= 10 ? "%.1f" : "%.2f", s);
   return buf;

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# tierbench compare: table, --json, --svg and --html from two hand-written results files; the
+# page is rendered in headless Chromium (screenshot must not be blank, DOM must hold the table);
+# bad input exits 2 naming the file. TB_ARTIFACT_DIR=dir keeps the renders.
+set -euo pipefail
+: "${TB_BIN:?TB_BIN must point at the tierbench binary}"
+PY=/usr/bin/python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# results_json LABEL SCENARIO HOST TOTAL STAGES... (each stage "name:status:seconds:bytes:files")
+results_json() {
+  local label=$1 scenario=$2 host=$3 total=$4; shift 4
+  local stages="" sep="" s name status secs bytes files mbps
+  for s in "$@"; do
+    IFS=: read -r name status secs bytes files <<<"$s"
+    mbps=$(awk -v b="$bytes" -v t="$secs" 'BEGIN { printf "%.3f", (t > 0 && b > 0) ? b / 1e6 / t : 0 }')
+    stages+="$sep    {\"name\": \"$name\", \"status\": \"$status\", \"seconds\": $secs, \"bytes\": $bytes,"
+    stages+=" \"files\": $files, \"mb_per_s\": $mbps, \"detail\": {}}"
+    sep=$',\n'
+  done
+  cat <<EOF
+{
+  "schema": "tierbench.run/1",
+  "tool_version": "0.1.0",
+  "scenario": "$scenario",
+  "label": "$label",
+  "started_at": "2026-11-25T19:30:00.000Z",
+  "status": "ok",
+  "host": {"hostname": "$host", "cpus": 16, "memory_bytes": 134217728000, "device": "cuda:0",
+           "cpu_model": "AMD EPYC 7543 32-Core Processor", "kernel": "Linux 6.1.0-18-amd64"},
+  "config": {"scenario": "$scenario", "dataset": {"files": 1283, "train_batches": 5},
+             "train": {"epochs": 2, "batch_size": 4}, "note": "</pre><b>not bold</b>"},
+  "stages": [
+$stages
+  ],
+  "total_seconds": $total,
+  "overlapped_seconds": 0,
+  "train": {"device": "cuda:0", "epochs": 2, "steps": 25000, "final_loss": 1.2841,
+            "test_accuracy": 0.5473, "steps_per_second": 207.5}
+}
+EOF
+}
+
+# S3 + local NVMe: every stage runs (seed's Test 1 numbers, extract measured separately).
+results_json "S3+NVMe" staged node-a 1458.66 \
+  download:ok:275.55:170498071:1 integrity:ok:82.93:170498071:1 extract:ok:14.20:186214999:1283 \
+  verify:ok:872.40:186214999:1283 pickled:ok:77.93:184380000:6 meta:ok:0.004:158:1 \
+  upload:ok:5.33:186214999:1283 preview:ok:6.82:0:1 train:ok:123.50:0:0 >a.json
+# Shared filesystem, data resident: download/integrity/extract skipped (seed's Test 2).
+results_json "<script>alert(1)</script> WEKA" inplace node-b 372.31 \
+  download:skipped:0:0:0 integrity:skipped:0:0:0 extract:skipped:0:0:0 \
+  verify:ok:214.04:186214999:1283 pickled:ok:28.08:184380000:6 meta:ok:0.01:158:1 \
+  upload:ok:5.12:186214999:1283 preview:ok:4.59:0:1 train:ok:120.47:0:0 >b.json
+
+"$TB_BIN" compare a.json b.json --html out.html --svg out.svg >table.txt || fail "compare exited $?"
+cat table.txt
+for s in download integrity extract verify pickled meta upload preview train "Total Runtime" "S3+NVMe" \
+         "4.08×" "3.92×" "n/a"; do
+  grep -qF -- "$s" table.txt || fail "table lacks '$s'"
+done
+grep -qE '^verify +872\.40 +214\.04 +4\.08×$' table.txt || fail "verify row wrong"
+
+"$TB_BIN" compare a.json b.json --json >cmp.json || fail "compare --json exited $?"
+$PY - <<'EOF' || fail "compare --json content"
+import json
+j = json.load(open("cmp.json"))
+assert j["schema"] == "tierbench.compare/1"
+assert [s["name"] for s in j["stages"]] == ["download", "integrity", "extract", "verify", "pickled",
+                                            "meta", "upload", "preview", "train"]
+assert j["stages"][0]["seconds"][1] is None and j["stages"][0]["speedup"][1] is None
+assert abs(j["stages"][3]["speedup"][1] - 872.40 / 214.04) < 1e-9
+assert abs(j["total"]["speedup"][1] - 1458.66 / 372.31) < 1e-9
+EOF
+
+# The chart: well-formed XML, one bar per run per stage, escaped label.
+$PY - <<'EOF' || fail "SVG check"
+import xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+root = ET.parse("out.svg").getroot()
+assert root.tag == ns + "svg", root.tag
+bars = [r for r in root.iter(ns + "rect") if r.get("class") == "bar"]
+assert len(bars) == 18, len(bars)
+stages = {}
+for b in bars:
+    stages.setdefault(b.get("data-stage"), set()).add(b.get("data-run"))
+assert all(v == {"0", "1"} for v in stages.values()) and len(stages) == 9, stages
+texts = "".join(t.text or "" for t in root.iter(ns + "text"))
+assert "<script>alert(1)</script> WEKA (inplace)" in texts
+assert "Seconds (wall clock)" in texts and "Pipeline stage" in texts
+EOF
+grep -q '<script>' out.svg && fail "unescaped label in SVG"
+grep -q '<script' out.html && fail "script tag in HTML"
+grep -q '<b>not bold' out.html && fail "config not escaped in HTML"
+grep -qE '(src=|href=|url\(|@import)' out.html && fail "HTML references external resources"
+
+# Render the page in headless Chromium.
+chrome() {
+  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$(mktemp -d -p "$work")" "$@" 2>>chromium.log
+}
+chrome --screenshot="$work/shot.png" --window-size=1200,1600 "file://$work/out.html" >/dev/null ||
+  { cat chromium.log >&2; fail "chromium screenshot"; }
+chrome --dump-dom "file://$work/out.html" >dom.html || { cat chromium.log >&2; fail "chromium --dump-dom"; }
+for s in "Total Runtime" "S3+NVMe" "&lt;script&gt;alert(1)&lt;/script&gt; WEKA" "Seconds per stage" \
+         "AMD EPYC 7543" "4.08×"; do
+  grep -qF -- "$s" dom.html || fail "rendered DOM lacks '$s'"
+done
+
+# The screenshot is a real picture: decode the PNG (zlib) and require many distinct colours
+# and a good share of non-background pixels.
+$PY - "$work/shot.png" <<'EOF' || fail "screenshot looks blank"
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+pos, idat, w = 8, b"", 0
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+        assert depth == 8 and ctype in (2, 6), (depth, ctype)
+        bpp = 3 if ctype == 2 else 4
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+raw, stride = zlib.decompress(idat), w * bpp
+prev, colours, non_bg, total = bytearray(stride), set(), 0, 0
+for y in range(h):
+    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+    for i in range(stride):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    prev = line
+    if y % 4 == 0:
+        for x in range(0, w, 4):
+            px = bytes(line[x * bpp:x * bpp + 3])
+            colours.add(px)
+            total += 1
+            if px not in (b"\xff\xff\xff", b"\xf6\xf7\xf9"):
+                non_bg += 1
+print(f"screenshot {w}x{h}: {len(colours)} colours, {100 * non_bg / total:.1f}% non-background")
+assert len(colours) > 50, len(colours)
+assert non_bg / total > 0.05, non_bg / total
+EOF
+
+# Bad input: exit 2 and the message names the file (and the field).
+set +e
+"$TB_BIN" compare a.json missing.json >/dev/null 2>err.txt; rc=$?
+set -e
+[ "$rc" = 2 ] || fail "missing file: exit $rc, want 2"
+grep -q "missing.json" err.txt || fail "missing file not named: $(cat err.txt)"
+$PY -c 'import json; d = json.load(open("a.json")); del d["stages"][3]["seconds"]; json.dump(d, open("bad.json", "w"))'
+set +e
+"$TB_BIN" compare a.json bad.json >/dev/null 2>err.txt; rc=$?
+set -e
+[ "$rc" = 2 ] || fail "invalid file: exit $rc, want 2"
+grep -q "bad.json: field 'stages\[3\].seconds' is missing" err.txt || fail "bad field not named: $(cat err.txt)"
+[ ! -e out2.html ] || fail "unexpected output"
+if [ -n "${TB_ARTIFACT_DIR:-}" ]; then  # keep the renders for a human to look at
+  mkdir -p "$TB_ARTIFACT_DIR" && cp out.html out.svg shot.png table.txt "$TB_ARTIFACT_DIR"/
+fi
+echo "PASS compare_html"
