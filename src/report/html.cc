@@ -41,6 +41,7 @@ tr.total td { font-weight:bold; border-top:2px solid #d1d5db; border-bottom:none
 td.skipped { color:#9ca3af; }
 table.stages td, table.stages th { padding:4px 10px; font-size:13px; }
 table.stages td:nth-child(2), table.stages th:nth-child(2) { text-align:left; }
+table.stages td.note-cell, table.stages th:last-child { text-align:left; white-space:normal; color:var(--muted); width:40%; }
 td.failed { color:var(--bad); font-weight:bold; }
 td.faster { color:var(--good); }
 td.slower { color:var(--bad); }
@@ -164,17 +165,26 @@ std::string Kv(const std::string& key, const std::string& escaped_value) {
   return "<dt>" + E(key) + "</dt><dd>" + escaped_value + "</dd>";
 }
 
+// The error of a failed stage, else the "reason" a stage gives in its detail (e.g. why skipped).
+std::string StageNote(const StageResult& s) {
+  if (!s.error.empty()) return s.error;
+  auto j = nlohmann::json::parse(s.detail_json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("reason") && j["reason"].is_string()) return j["reason"].get<std::string>();
+  return "";
+}
+
 std::string StageTableHtml(const RunResult& r) {
   std::string h =
       "<table class=\"stages\">\n<thead><tr><th>Stage</th><th>Status</th><th>Seconds</th><th>MB/s</th>"
-      "<th>Files</th><th>Bytes</th></tr></thead>\n<tbody>\n";
+      "<th>Files</th><th>Bytes</th><th>Note</th></tr></thead>\n<tbody>\n";
   for (const StageResult& s : r.stages) {
     bool timed = s.status != "skipped";
     std::string cls = s.status == "skipped" ? "skipped" : s.status == "ok" ? "" : "failed";
     h += "<tr><td>" + E(s.name) + "</td><td class=\"" + cls + "\">" + E(s.status) + "</td><td>" +
          (timed ? FormatSeconds(s.seconds) : kDash) + "</td><td>" + (timed ? FormatMbPerS(s.mb_per_s) : kDash) +
          "</td><td>" + (timed && s.files ? std::to_string(s.files) : kDash) + "</td><td>" +
-         (timed && s.bytes ? E(FormatBytesIec(s.bytes)) : kDash) + "</td></tr>\n";
+         (timed && s.bytes ? E(FormatBytesIec(s.bytes)) : kDash) + "</td><td class=\"note-cell\">" + E(StageNote(s)) +
+         "</td></tr>\n";
   }
   return h + "</tbody>\n</table>\n";
 }

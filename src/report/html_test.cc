@@ -51,6 +51,16 @@ TEST(CompareHtml, EscapesEveryUserString) {
   EXPECT_EQ(html.find("</pre><"), std::string::npos);
 }
 
+TEST(CompareHtml, StageNotesShowErrorsAndSkipReasons) {
+  RunResult b = InplaceRun();
+  b.stages[0].detail_json = R"({"reason":"not part of the inplace scenario"})";
+  b.stages[6].status = "failed";
+  b.stages[6].error = "stage upload: s3://tierbench/cifar/data_batch_1: HTTP 403 AccessDenied";
+  std::string html = RenderCompareHtml({StagedRun(), b});
+  EXPECT_NE(html.find("<td class=\"note-cell\">not part of the inplace scenario</td>"), std::string::npos);
+  EXPECT_NE(html.find("HTTP 403 AccessDenied</td>"), std::string::npos);
+}
+
 TEST(CompareHtml, OverlapNoteAndMissingTraining) {
   RunResult a = StagedRun();
   a.overlapped_seconds = 33;
