@@ -2,9 +2,13 @@
 // into $TB_HTTP_ROOT and fetched through $TB_HTTP_ORIGIN), plus error paths that need no
 // server. The fault-injecting server (tests/tools/faulty_http.py) drives retry/resume tests.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "storage/storage.h"
 #include "storage/transfer.h"
@@ -142,6 +146,159 @@ TEST_F(HttpOrigin, ParallelRangedCopy100MiB) {
   auto got = ReadAll(**s);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(ToHex(Md5Of(*got)), want);
+}
+
+// tests/tools/faulty_http.py serving a TempDir, started with the given fault flags.
+class FaultyServer {
+ public:
+  explicit FaultyServer(std::vector<std::string> flags) {
+    std::string script = std::string(TB_SOURCE_DIR) + "/tests/tools/faulty_http.py";
+    if (!std::filesystem::exists(script)) return;
+    std::vector<std::string> argv = {"/usr/bin/python3", script, "--root", root_.path(), "--port-file",
+                                     port_dir_ / "port", "--quiet"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::vector<char*> cargv;
+      for (auto& a : argv) cargv.push_back(a.data());
+      cargv.push_back(nullptr);
+      execv(cargv[0], cargv.data());
+      _exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {  // the port file appears atomically once listening
+      auto port = ReadFile(port_dir_ / "port");
+      if (port.ok() && !port->empty() && port->back() == '\n') {
+        url_ = "http://127.0.0.1:" + port->substr(0, port->size() - 1);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ~FaultyServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  const std::string& url() const { return url_; }  // "" when it could not start
+  std::string Put(const std::string& name, size_t size) {
+    std::string data = Pattern(size, static_cast<uint32_t>(size));
+    EXPECT_TRUE(WriteFileAtomic(root_ / name, data).ok());
+    return data;
+  }
+  // The request log from /__control/stats, fetched with our own client.
+  std::string Stats() {
+    auto r = OpenStream(url_ + "/__control/stats", Options());
+    if (!r.ok()) return r.status().ToString();
+    auto body = ReadAll(**r);
+    return body.ok() ? *body : body.status().ToString();
+  }
+
+ private:
+  testing::TempDir root_, port_dir_;
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+#define START_FAULTY(server, ...)                                        \
+  FaultyServer server(std::vector<std::string>{__VA_ARGS__});            \
+  if (server.url().empty()) {                                            \
+    if (Env("TB_REQUIRE_SERVICES") == "1") FAIL() << "faulty_http.py did not start"; \
+    GTEST_SKIP() << "tests/tools/faulty_http.py not available";          \
+  }
+
+Options FastRetries() {
+  Options o;
+  o.max_retries = 3;
+  o.low_speed_timeout_s = 1;
+  o.connect_timeout_s = 2;
+  return o;
+}
+
+Result<std::string> Fetch(const std::string& url, const Options& o) {
+  TB_ASSIGN_OR_RETURN(auto r, OpenStream(url, o));
+  return ReadAll(*r);
+}
+
+TEST(HttpFaults, ResumesAfterConnectionResetWithRange) {
+  START_FAULTY(srv, "--fault", "reset", "--fail-first", "1", "--after", "300000");
+  std::string data = srv.Put("f.bin", 1 << 20);
+  auto got = Fetch(srv.url() + "/f.bin", FastRetries());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
+  std::string stats = srv.Stats();
+  EXPECT_NE(stats.find("bytes=300000-"), std::string::npos) << stats;  // resumed, not restarted
+}
+
+TEST(HttpFaults, ResumesAfterTruncatedBody) {
+  START_FAULTY(srv, "--fault", "truncate", "--fail-first", "2", "--after", "1000");
+  std::string data = srv.Put("t.bin", 500000);
+  auto got = Fetch(srv.url() + "/t.bin", FastRetries());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
+}
+
+TEST(HttpFaults, RetriesServerErrorsThenSucceeds) {
+  START_FAULTY(srv, "--fault", "status", "--status", "503", "--fail-first", "2");
+  std::string data = srv.Put("s.bin", 10000);
+  auto http = Open(srv.url(), FastRetries());
+  ASSERT_TRUE(http.ok());
+  auto info = (*http)->Stat("s.bin");  // HEAD retried too
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->size_bytes, 10000u);
+  auto got = Fetch(srv.url() + "/s.bin", FastRetries());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
+}
+
+TEST(HttpFaults, HonoursRetryAfterOn429) {
+  START_FAULTY(srv, "--fault", "429", "--retry-after", "1", "--fail-first", "1");
+  std::string data = srv.Put("r.bin", 1000);
+  auto start = std::chrono::steady_clock::now();
+  auto got = Fetch(srv.url() + "/r.bin", FastRetries());
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
+  EXPECT_GE(s, 0.9);  // waited as told, not the 0.1-0.2 s backoff
+}
+
+TEST(HttpFaults, PersistentErrorNamesUrlStatusAndAttempts) {
+  START_FAULTY(srv, "--fault", "status", "--status", "500");
+  srv.Put("e.bin", 100);
+  Options o = FastRetries();
+  o.max_retries = 2;
+  auto got = Fetch(srv.url() + "/e.bin", o);
+  ASSERT_FALSE(got.ok());
+  const std::string& msg = got.status().message();
+  EXPECT_NE(msg.find(srv.url() + "/e.bin"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("HTTP 500"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("attempt 3/3"), std::string::npos) << msg;
+  EXPECT_FALSE(got.status().retryable());
+}
+
+TEST(HttpFaults, StalledTransferTimesOutAndResumes) {
+  START_FAULTY(srv, "--fault", "stall", "--stall", "20", "--fail-first", "1", "--after", "200000");
+  std::string data = srv.Put("st.bin", 600000);
+  auto start = std::chrono::steady_clock::now();
+  auto got = Fetch(srv.url() + "/st.bin", FastRetries());
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
+  EXPECT_LT(s, 10);  // the low-speed timeout (1 s) fired, not the 20 s stall
+}
+
+TEST(HttpFaults, ParallelCopySurvivesResets) {
+  START_FAULTY(srv, "--fault", "reset", "--fail-first", "3", "--after", "70000");
+  std::string data = srv.Put("p.bin", 1 << 20);
+  testing::TempDir tmp;
+  Options o = FastRetries();
+  o.concurrency = 4;
+  o.part_size_bytes = 128 << 10;
+  auto stats = CopyObject(srv.url() + "/p.bin", tmp / "p.bin", o);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  auto got = ReadFile(tmp / "p.bin");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(*got == data);
 }
 
 TEST(HttpStorage, ConnectionRefusedNamesUrlAndAttempts) {
