@@ -1,0 +1,176 @@
+#include "train/loader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <random>
+#include <string>
+
+namespace tb::train {
+namespace {
+
+// splitmix64: decorrelates (seed, epoch) pairs before they seed the Mersenne Twister.
+uint64_t Mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+struct NormalizeTable {
+  float v[256];
+  NormalizeTable() {
+    for (int i = 0; i < 256; ++i) {
+      float x = static_cast<float>(i) / 255.0f;  // ToTensor: div(255) in float
+      v[i] = (x - 0.5f) / 0.5f;                  // Normalize: sub_(mean).div_(std)
+    }
+  }
+};
+const NormalizeTable kTable;
+
+}  // namespace
+
+std::vector<uint32_t> ShuffledOrder(size_t n, uint64_t seed, int epoch) {
+  std::vector<uint32_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+  std::mt19937_64 rng(Mix(seed ^ Mix(static_cast<uint64_t>(epoch))));
+  for (size_t i = n; i > 1; --i) {
+    // Lemire's multiply-shift: an index in [0, i) without a division.
+    size_t j = static_cast<size_t>((static_cast<unsigned __int128>(rng()) * i) >> 64);
+    std::swap(order[i - 1], order[j]);
+  }
+  return order;
+}
+
+float NormalizePixel(uint8_t v) { return kTable.v[v]; }
+
+BatchLoader::BatchLoader(const dataset::Split& split, const LoaderOptions& options)
+    : split_(split), options_(options) {
+  options_.batch_size = std::max(1, options_.batch_size);
+  options_.workers = std::max(0, options_.workers);
+  batches_ = static_cast<int64_t>((split_.count + options_.batch_size - 1) / options_.batch_size);
+  int prefetch = options_.prefetch > 0 ? options_.prefetch : std::max(8, 4 * options_.workers);
+  slots_.resize(std::max(2, prefetch));
+  for (Slot& s : slots_) {
+    s.images.resize(static_cast<size_t>(options_.batch_size) * kImageFloats);
+    s.labels.resize(options_.batch_size);
+  }
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+}
+
+BatchLoader::~BatchLoader() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+void BatchLoader::StopAssembly(std::unique_lock<std::mutex>& lock) {
+  active_ = false;
+  ready_cv_.wait(lock, [this] { return in_flight_ == 0; });
+}
+
+void BatchLoader::StartEpoch(int epoch) {
+  std::unique_lock<std::mutex> lock(mu_);
+  StopAssembly(lock);
+  if (options_.shuffle) {
+    order_ = ShuffledOrder(split_.count, options_.seed, epoch);
+  } else {
+    order_.resize(split_.count);
+    for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<uint32_t>(i);
+  }
+  for (Slot& s : slots_) s.filled = -1;
+  next_fill_ = next_take_ = 0;
+  active_ = true;
+  lock.unlock();
+  work_cv_.notify_all();
+}
+
+Status BatchLoader::Assemble(int64_t batch, Slot* slot) const {
+  try {
+    size_t begin = static_cast<size_t>(batch) * options_.batch_size;
+    size_t end = std::min(begin + options_.batch_size, order_.size());
+    float* dst = slot->images.data();
+    for (size_t i = begin; i < end; ++i) {
+      uint32_t image = order_[i];
+      uint8_t label = split_.labels[image];
+      if (label >= options_.num_classes) {
+        return Status::Corruption("loader: image " + std::to_string(image) + " has label " +
+                                  std::to_string(label) + ", outside 0.." +
+                                  std::to_string(options_.num_classes - 1));
+      }
+      slot->labels[i - begin] = label;
+      const uint8_t* src = split_.pixels.data() + static_cast<size_t>(image) * dataset::kImageBytes;
+      for (int k = 0; k < kImageFloats; ++k) dst[k] = kTable.v[src[k]];
+      dst += kImageFloats;
+    }
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("loader: assembling batch ") + std::to_string(batch) +
+                            ": " + e.what());
+  }
+}
+
+void BatchLoader::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    // A worker may fill batch b once the slot it goes to is free: the consumer holds at most
+    // the batch before next_take_.
+    auto can_fill = [this] {
+      int64_t limit = next_take_ + static_cast<int64_t>(slots_.size()) - 1;
+      return active_ && next_fill_ < batches_ && next_fill_ < limit;
+    };
+    while (!stop_ && !can_fill()) {
+      ++workers_waiting_;
+      work_cv_.wait(lock);
+      --workers_waiting_;
+    }
+    if (stop_) return;
+    int64_t batch = next_fill_++;
+    Slot* slot = &slots_[batch % slots_.size()];
+    ++in_flight_;
+    lock.unlock();
+    Status status = Assemble(batch, slot);
+    lock.lock();
+    --in_flight_;
+    slot->status = std::move(status);
+    slot->filled = batch;
+    if (consumer_waiting_ || (!active_ && in_flight_ == 0)) ready_cv_.notify_all();
+  }
+}
+
+Result<bool> BatchLoader::Next(BatchView* out) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!active_ || next_take_ >= batches_) return false;
+  int64_t batch = next_take_;
+  Slot* slot = &slots_[batch % slots_.size()];
+  if (threads_.empty()) {
+    lock.unlock();
+    slot->status = Assemble(batch, slot);
+    slot->filled = batch;
+    lock.lock();
+  } else {
+    while (slot->filled != batch) {
+      consumer_waiting_ = true;
+      ready_cv_.wait(lock);
+      consumer_waiting_ = false;
+    }
+  }
+  ++next_take_;  // releases the batch returned before: its slot may be refilled
+  if (workers_waiting_ > 0) work_cv_.notify_one();
+  if (!slot->status.ok()) {
+    StopAssembly(lock);
+    return slot->status;
+  }
+  out->slot = static_cast<int>(batch % slots_.size());
+  out->index = batch;
+  size_t begin = static_cast<size_t>(batch) * options_.batch_size;
+  out->size = static_cast<int>(std::min<size_t>(options_.batch_size, order_.size() - begin));
+  out->images = slot->images.data();
+  out->labels = slot->labels.data();
+  return true;
+}
+
+}  // namespace tb::train

@@ -1,0 +1,100 @@
+// The training data loader: a decoded CIFAR split held in memory, read in a seeded shuffled
+// order by worker threads that assemble and normalise whole batches ahead of the training
+// step into preallocated slots (a bounded ring: no allocation per sample or per batch).
+// Batches are delivered in order, so a run is deterministic for a seed whatever the number
+// of workers. A worker's failure is carried to the consumer as the Status of Next().
+//
+// Thread-safety: one consumer thread calls StartEpoch()/Next(); the workers are internal.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "dataset/cifar.h"
+#include "util/status.h"
+
+namespace tb::train {
+
+inline constexpr int kChannels = 3, kHeight = 32, kWidth = 32;
+inline constexpr int kImageFloats = kChannels * kHeight * kWidth;
+
+// The order in which epoch `epoch` visits [0, n) for `seed` (Fisher-Yates on a 64-bit
+// Mersenne Twister seeded from seed and epoch). Shared by the loader and the preview.
+std::vector<uint32_t> ShuffledOrder(size_t n, uint64_t seed, int epoch);
+
+// The tutorial's transform of one pixel byte: ToTensor() (v / 255) then
+// Normalize(0.5, 0.5) ((x - 0.5) / 0.5), computed in float exactly like torchvision.
+float NormalizePixel(uint8_t v);
+
+struct LoaderOptions {
+  int batch_size = 4;
+  int workers = 2;        // 0: batches are assembled on the consumer's thread
+  int prefetch = 0;       // batches assembled ahead; 0 = max(8, 4 * workers)
+  bool shuffle = true;
+  uint64_t seed = 0;
+  int num_classes = 10;   // labels outside [0, num_classes) are an error
+};
+
+// One assembled batch; valid until the next call of Next() or StartEpoch().
+struct BatchView {
+  int slot = -1;
+  int size = 0;                    // images in this batch (the last one may be short)
+  int64_t index = 0;               // batch number within the epoch
+  const float* images = nullptr;   // size x 3 x 32 x 32, normalised, NCHW
+  const int64_t* labels = nullptr; // size
+};
+
+class BatchLoader {
+ public:
+  // `split` must outlive the loader.
+  BatchLoader(const dataset::Split& split, const LoaderOptions& options);
+  ~BatchLoader();
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  int64_t batches_per_epoch() const { return batches_; }
+  int slots() const { return static_cast<int>(slots_.size()); }
+  // The preallocated buffers of a slot (batch_size images / labels), e.g. to wrap in tensors
+  // once; Next() always hands out one of these.
+  float* slot_images(int slot) { return slots_[slot].images.data(); }
+  int64_t* slot_labels(int slot) { return slots_[slot].labels.data(); }
+
+  // Starts epoch `epoch` (its order comes from seed and epoch); abandons any unfinished one.
+  void StartEpoch(int epoch);
+  // The next batch of the epoch, waiting for it if needed. Returns false at the end of the
+  // epoch, or a worker's error (naming the image and the cause).
+  Result<bool> Next(BatchView* out);
+
+ private:
+  struct Slot {
+    std::vector<float> images;
+    std::vector<int64_t> labels;
+    int64_t filled = -1;  // batch number held, -1 none
+    Status status;
+  };
+  void WorkerLoop();
+  Status Assemble(int64_t batch, Slot* slot) const;
+  void StopAssembly(std::unique_lock<std::mutex>& lock);
+
+  const dataset::Split& split_;
+  LoaderOptions options_;
+  int64_t batches_ = 0;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> order_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_, ready_cv_;
+  bool stop_ = false;
+  bool active_ = false;
+  int64_t next_fill_ = 0;   // next batch a worker will take
+  int64_t next_take_ = 0;   // next batch the consumer will take
+  int in_flight_ = 0;
+  int workers_waiting_ = 0;
+  bool consumer_waiting_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace tb::train

@@ -1,0 +1,37 @@
+// The boundary between tb_train (no libtorch) and the libtorch plugin libtierbench_torch.so.
+// Both sides are built from this tree by the same compiler, so C++ types cross it; the
+// entry points are extern "C" only to give them stable names for dlsym().
+#pragma once
+
+#include <string>
+
+#include "train/train.h"
+#include "util/status.h"
+
+// Bump when TrainOptions, TrainSummary or an entry point changes shape.
+#define TB_TORCH_PLUGIN_ABI 1
+
+extern "C" {
+// Returns TB_TORCH_PLUGIN_ABI of the plugin's build.
+typedef int (*TbTorchAbiFn)();
+// Trains per `options`; on success fills `summary`, else sets `status`.
+typedef void (*TbTorchTrainFn)(const tb::train::TrainOptions* options,
+                               tb::train::TrainSummary* summary, tb::Status* status);
+// Compares the plugin's hand-written backward pass with libtorch autograd on a random batch;
+// sets `max_abs_diff` (largest gradient difference) and `status`.
+typedef void (*TbTorchCheckGradientsFn)(uint64_t seed, double* max_abs_diff, tb::Status* status);
+}
+
+namespace tb::train {
+
+inline constexpr const char* kTorchPluginName = "libtierbench_torch.so";
+
+// Loads the plugin (once per process): $TB_TORCH_PLUGIN, else libtierbench_torch.so next to
+// /proc/self/exe. Returns the dlsym()'d entry point `symbol`, or Unsupported ("tierbench was
+// built without libtorch ...") when the plugin is missing.
+Result<void*> TorchPluginSymbol(const std::string& symbol);
+
+// Runs TbTorchCheckGradientsFn from the plugin.
+Result<double> CheckGradients(uint64_t seed);
+
+}  // namespace tb::train

@@ -1,0 +1,84 @@
+#include "train/preview.h"
+
+#include <algorithm>
+
+#include "dataset/cifar.h"
+#include "train/font.h"
+#include "train/loader.h"
+#include "train/png_writer.h"
+#include "util/fs.h"
+#include "util/parallel.h"
+
+namespace tb::train {
+namespace {
+
+constexpr int kNrow = 8;     // torchvision.utils.make_grid defaults
+constexpr int kPadding = 2;
+constexpr uint8_t kWhite[3] = {255, 255, 255};
+
+// The label under an image, shortened until it fits `width` pixels at font scale `fs`.
+std::string Fit(std::string text, int width, int fs) {
+  while (!text.empty() && TextWidth(text, fs) > width) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+Result<PreviewResult> RenderPreview(const PreviewOptions& o) {
+  if (o.count < 1 || o.count > 4096) return Status::InvalidArgument("preview: count must be 1..4096");
+  if (o.scale < 1 || o.scale > 64) return Status::InvalidArgument("preview: scale must be 1..64");
+  if (o.out_png.empty()) return Status::InvalidArgument("preview: no output file given");
+  TB_ASSIGN_OR_RETURN(std::string dir, dataset::FindDatasetDir(o.data_dir));
+  TB_ASSIGN_OR_RETURN(dataset::Split split, dataset::LoadSplit(dir, true, DefaultThreads()));
+  TB_ASSIGN_OR_RETURN(std::vector<std::string> names, dataset::ReadLabelNames(dir + "/batches.meta"));
+  if (split.count < static_cast<size_t>(o.count)) {
+    return Status::InvalidArgument("preview: " + dir + " has " + std::to_string(split.count) +
+                                   " training images, fewer than --count " + std::to_string(o.count));
+  }
+  // The first batch the training loader would draw in epoch 0 with this seed.
+  std::vector<uint32_t> order = ShuffledOrder(split.count, o.seed, 0);
+  order.resize(o.count);
+
+  const int s = o.scale;
+  const int fs = std::max(1, s / 2);           // font scale
+  const int band = (kGlyphHeight + 3) * fs;    // label strip under each row of images
+  const int xmaps = std::min(kNrow, o.count);
+  const int ymaps = (o.count + xmaps - 1) / xmaps;
+  const int cell_w = (kWidth + kPadding) * s;
+  const int row_h = (kHeight + kPadding) * s + band;
+  RgbImage img;
+  img.width = xmaps * cell_w + kPadding * s;
+  img.height = ymaps * row_h + kPadding * s;
+  img.rgb.assign(static_cast<size_t>(img.width) * img.height * 3, 0);  // black padding
+
+  PreviewResult result;
+  for (int k = 0; k < o.count; ++k) {
+    uint32_t index = order[k];
+    uint8_t label = split.labels[index];
+    std::string name = label < names.size() ? names[label] : "label " + std::to_string(label);
+    result.class_names.push_back(name);
+    const uint8_t* px = split.pixels.data() + static_cast<size_t>(index) * dataset::kImageBytes;
+    int x0 = kPadding * s + (k % xmaps) * cell_w;
+    int y0 = kPadding * s + (k / xmaps) * row_h;
+    for (int y = 0; y < kHeight * s; ++y) {
+      uint8_t* dst = img.rgb.data() + (static_cast<size_t>(y0 + y) * img.width + x0) * 3;
+      int sy = y / s;
+      for (int x = 0; x < kWidth * s; ++x) {
+        int sp = sy * kWidth + x / s;
+        dst[3 * x] = px[sp];
+        dst[3 * x + 1] = px[1024 + sp];
+        dst[3 * x + 2] = px[2048 + sp];
+      }
+    }
+    std::string text = Fit(name, kWidth * s, fs);
+    int tx = x0 + (kWidth * s - TextWidth(text, fs)) / 2;
+    DrawText(img.rgb.data(), img.width, img.height, tx, y0 + kHeight * s + 2 * fs, text, fs, kWhite);
+  }
+  TB_ASSIGN_OR_RETURN(std::string png, EncodePng(img));
+  TB_RETURN_IF_ERROR(WriteFileAtomic(o.out_png, png));
+  result.width = img.width;
+  result.height = img.height;
+  return result;
+}
+
+}  // namespace tb::train

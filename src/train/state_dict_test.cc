@@ -1,0 +1,151 @@
+#include "train/state_dict.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "util/fs.h"
+#include "util/testing.h"
+
+namespace tb::train {
+namespace {
+
+void Put16(std::string* s, uint32_t v) {
+  s->push_back(static_cast<char>(v & 0xff));
+  s->push_back(static_cast<char>(v >> 8 & 0xff));
+}
+void Put32(std::string* s, uint32_t v) {
+  Put16(s, v & 0xffff);
+  Put16(s, v >> 16);
+}
+
+// A stored (uncompressed) zip of the given records, CRCs left zero (the reader ignores them).
+std::string Zip(const std::vector<std::pair<std::string, std::string>>& records) {
+  std::string out, central;
+  for (const auto& [name, data] : records) {
+    uint32_t offset = static_cast<uint32_t>(out.size());
+    Put32(&out, 0x04034b50);
+    Put16(&out, 20); Put16(&out, 0); Put16(&out, 0); Put16(&out, 0); Put16(&out, 0);
+    Put32(&out, 0); Put32(&out, data.size()); Put32(&out, data.size());
+    Put16(&out, name.size()); Put16(&out, 3);
+    out += name + "abc" + data;  // 3 bytes of extra field, like torch's alignment padding
+    Put32(&central, 0x02014b50);
+    Put16(&central, 20); Put16(&central, 20); Put16(&central, 0); Put16(&central, 0);
+    Put16(&central, 0); Put16(&central, 0);
+    Put32(&central, 0); Put32(&central, data.size()); Put32(&central, data.size());
+    Put16(&central, name.size()); Put16(&central, 0); Put16(&central, 0);
+    Put16(&central, 0); Put16(&central, 0); Put32(&central, 0); Put32(&central, offset);
+    central += name;
+  }
+  uint32_t cd = static_cast<uint32_t>(out.size());
+  out += central;
+  Put32(&out, 0x06054b50);
+  Put16(&out, 0); Put16(&out, 0); Put16(&out, records.size()); Put16(&out, records.size());
+  Put32(&out, central.size()); Put32(&out, cd); Put16(&out, 0);
+  return out;
+}
+
+std::string Str(const std::string& s) {  // SHORT_BINUNICODE... as BINUNICODE ('X')
+  std::string out = "X";
+  Put32(&out, s.size());
+  return out + s;
+}
+
+// {"w": tensor 2x3 (a transposed view of a 7-float storage, offset 1)} in an OrderedDict with
+// an attribute dict, laid out as Python's protocol 2 writes it.
+std::string TensorPickle(const std::string& global = "torch._utils\n_rebuild_tensor_v2\n") {
+  using namespace std::string_literals;
+  std::string p = "\x80\x02"s;
+  p += "ccollections\nOrderedDict\nq\x00)Rq\x01("s;
+  p += Str("w") + "c" + global + "q\x02(("s;
+  p += Str("storage") + "ctorch\nFloatStorage\nq\x03"s + Str("0") + Str("cpu") + "K\x07tQ"s;
+  p += "K\x01K\x02K\x03\x86K\x01K\x02\x86\x89"s;
+  p += "ccollections\nOrderedDict\n)Rtq\x04R"s;
+  p += "u}b."s;  // SETITEMS; BUILD with an (ignored) attribute dict; STOP
+  return p;
+}
+
+std::string Floats(const std::vector<float>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * 4);
+}
+
+TEST(StateDict, ReadsAnOrderedDictWithAStridedView) {
+  std::string pkl = TensorPickle();
+  // Storage of 7 floats; the view: offset 1, size (2, 3), stride (1, 2).
+  std::string file = Zip({{"archive/data.pkl", pkl},
+                          {"archive/data/0", Floats({0, 1, 2, 3, 4, 5, 6})},
+                          {"archive/version", "3\n"}});
+  Result<StateDict> d = ParseStateDict(file, "mem.pth");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->tensors.size(), 1u);
+  const StoredTensor& t = d->tensors[0];
+  EXPECT_EQ(t.name, "w");
+  EXPECT_EQ(t.storage_type, "FloatStorage");
+  EXPECT_EQ(t.sizes, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(t.strides, (std::vector<int64_t>{1, 2}));
+  Result<std::vector<float>> v = TensorFloats(*d, t);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*v, (std::vector<float>{1, 3, 5, 2, 4, 6}));
+}
+
+TEST(StateDict, RefusesForeignGlobalsAndBrokenFiles) {
+  std::string evil = TensorPickle("os\nsystem\n");
+  Result<StateDict> d = ParseStateDict(Zip({{"a/data.pkl", evil}}), "evil.pth");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("refused global os.system"), std::string::npos) << d.status().message();
+
+  EXPECT_NE(ParseStateDict("PK junk", "j.pth").status().message().find("j.pth"), std::string::npos);
+  std::string pkl = TensorPickle();
+  d = ParseStateDict(Zip({{"archive/data.pkl", pkl}}), "nodata.pth");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("archive/data/0 missing"), std::string::npos);
+  d = ParseStateDict(Zip({{"archive/data.pkl", pkl.substr(0, pkl.size() - 5)}}), "cut.pth");
+  EXPECT_TRUE(d.status().IsCorruption());
+  // A storage too small for the view.
+  d = ParseStateDict(Zip({{"archive/data.pkl", pkl}, {"archive/data/0", Floats({0, 1, 2})}}), "s.pth");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(TensorFloats(*d, d->tensors[0]).status().IsCorruption());
+}
+
+// The real thing: Python's default torch.save(net.state_dict()) and a plain dict.
+TEST(StateDict, ReadsFilesWrittenByPythonTorch) {
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with torch not available";
+  }
+  tb::testing::TempDir tmp;
+  std::string script = tmp / "save.py";
+  ASSERT_TRUE(WriteFileAtomic(script, R"(
+import sys, torch, torch.nn as nn
+torch.manual_seed(0)
+net = nn.Sequential(nn.Conv2d(3, 6, 5), nn.Linear(4, 2))
+torch.save(net.state_dict(), sys.argv[1] + "/ordered.pth")
+torch.save({k: v.t() if v.dim() == 2 else v for k, v in net.state_dict().items()}, sys.argv[1] + "/plain.pth")
+with open(sys.argv[1] + "/values.txt", "w") as f:
+    for k, v in net.state_dict().items():
+        f.write("%s %s\n" % (k, " ".join(repr(float(x)) for x in v.flatten())))
+)").ok());
+  ASSERT_EQ(std::system(("/usr/bin/python3 " + script + " " + tmp.path()).c_str()), 0);
+  Result<StateDict> d = ParseStateDict(*ReadFile(tmp / "ordered.pth"), "ordered.pth");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->tensors.size(), 4u);
+  EXPECT_EQ(d->tensors[0].name, "0.weight");
+  EXPECT_EQ(d->tensors[0].sizes, (std::vector<int64_t>{6, 3, 5, 5}));
+  EXPECT_EQ(d->tensors[3].name, "1.bias");
+  std::string values = *ReadFile(tmp / "values.txt");
+  std::vector<float> w = *TensorFloats(*d, d->tensors[2]);  // 1.weight, 2x4
+  ASSERT_EQ(w.size(), 8u);
+  size_t line = values.find("1.weight ");
+  ASSERT_NE(line, std::string::npos);
+  EXPECT_FLOAT_EQ(std::stof(values.substr(line + 9)), w[0]);
+
+  Result<StateDict> plain = ParseStateDict(*ReadFile(tmp / "plain.pth"), "plain.pth");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  std::vector<float> wt = *TensorFloats(*plain, plain->tensors[2]);  // the transposed view
+  EXPECT_EQ(plain->tensors[2].sizes, (std::vector<int64_t>{4, 2}));
+  EXPECT_EQ(wt[0], w[0]);
+  EXPECT_EQ(wt[1], w[4]);
+  EXPECT_EQ(wt[2], w[1]);
+}
+
+}  // namespace
+}  // namespace tb::train

@@ -1,0 +1,342 @@
+// The libtorch training plugin's entry points (see train/plugin_abi.h) and the training loop.
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <string>
+
+#include "dataset/cifar.h"
+#include "train/loader.h"
+#include "train/plugin_abi.h"
+#include "train/torch/net.h"
+#include "train/torch/weights.h"
+#include "util/clock.h"
+#include "util/fs.h"
+#include "util/parallel.h"
+
+namespace tb::train::torchplugin {
+namespace {
+
+Result<at::Device> ResolveDevice(const std::string& name) {
+  bool cuda = torch::cuda::is_available();
+  if (name.empty() || name == "auto") return cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+  if (name == "cpu") return at::Device(at::kCPU);
+  if (name.rfind("cuda", 0) == 0) {
+    int index = 0;
+    if (name.size() > 4) {
+      if (name[4] != ':' || name.size() == 5 ||
+          name.find_first_not_of("0123456789", 5) != std::string::npos) {
+        return Status::InvalidArgument("device '" + name + "': expected auto, cpu, cuda or cuda:N");
+      }
+      index = std::stoi(name.substr(5));
+    }
+    if (!cuda) {
+      return Status::Unsupported("device '" + name +
+                                 "': this libtorch build has no CUDA support or no GPU is visible");
+    }
+    if (index >= static_cast<int>(torch::cuda::device_count())) {
+      return Status::InvalidArgument("device '" + name + "': only " +
+                                     std::to_string(torch::cuda::device_count()) + " GPU(s)");
+    }
+    return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  return Status::InvalidArgument("device '" + name + "': expected auto, cpu, cuda or cuda:N");
+}
+
+std::string DeviceName(const at::Device& d) { return d.str(); }
+
+void Log(const TrainOptions& o, const std::string& line) {
+  if (o.log) o.log(line);
+}
+
+struct Data {
+  dataset::Split train, test;
+  std::vector<std::string> names;
+};
+
+Result<Data> LoadData(const TrainOptions& o) {
+  if (o.data_dir.empty()) return Status::InvalidArgument("train: no dataset folder given");
+  TB_ASSIGN_OR_RETURN(std::string dir, dataset::FindDatasetDir(o.data_dir));
+  Data d;
+  int threads = DefaultThreads();
+  TB_ASSIGN_OR_RETURN(d.train, dataset::LoadSplit(dir, true, threads));
+  TB_ASSIGN_OR_RETURN(d.test, dataset::LoadSplit(dir, false, threads));
+  TB_ASSIGN_OR_RETURN(d.names, dataset::ReadLabelNames(dir + "/batches.meta"));
+  if (d.names.empty()) return Status::Corruption("train: " + dir + "/batches.meta has no label names");
+  if (d.train.count == 0) return Status::InvalidArgument("train: " + dir + " has no training images");
+  return d;
+}
+
+// Tensors over each loader slot's buffers, made once.
+struct SlotTensors {
+  std::vector<at::Tensor> images, labels;
+  SlotTensors(BatchLoader* loader, int batch_size) {
+    for (int s = 0; s < loader->slots(); ++s) {
+      images.push_back(at::from_blob(loader->slot_images(s), {batch_size, kChannels, kHeight, kWidth},
+                                     at::kFloat));
+      labels.push_back(at::from_blob(loader->slot_labels(s), {batch_size}, at::kLong));
+    }
+  }
+};
+
+template <typename Step>
+Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& data, Step* step,
+                 TrainSummary* summary) {
+  LoaderOptions lo;
+  lo.batch_size = o.batch_size;
+  lo.workers = o.workers;
+  lo.seed = o.seed;
+  lo.num_classes = static_cast<int>(data.names.size());
+  BatchLoader loader(data.train, lo);
+  SlotTensors slots(&loader, o.batch_size);
+  const bool on_cpu = device.is_cpu();
+  const int64_t report_every =
+      o.log_every > 0 ? std::min<int64_t>(o.log_every, 200) : 200;
+  double last_epoch_loss = 0;
+  double train_start = NowSeconds();
+  int64_t total = 0;
+  bool stop = false;
+  for (int epoch = 0; epoch < o.epochs && !stop; ++epoch) {
+    double epoch_start = NowSeconds();
+    loader.StartEpoch(epoch);
+    double log_sum = 0, progress_sum = 0, epoch_sum = 0;
+    int64_t log_n = 0, progress_n = 0, pending = 0, i = 0;
+    BatchView batch;
+    for (;;) {
+      TB_ASSIGN_OR_RETURN(bool more, loader.Next(&batch));
+      if (!more) break;
+      if (o.cancel && o.cancel->load(std::memory_order_relaxed)) {
+        return Status::Cancelled("train: interrupted in epoch " + std::to_string(epoch + 1));
+      }
+      at::Tensor x = slots.images[batch.slot], y = slots.labels[batch.slot];
+      if (batch.size != o.batch_size) {
+        x = x.narrow(0, 0, batch.size);
+        y = y.narrow(0, 0, batch.size);
+      }
+      if (!on_cpu) {
+        x = x.to(device);
+        y = y.to(device);
+      }
+      step->ForwardBackward(x, y);
+      step->Update();
+      ++i;
+      ++total;
+      ++pending;
+      bool last = (o.max_steps > 0 && total >= o.max_steps);
+      if (pending == report_every || (o.log_every > 0 && i % o.log_every == 0) || last ||
+          i == loader.batches_per_epoch()) {
+        double s = step->TakeLossSum();
+        log_sum += s;
+        progress_sum += s;
+        epoch_sum += s;
+        log_n += pending;
+        progress_n += pending;
+        pending = 0;
+        if (o.progress) {
+          TrainProgress p;
+          p.epoch = epoch + 1;
+          p.epochs = o.epochs;
+          p.step = i;
+          p.steps_per_epoch = loader.batches_per_epoch();
+          p.loss = progress_sum / progress_n;
+          p.steps_per_second = i / std::max(1e-9, NowSeconds() - epoch_start);
+          o.progress(p);
+          progress_sum = 0;
+          progress_n = 0;
+        }
+      }
+      if (o.log_every > 0 && i % o.log_every == 0) {
+        char line[64];
+        std::snprintf(line, sizeof(line), "[%d, %5lld] loss: %.3f", epoch + 1,
+                      static_cast<long long>(i), log_sum / o.log_every);
+        Log(o, line);
+        log_sum = 0;
+        log_n = 0;
+      }
+      if (last) {
+        stop = true;
+        break;
+      }
+    }
+    if (i > 0) last_epoch_loss = epoch_sum / i;
+    summary->epoch_seconds.push_back(NowSeconds() - epoch_start);
+    summary->epochs = epoch + 1;
+  }
+  summary->train_seconds = NowSeconds() - train_start;
+  summary->steps = total;
+  summary->final_loss = last_epoch_loss;
+  summary->steps_per_second = total / std::max(1e-9, summary->train_seconds);
+  Log(o, "Finished Training");
+  return Status::Ok();
+}
+
+Status Evaluate(const TrainOptions& o, const at::Device& device, const Data& data,
+                const Params& params, TrainSummary* summary) {
+  c10::InferenceMode inference;
+  LoaderOptions lo;
+  lo.batch_size = std::max(1, o.eval_batch_size);
+  lo.workers = std::min(o.workers, 1);
+  lo.shuffle = false;
+  lo.num_classes = static_cast<int>(data.names.size());
+  BatchLoader loader(data.test, lo);
+  SlotTensors slots(&loader, lo.batch_size);
+  loader.StartEpoch(0);
+  size_t classes = data.names.size();
+  std::vector<int64_t> correct(classes), total(classes);
+  BatchView batch;
+  for (;;) {
+    TB_ASSIGN_OR_RETURN(bool more, loader.Next(&batch));
+    if (!more) break;
+    at::Tensor x = slots.images[batch.slot].narrow(0, 0, batch.size);
+    if (!device.is_cpu()) x = x.to(device);
+    at::Tensor pred = at::argmax(Forward(params, x), 1).to(at::kCPU).contiguous();
+    const int64_t* p = pred.data_ptr<int64_t>();
+    for (int k = 0; k < batch.size; ++k) {
+      int64_t label = batch.labels[k];
+      total[label]++;
+      if (p[k] == label) correct[label]++;
+    }
+  }
+  int64_t all_correct = 0, all = 0;
+  summary->class_accuracy.assign(classes, 0);
+  for (size_t c = 0; c < classes; ++c) {
+    all_correct += correct[c];
+    all += total[c];
+    summary->class_accuracy[c] = total[c] ? static_cast<double>(correct[c]) / total[c] : 0;
+  }
+  summary->test_accuracy = all ? static_cast<double>(all_correct) / all : 0;
+  return Status::Ok();
+}
+
+Status CheckOptions(const TrainOptions& o) {
+  if (o.epochs < 0) return Status::InvalidArgument("train: epochs must be >= 0");
+  if (o.batch_size < 1) return Status::InvalidArgument("train: batch size must be >= 1");
+  if (!(o.lr > 0)) return Status::InvalidArgument("train: lr must be > 0");
+  if (o.momentum < 0 || o.momentum >= 1) return Status::InvalidArgument("train: momentum must be in [0, 1)");
+  if (o.workers < 0) return Status::InvalidArgument("train: workers must be >= 0");
+  if (o.threads < 0) return Status::InvalidArgument("train: threads must be >= 0");
+  if (o.engine != "fast" && o.engine != "autograd") {
+    return Status::InvalidArgument("train: engine '" + o.engine + "': expected fast or autograd");
+  }
+  return Status::Ok();
+}
+
+Result<TrainSummary> RunTraining(const TrainOptions& o) {
+  double start = NowSeconds();
+  TB_RETURN_IF_ERROR(CheckOptions(o));
+  TB_ASSIGN_OR_RETURN(at::Device device, ResolveDevice(o.device));
+  if (o.threads > 0) at::set_num_threads(o.threads);
+  TrainSummary summary;
+  summary.device = DeviceName(device);
+  summary.threads = at::get_num_threads();
+  summary.engine = o.engine;
+  Log(o, "device: " + summary.device + ", threads: " + std::to_string(summary.threads) +
+             ", engine: " + o.engine);
+
+  double load_start = NowSeconds();
+  TB_ASSIGN_OR_RETURN(Data data, LoadData(o));
+  summary.load_seconds = NowSeconds() - load_start;
+  summary.train_images = static_cast<int64_t>(data.train.count);
+  summary.test_images = static_cast<int64_t>(data.test.count);
+  summary.class_names = data.names;
+  if (data.names.size() != 10) {
+    return Status::InvalidArgument("train: the tutorial Net has 10 outputs; the dataset has " +
+                                   std::to_string(data.names.size()) + " classes");
+  }
+
+  at::manual_seed(o.seed);
+  Params params = InitParams(at::TensorOptions().dtype(at::kFloat));
+  if (!o.resume.empty()) {
+    TB_RETURN_IF_ERROR(LoadWeights(o.resume, &params));
+    Log(o, "resumed from " + o.resume);
+  }
+  for (at::Tensor& p : params) p = p.to(device);
+  Sgd sgd{o.lr, o.momentum};
+
+  if (o.engine == "fast") {
+    c10::InferenceMode inference;  // no autograd bookkeeping at all: the backward is explicit
+    FastStep step(&params, sgd);
+    TB_RETURN_IF_ERROR(RunEpochs(o, device, data, &step, &summary));
+  } else {
+    AutogradStep step(&params, sgd);
+    TB_RETURN_IF_ERROR(RunEpochs(o, device, data, &step, &summary));
+    for (at::Tensor& p : params) p = p.detach();
+  }
+
+  if (o.evaluate && data.test.count > 0) {
+    double test_start = NowSeconds();
+    TB_RETURN_IF_ERROR(Evaluate(o, device, data, params, &summary));
+    summary.test_seconds = NowSeconds() - test_start;
+  }
+  if (!o.model_dir.empty()) {
+    TB_RETURN_IF_ERROR(MakeDirs(o.model_dir));
+    summary.model_path = o.model_dir + "/model.pth";
+    TB_RETURN_IF_ERROR(SaveWeights(params, summary.model_path));
+  }
+  summary.seconds = NowSeconds() - start;
+  return summary;
+}
+
+template <typename Fn>
+void Guard(tb::Status* status, const char* what, Fn fn) {
+  try {
+    *status = fn();
+  } catch (const c10::Error& e) {
+    *status = Status::Internal(std::string(what) + ": libtorch: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    *status = Status::Internal(std::string(what) + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+// Compares FastStep's gradients with autograd's on one random batch from the same weights.
+Status CheckGradients(uint64_t seed, double* max_abs_diff) {
+  at::manual_seed(seed);
+  Params a = InitParams(at::TensorOptions().dtype(at::kFloat));
+  Params b;
+  for (int i = 0; i < kNumParams; ++i) b[i] = a[i].clone();
+  at::Tensor x = at::rand({4, 3, 32, 32}) * 2 - 1;
+  at::Tensor y = at::randint(0, 10, {4}, at::kLong);
+  Sgd sgd;
+  AutogradStep reference(&a, sgd);
+  reference.ForwardBackward(x, y);
+  Params ga = reference.grads();
+  double loss_a = reference.TakeLossSum();
+  c10::InferenceMode inference;
+  FastStep fast(&b, sgd);
+  fast.ForwardBackward(x, y);
+  double loss_b = fast.TakeLossSum();
+  double diff = std::abs(loss_a - loss_b);
+  for (int i = 0; i < kNumParams; ++i) {
+    diff = std::max(diff, (ga[i] - fast.grads()[i]).abs().max().item<double>());
+  }
+  *max_abs_diff = diff;
+  return Status::Ok();
+}
+
+}  // namespace tb::train::torchplugin
+
+#define TB_EXPORT extern "C" __attribute__((visibility("default")))
+
+TB_EXPORT int tb_torch_abi() { return TB_TORCH_PLUGIN_ABI; }
+
+TB_EXPORT void tb_torch_train(const tb::train::TrainOptions* options,
+                              tb::train::TrainSummary* summary, tb::Status* status) {
+  using namespace tb::train::torchplugin;
+  Guard(status, "train", [&]() -> tb::Status {
+    tb::Result<tb::train::TrainSummary> r = RunTraining(*options);
+    if (!r.ok()) return r.status();
+    *summary = std::move(r).value();
+    return tb::Status::Ok();
+  });
+}
+
+TB_EXPORT void tb_torch_check_gradients(uint64_t seed, double* max_abs_diff, tb::Status* status) {
+  using namespace tb::train::torchplugin;
+  Guard(status, "gradient check", [&] { return CheckGradients(seed, max_abs_diff); });
+}

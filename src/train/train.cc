@@ -1,0 +1,85 @@
+#include "train/train.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "train/plugin_abi.h"
+
+namespace tb::train {
+namespace {
+
+std::string PluginPath() {
+  if (const char* env = std::getenv("TB_TORCH_PLUGIN"); env && *env) return env;
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  std::string exe = n > 0 ? std::string(buf, n) : "";
+  size_t slash = exe.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : exe.substr(0, slash);
+  return dir + "/" + kTorchPluginName;
+}
+
+struct Plugin {
+  void* handle = nullptr;
+  Status status;
+};
+
+const Plugin& LoadPlugin() {
+  static Plugin plugin;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::string path = PluginPath();
+    if (access(path.c_str(), F_OK) != 0) {
+      plugin.status = Status::Unsupported(
+          "tierbench was built without libtorch: the training plugin " + path +
+          " is missing (rebuild with -DTB_WITH_TORCH=ON, or point TB_TORCH_PLUGIN at it)");
+      return;
+    }
+    plugin.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!plugin.handle) {
+      const char* err = dlerror();
+      plugin.status = Status::Unsupported("loading the training plugin " + path + ": " +
+                                          (err ? err : "dlopen failed"));
+      return;
+    }
+    auto abi = reinterpret_cast<TbTorchAbiFn>(dlsym(plugin.handle, "tb_torch_abi"));
+    if (!abi || abi() != TB_TORCH_PLUGIN_ABI) {
+      plugin.status = Status::Unsupported("the training plugin " + path +
+                                          " was built from another version of tierbench");
+      plugin.handle = nullptr;
+    }
+  });
+  return plugin;
+}
+
+}  // namespace
+
+Result<void*> TorchPluginSymbol(const std::string& symbol) {
+  const Plugin& plugin = LoadPlugin();
+  if (!plugin.status.ok()) return plugin.status;
+  void* fn = dlsym(plugin.handle, symbol.c_str());
+  if (!fn) return Status::Unsupported("the training plugin lacks " + symbol);
+  return fn;
+}
+
+Result<TrainSummary> Train(const TrainOptions& options) {
+  TB_ASSIGN_OR_RETURN(void* sym, TorchPluginSymbol("tb_torch_train"));
+  TrainSummary summary;
+  Status status;
+  reinterpret_cast<TbTorchTrainFn>(sym)(&options, &summary, &status);
+  if (!status.ok()) return status;
+  return summary;
+}
+
+Result<double> CheckGradients(uint64_t seed) {
+  TB_ASSIGN_OR_RETURN(void* sym, TorchPluginSymbol("tb_torch_check_gradients"));
+  double diff = 0;
+  Status status;
+  reinterpret_cast<TbTorchCheckGradientsFn>(sym)(seed, &diff, &status);
+  if (!status.ok()) return status;
+  return diff;
+}
+
+}  // namespace tb::train

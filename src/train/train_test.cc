@@ -1,0 +1,113 @@
+// Drives the libtorch plugin through Train() (skipped when the build has no plugin).
+#include "train/train.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "train/plugin_abi.h"
+#include "train/test_dataset.h"
+#include "util/fs.h"
+#include "util/testing.h"
+
+namespace tb::train {
+namespace {
+
+bool HavePlugin() {
+  std::string path = std::string(TB_BINARY_DIR) + "/" + kTorchPluginName;
+  if (access(path.c_str(), F_OK) != 0) return false;
+  setenv("TB_TORCH_PLUGIN", path.c_str(), 1);
+  return true;
+}
+
+#define REQUIRE_PLUGIN() \
+  if (!HavePlugin()) GTEST_SKIP() << "built without libtorch (no " << kTorchPluginName << ")"
+
+TEST(Train, HandWrittenBackwardMatchesAutograd) {
+  REQUIRE_PLUGIN();
+  for (uint64_t seed : {1, 2, 3}) {
+    Result<double> diff = CheckGradients(seed);
+    ASSERT_TRUE(diff.ok()) << diff.status().ToString();
+    EXPECT_LT(*diff, 1e-5) << "seed " << seed;
+  }
+}
+
+TEST(Train, TrainsSavesAndResumes) {
+  REQUIRE_PLUGIN();
+  tb::testing::TempDir tmp;
+  ASSERT_TRUE(testing::WriteTestDataset(tmp.path(), 2, 100, 50).ok());
+  TrainOptions o;
+  o.data_dir = tmp.path();
+  o.epochs = 2;
+  o.threads = 1;
+  o.seed = 4;
+  o.log_every = 10;
+  o.model_dir = tmp / "model";
+  std::vector<std::string> lines;
+  o.log = [&](const std::string& l) { lines.push_back(l); };
+  Result<TrainSummary> a = Train(o);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->steps, 100);
+  EXPECT_EQ(a->epochs, 2);
+  EXPECT_EQ(a->train_images, 200);
+  EXPECT_EQ(a->test_images, 50);
+  EXPECT_EQ(a->device, "cpu");
+  EXPECT_EQ(a->class_accuracy.size(), 10u);
+  EXPECT_EQ(a->model_path, tmp / "model/model.pth");
+  EXPECT_GT(a->final_loss, 0);
+  bool saw = false;
+  for (const auto& l : lines) saw |= l == lines[1] && l.rfind("[1,    10] loss: ", 0) == 0;
+  EXPECT_TRUE(saw) << (lines.size() > 1 ? lines[1] : "");
+
+  // Same seed, same result: bit-identical accuracy and loss.
+  o.model_dir = tmp / "model2";
+  Result<TrainSummary> b = Train(o);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->final_loss, b->final_loss);
+  EXPECT_EQ(*ReadFile(tmp / "model/model.pth"), *ReadFile(tmp / "model2/model.pth"));
+
+  // Resuming from the saved weights with 0 epochs reproduces the test accuracy.
+  o.resume = a->model_path;
+  o.epochs = 0;
+  o.model_dir = "";
+  Result<TrainSummary> c = Train(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->test_accuracy, a->test_accuracy);
+  EXPECT_EQ(c->class_accuracy, a->class_accuracy);
+
+  // The autograd engine trains the same network to nearly the same loss.
+  o.resume = "";
+  o.epochs = 1;
+  o.engine = "autograd";
+  Result<TrainSummary> d = Train(o);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->steps, 50);
+}
+
+TEST(Train, ErrorsNameTheCause) {
+  REQUIRE_PLUGIN();
+  tb::testing::TempDir tmp;
+  TrainOptions o;
+  o.data_dir = tmp / "nothing";
+  EXPECT_FALSE(Train(o).ok());
+  ASSERT_TRUE(testing::WriteTestDataset(tmp.path(), 1, 8, 4).ok());
+  o.data_dir = tmp.path();
+  o.device = "cuda:banana";
+  EXPECT_TRUE(Train(o).status().IsInvalidArgument());
+  o.device = "cpu";
+  o.resume = tmp / "missing.pth";
+  Result<TrainSummary> r = Train(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("missing.pth"), std::string::npos);
+  ASSERT_TRUE(WriteFileAtomic(tmp / "bad.pth", "garbage").ok());
+  o.resume = tmp / "bad.pth";
+  EXPECT_FALSE(Train(o).ok());
+  o.resume = "";
+  std::atomic<bool> cancel{true};
+  o.cancel = &cancel;
+  EXPECT_TRUE(Train(o).status().IsCancelled());
+}
+
+}  // namespace
+}  // namespace tb::train
