@@ -1,0 +1,18 @@
+# Shared helpers for the reliability tests (sourced): the pipeline helpers plus fault tools.
+# shellcheck shell=bash
+source "$(dirname "${BASH_SOURCE[0]}")/../pipeline/lib.sh"
+MAKE_TAR="$(dirname "${BASH_SOURCE[0]}")/make_tar.py"
+md5_of() { md5sum < "$1" | cut -c1-32; }
+# temp_files DIR: lists tierbench temporary files (".NAME.tb-tmp.PID.N", see util/fs.h) under DIR.
+temp_files() { find "$1" -name '.*.tb-tmp.*' 2>/dev/null; }
+expect_no_temp() {
+  local left
+  left=$(temp_files "$1")
+  if [ -z "$left" ]; then pass "$2: no temporary files left"; else fail "$2: temporary files left: $left"; fi
+}
+expect_rc() { expect_eq "$1" "$2" "$3 exits $2"; }
+# s3_uploads BUCKET: the number of incomplete multipart uploads in BUCKET.
+s3_uploads() {
+  /usr/bin/aws s3api list-multipart-uploads --endpoint-url "$TB_S3_ENDPOINT" --bucket "$1" \
+    --query 'length(Uploads || `[]`)' --output text 2>/dev/null
+}
