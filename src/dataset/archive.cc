@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/clock.h"
 #include "util/fs.h"
 
 namespace tb::dataset {
@@ -62,8 +63,9 @@ std::string Join(const std::vector<std::string>& parts, size_t n) {
 
 class Extractor {
  public:
-  Extractor(const std::string& archive_path, const std::string& dest, const ExtractOptions& options)
-      : archive_path_(archive_path), dest_(dest), options_(options) {}
+  Extractor(const std::string& archive_path, const std::string& dest, const ExtractOptions& options,
+            const ArchiveReadFn* read = nullptr)
+      : archive_path_(archive_path), dest_(dest), options_(options), read_(read) {}
 
   Result<ExtractStats> Run();
 
@@ -83,14 +85,31 @@ class Extractor {
   Status ExtractSymlink(struct archive_entry* e, const std::string& entry, const std::vector<std::string>& parts);
   Status ExtractHardlink(struct archive_entry* e, const std::string& entry, const std::vector<std::string>& parts);
 
+  // libarchive's read callback for streams: fills in_buf_ from read_.
+  static la_ssize_t ReadCallback(struct archive* a, void* self, const void** out) {
+    auto* x = static_cast<Extractor*>(self);
+    if (x->in_buf_.empty()) x->in_buf_.resize(kBufferBytes);
+    auto n = (*x->read_)(x->in_buf_.data(), x->in_buf_.size());
+    if (!n.ok()) {
+      x->read_error_ = n.status();
+      archive_set_error(a, EIO, "%s", n.status().message().c_str());
+      return -1;
+    }
+    *out = x->in_buf_.data();
+    return static_cast<la_ssize_t>(*n);
+  }
+
   std::string Path(const std::vector<std::string>& parts, size_t n) const { return dest_ + "/" + Join(parts, n); }
 
   const std::string archive_path_;
   const std::string dest_;
   const ExtractOptions& options_;
+  const ArchiveReadFn* read_;  // stream source, or null to read archive_path_
+  Status read_error_;          // the stream's own error, reported instead of libarchive's
   uint64_t max_bytes_ = 0;
   ExtractStats stats_;
   std::vector<char> buf_;
+  std::vector<char> in_buf_;  // stream input
 };
 
 Status Extractor::MakeParents(const std::string& entry, const std::vector<std::string>& parts, size_t n,
@@ -114,17 +133,30 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
   TB_RETURN_IF_ERROR(MakeParents(entry, parts, parts.size() - 1));
   std::string final_path = Path(parts, parts.size());
   TB_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(final_path));
+  std::unique_ptr<Md5> md5;
+  if (options_.check_member) md5 = std::make_unique<Md5>();
+  uint64_t size = 0;
   for (;;) {
     la_ssize_t n = archive_read_data(a, buf_.data(), buf_.size());
-    if (n < 0) return Status::Corruption("extract " + archive_path_ + ": entry '" + entry + "': " + archive_error_string(a));
+    if (n < 0) {
+      if (!read_error_.ok()) return read_error_;
+      return Status::Corruption("extract " + archive_path_ + ": entry '" + entry + "': " + archive_error_string(a));
+    }
     if (n == 0) break;
     stats_.bytes += static_cast<uint64_t>(n);
+    size += static_cast<uint64_t>(n);
     if (stats_.bytes > max_bytes_) {
       return Refuse(entry, "archive expands past the limit of " + std::to_string(max_bytes_) + " bytes");
     }
     TB_RETURN_IF_ERROR(out.Write(buf_.data(), static_cast<size_t>(n)));
+    if (md5) {
+      double t0 = NowSeconds();
+      md5->Update(buf_.data(), static_cast<size_t>(n));
+      stats_.member_hash_seconds += NowSeconds() - t0;
+    }
     if (options_.progress && *options_.progress) (*options_.progress)(static_cast<uint64_t>(n), 0);
   }
+  if (md5) TB_RETURN_IF_ERROR(options_.check_member(Join(parts, parts.size()), md5->Finish(), size));
   mode_t mode = (archive_entry_perm(e) & 0755) | 0600;  // never setuid/setgid/sticky
   ::fchmod(out.fd(), mode);
   if (archive_entry_mtime_is_set(e)) {
@@ -189,10 +221,15 @@ Status Extractor::ExtractHardlink(struct archive_entry* e, const std::string& en
 }
 
 Result<ExtractStats> Extractor::Run() {
-  struct stat ast {};
-  if (::stat(archive_path_.c_str(), &ast) != 0) return Status::FromErrno(errno, "extract: open", archive_path_);
-  max_bytes_ = options_.max_total_bytes ? options_.max_total_bytes
-                                        : static_cast<uint64_t>(ast.st_size) * 1000 + (uint64_t{1} << 30);
+  uint64_t source_bytes = options_.source_size_hint;
+  if (!read_) {
+    struct stat ast {};
+    if (::stat(archive_path_.c_str(), &ast) != 0) return Status::FromErrno(errno, "extract: open", archive_path_);
+    source_bytes = static_cast<uint64_t>(ast.st_size);
+  } else if (source_bytes == 0) {
+    source_bytes = uint64_t{1} << 30;  // unknown stream size: limit 1 TiB
+  }
+  max_bytes_ = options_.max_total_bytes ? options_.max_total_bytes : source_bytes * 1000 + (uint64_t{1} << 30);
   uint64_t max_entries = options_.max_entries ? options_.max_entries : kDefaultMaxEntries;
   TB_RETURN_IF_ERROR(MakeDirs(dest_));
   buf_.resize(kBufferBytes);
@@ -200,7 +237,10 @@ Result<ExtractStats> Extractor::Run() {
   std::unique_ptr<struct archive, ArchiveCloser> a(archive_read_new());
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
-  if (archive_read_open_filename(a.get(), archive_path_.c_str(), kBufferBytes) != ARCHIVE_OK) {
+  int opened = read_ ? archive_read_open(a.get(), this, nullptr, &Extractor::ReadCallback, nullptr)
+                     : archive_read_open_filename(a.get(), archive_path_.c_str(), kBufferBytes);
+  if (opened != ARCHIVE_OK) {
+    if (!read_error_.ok()) return read_error_;
     return Status::Corruption("extract " + archive_path_ + ": " + archive_error_string(a.get()));
   }
   uint64_t entries = 0;
@@ -209,6 +249,7 @@ Result<ExtractStats> Extractor::Run() {
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+      if (!read_error_.ok()) return read_error_;
       return Status::Corruption("extract " + archive_path_ + ": after " + std::to_string(entries) +
                                 " entries: " + archive_error_string(a.get()));
     }
@@ -261,6 +302,12 @@ Result<ExtractStats> Extractor::Run() {
 Result<ExtractStats> ExtractArchive(const std::string& archive_path, const std::string& dest_dir,
                                     const ExtractOptions& options) {
   Extractor x(archive_path, dest_dir, options);
+  return x.Run();
+}
+
+Result<ExtractStats> ExtractStream(const ArchiveReadFn& read, const std::string& name, const std::string& dest_dir,
+                                   const ExtractOptions& options) {
+  Extractor x(name, dest_dir, options, &read);
   return x.Run();
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "util/md5.h"
 #include "util/status.h"
 
 namespace tb::dataset {
@@ -16,14 +17,27 @@ struct ExtractOptions {
   uint64_t max_total_bytes = 0;  // 0 = derived from the archive size (generous ratio)
   uint64_t max_entries = 0;      // 0 = default limit (1,000,000)
   const std::function<void(uint64_t bytes, uint64_t files)>* progress = nullptr;
+  // When set, every regular file is hashed as it is written and this is called with its
+  // relative path, md5 and size before it is renamed into place; an error keeps the file
+  // from ever appearing under its final name (streaming ingest verifies members this way).
+  std::function<Status(const std::string& path, const Md5Digest& md5, uint64_t size)> check_member;
+  // For streams: the compressed size when known (derives the default byte limit).
+  uint64_t source_size_hint = 0;
 };
 
 struct ExtractStats {
   uint64_t files = 0;
   uint64_t bytes = 0;  // uncompressed member bytes written
+  double member_hash_seconds = 0;  // time spent hashing members (check_member set)
 };
 
 Result<ExtractStats> ExtractArchive(const std::string& archive_path, const std::string& dest_dir,
                                     const ExtractOptions& options = {});
+
+// Extracts an archive read from `read` (returns 0 at the end), e.g. a network stream being
+// downloaded; `name` (the source URI) appears in errors. Same safety rules as above.
+using ArchiveReadFn = std::function<Result<size_t>(char* buf, size_t n)>;
+Result<ExtractStats> ExtractStream(const ArchiveReadFn& read, const std::string& name,
+                                   const std::string& dest_dir, const ExtractOptions& options = {});
 
 }  // namespace tb::dataset

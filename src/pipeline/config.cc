@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/redact.h"
 
 namespace tb::pipeline {
 namespace {
@@ -80,6 +81,10 @@ const std::vector<Key>& Keys() {
     num("preview.count", "images in the preview grid", &JobConfig::preview_count);
     num("preview.scale", "preview upscaling factor", &JobConfig::preview_scale);
     str("preview.out", "preview PNG path (default beside out)", &JobConfig::preview_out);
+    k.push_back({{"pipeline.stream", "bool",
+                  "staged: download, integrity, extract and verify in one overlapped pass (default true; "
+                  "false runs them one after another as the seed did)"},
+                 [](JobConfig& c, const Value& v) { c.stream = v.b; }});
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
     for (const char* stage : kStageNames) {
       static std::deque<std::string> names;  // keys must outlive the table (stable addresses)
@@ -304,17 +309,17 @@ std::string ConfigToJson(const JobConfig& c) {
   j["label"] = c.label;
   j["scenario"] = c.scenario;
   j["scratch"] = c.scratch;
-  j["origin"] = {{"url", c.origin_url}, {"md5", c.origin_md5}, {"md5_file", c.origin_md5_file},
-                 {"manifest", c.manifest}};
+  j["origin"] = {{"url", RedactUrlUserinfo(c.origin_url)}, {"md5", c.origin_md5},
+                 {"md5_file", RedactUrlUserinfo(c.origin_md5_file)}, {"manifest", RedactUrlUserinfo(c.manifest)}};
   j["inplace"] = {{"dir", c.inplace_dir}};
   j["upload"] = {{"dest", c.upload_dest}};
-  j["s3"] = {{"endpoint_url", c.s3_endpoint_url}, {"region", c.s3_region}, {"profile", c.s3_profile},
+  j["s3"] = {{"endpoint_url", RedactUrlUserinfo(c.s3_endpoint_url)}, {"region", c.s3_region}, {"profile", c.s3_profile},
              {"concurrency", c.concurrency}, {"part_size_bytes", c.part_size_bytes}};
   j["train"] = {{"epochs", c.epochs}, {"batch_size", c.batch_size}, {"lr", c.lr}, {"momentum", c.momentum},
                 {"workers", c.workers}, {"threads", c.threads}, {"seed", c.seed}, {"device", c.device},
                 {"max_steps", c.max_steps}, {"model_dir", c.model_dir}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
-  j["pipeline"] = {{"verify_threads", c.verify_threads}};
+  j["pipeline"] = {{"stream", c.stream}, {"verify_threads", c.verify_threads}};
   nlohmann::ordered_json stages;
   for (const char* s : kStageNames) stages[s] = c.StageEnabled(s);
   j["stages"] = stages;

@@ -15,7 +15,7 @@
 //              threads = 0  seed = 0  device = "auto"  max_steps = 0
 //   [preview]  count = 4  scale = 4  out = "runs/preview.png"
 //   [stages]   upload = false  ...                      # switch any stage off
-//   [pipeline] verify_threads = 0
+//   [pipeline] stream = true   verify_threads = 0   # stream=false: the seed's sequential order
 #pragma once
 
 #include <array>
@@ -60,6 +60,7 @@ struct JobConfig {
   int preview_count = 4, preview_scale = 4;
   std::string preview_out;          // default: beside out, -preview.png
 
+  bool stream = true;               // one overlapped pass for download..verify (staged)
   int verify_threads = 0;
 
   std::map<std::string, bool> enabled;  // stage -> on (all on by default)

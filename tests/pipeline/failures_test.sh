@@ -22,36 +22,41 @@ later_skipped() {  # FILE STAGE...
   for s in "$@"; do expect_eq "$(stage "$f" "$s" status)" skipped "$(basename "$f") $s skipped"; done
 }
 
-# 1. wrong tarball md5
-run md5 --origin "$url" --md5 0123456789abcdef0123456789abcdef --skip upload "${base[@]}"
-expect_eq "$rc" 1 "wrong md5 exits 1"
-expect_eq "$(stage "$WORK/md5.json" integrity status)" failed "integrity failed"
-expect_contains "$err" "stage integrity" "error names the stage"
-expect_contains "$err" "0123456789abcdef0123456789abcdef" "error gives the expected md5"
-expect_contains "$err" "$actual_md5" "error gives the actual md5"
-expect_contains "$(stage "$WORK/md5.json" integrity error)" "$actual_md5" "JSON carries the error"
-later_skipped "$WORK/md5.json" extract verify pickled meta upload preview train
+# Cases 1-3 run with streaming ingest (the default) and in the seed's sequential order.
+for stream in true false; do
+  m="-stream-$stream"
+  echo "-- pipeline.stream=$stream"
+  # 1. wrong tarball md5
+  run md5$m --origin "$url" --md5 0123456789abcdef0123456789abcdef --skip upload "${base[@]}" --set pipeline.stream=$stream
+  expect_eq "$rc" 1 "wrong md5 exits 1"
+  expect_eq "$(stage "$WORK/md5$m.json" integrity status)" failed "integrity failed"
+  expect_contains "$err" "stage integrity" "error names the stage"
+  expect_contains "$err" "0123456789abcdef0123456789abcdef" "error gives the expected md5"
+  expect_contains "$err" "$actual_md5" "error gives the actual md5"
+  expect_contains "$(stage "$WORK/md5$m.json" integrity error)" "$actual_md5" "JSON carries the error"
+  later_skipped "$WORK/md5$m.json" extract verify pickled meta upload preview train
 
-# 2. a manifest entry that does not match
-sed '0,/data_batch_2/s/^[0-9a-f]\{32\}/ffffffffffffffffffffffffffffffff/' "$WORK/data/cifar-10-batches-py.md5" > "$WORK/bad.md5"
-run manifest --origin "$url" --manifest "$WORK/bad.md5" --skip upload "${base[@]}"
-expect_eq "$rc" 1 "manifest mismatch exits 1"
-expect_eq "$(stage "$WORK/manifest.json" verify status)" failed "verify failed"
-expect_contains "$err" "stage verify" "verify error names the stage"
-expect_contains "$err" "cifar-10-batches-py/data_batch_2" "verify error names the file"
-later_skipped "$WORK/manifest.json" pickled meta upload
+  # 2. a manifest entry that does not match
+  sed '/data_batch_2$/s/^[0-9a-f]\{32\}/ffffffffffffffffffffffffffffffff/' "$WORK/data/cifar-10-batches-py.md5" > "$WORK/bad.md5"
+  run manifest$m --origin "$url" --manifest "$WORK/bad.md5" --skip upload "${base[@]}" --set pipeline.stream=$stream
+  expect_eq "$rc" 1 "manifest mismatch exits 1"
+  expect_eq "$(stage "$WORK/manifest$m.json" verify status)" failed "verify failed"
+  expect_contains "$err" "stage verify" "verify error names the stage"
+  expect_contains "$err" "cifar-10-batches-py/data_batch_2" "verify error names the file"
+  later_skipped "$WORK/manifest$m.json" pickled meta upload
 
-# 3. origin 404 and connection refused
-run notfound --origin "$TB_HTTP_ORIGIN/$id/nope.tar.gz" --md5 "$actual_md5" --skip upload "${base[@]}"
-expect_eq "$rc" 1 "origin 404 exits 1"
-expect_contains "$err" "stage download" "404 error names the stage"
-expect_contains "$err" "$TB_HTTP_ORIGIN/$id/nope.tar.gz" "404 error names the URL"
-expect_contains "$err" "404" "404 error gives the status"
-later_skipped "$WORK/notfound.json" integrity extract verify
-run refused --origin "http://127.0.0.1:9/x.tar.gz" --md5 "$actual_md5" --skip upload "${base[@]}"
-expect_eq "$rc" 1 "connection refused exits 1"
-expect_contains "$err" "http://127.0.0.1:9/x.tar.gz" "refused error names the URL"
-expect_contains "$(tr "A-Z" "a-z" <<< "$err")" "connect" "refused error gives the cause"
+  # 3. origin 404 and connection refused
+  run notfound$m --origin "$TB_HTTP_ORIGIN/$id/nope.tar.gz" --md5 "$actual_md5" --skip upload "${base[@]}" --set pipeline.stream=$stream
+  expect_eq "$rc" 1 "origin 404 exits 1"
+  expect_contains "$err" "stage download" "404 error names the stage"
+  expect_contains "$err" "$TB_HTTP_ORIGIN/$id/nope.tar.gz" "404 error names the URL"
+  expect_contains "$err" "404" "404 error gives the status"
+  later_skipped "$WORK/notfound$m.json" integrity extract verify
+  run refused$m --origin "http://127.0.0.1:9/x.tar.gz" --md5 "$actual_md5" --skip upload "${base[@]}" --set pipeline.stream=$stream
+  expect_eq "$rc" 1 "connection refused exits 1"
+  expect_contains "$err" "http://127.0.0.1:9/x.tar.gz" "refused error names the URL"
+  expect_contains "$(tr "A-Z" "a-z" <<< "$err")" "connect" "refused error gives the cause"
+done
 
 # 4. bad S3 credentials
 AWS_SECRET_ACCESS_KEY=wrong-secret-0000000000000000000000000000 \

@@ -1,0 +1,340 @@
+#include "pipeline/ingest.h"
+
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "dataset/archive.h"
+#include "dataset/cifar.h"
+#include "dataset/manifest.h"
+#include "storage/transfer.h"
+#include "util/clock.h"
+#include "util/fs.h"
+#include "util/md5.h"
+
+namespace tb::pipeline {
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+constexpr size_t kQueueChunks = 32;  // bounded read-ahead: 32 MiB
+
+// A bounded queue of chunks between the network reader and the unpacker.
+class ChunkQueue {
+ public:
+  void Push(std::string chunk) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return q_.size() < kQueueChunks || closed_; });
+    if (closed_) return;
+    q_.push_back(std::move(chunk));
+    not_empty_.notify_one();
+  }
+  // Ends the stream (status OK = clean end of data).
+  void Close(Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!done_) {
+      done_ = true;
+      end_status_ = std::move(status);
+    }
+    not_empty_.notify_all();
+  }
+  // Consumer gave up: unblocks the producer.
+  void Abandon() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    not_full_.notify_all();
+  }
+  bool abandoned() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+  // Next chunk; empty string at the end of data; error when the producer failed.
+  Result<std::string> Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_empty_.wait(lock, [&] { return !q_.empty() || done_; });
+    if (!q_.empty()) {
+      std::string c = std::move(q_.front());
+      q_.pop_front();
+      not_full_.notify_one();
+      return c;
+    }
+    if (!end_status_.ok()) return end_status_;
+    return std::string();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<std::string> q_;
+  bool done_ = false, closed_ = false;
+  Status end_status_;
+};
+
+report::StageResult Named(const char* name) {
+  report::StageResult r;
+  r.name = name;
+  return r;
+}
+
+void MarkRate(report::StageResult& r) {
+  if (r.bytes > 0 && r.seconds > 0) r.mb_per_s = static_cast<double>(r.bytes) / 1e6 / r.seconds;
+}
+
+std::string ExpectedMd5Text(const Context& ctx) {
+  if (!ctx.cfg.origin_md5.empty()) return ctx.cfg.origin_md5;
+  auto text = ReadSmallObject(ctx.cfg.origin_md5_file, ctx.storage_options);
+  if (!text.ok()) return "";
+  return text->substr(0, text->find_first_of(" \t\r\n"));
+}
+
+}  // namespace
+
+bool StreamingApplies(const JobConfig& cfg) {
+  return cfg.stream && cfg.scenario == "staged" && cfg.StageEnabled("download") &&
+         cfg.StageEnabled("integrity") && cfg.StageEnabled("extract") && cfg.StageEnabled("verify");
+}
+
+IngestResult StreamIngest(Context& ctx) {
+  IngestResult out;
+  // What the pass checks against must be known first; if not, the sequential stages run and
+  // report the problem at the stage it belongs to.
+  std::string expected = ExpectedMd5Text(ctx);
+  for (auto& c : expected) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto manifest_text = ReadSmallObject(ctx.cfg.manifest, ctx.storage_options);
+  std::vector<dataset::ManifestEntry> entries;
+  if (manifest_text.ok()) {
+    auto parsed = dataset::ParseManifest(*manifest_text, ctx.cfg.manifest);
+    if (parsed.ok()) entries = std::move(parsed).value();
+  }
+  auto split = storage::SplitObjectUri(ctx.cfg.origin_url);
+  std::string name = split.ok() ? split->key.substr(split->key.rfind('/') + 1) : "";
+  if (expected.size() != 32 || entries.empty() || name.empty()) {
+    out.fell_back = true;
+    return out;
+  }
+  std::map<std::string, std::string> want;  // path -> md5
+  for (const auto& e : entries) want[e.path] = e.md5_hex;
+
+  report::StageResult download = Named("download"), integrity = Named("integrity"),
+                      extract = Named("extract"), verify = Named("verify");
+  auto fail_rest = [&](report::StageResult& failed, const Status& s) {
+    failed.status = s.IsCancelled() || ctx.cancelled() ? "interrupted" : "failed";
+    failed.error = "stage " + failed.name + ": " + s.message();
+  };
+
+  double t_start = NowSeconds();
+  std::string dest_dir = ctx.cfg.scratch + "/extract";
+  Status prep = MakeDirs(ctx.cfg.scratch);
+  if (prep.ok()) prep = RemoveAll(dest_dir);
+  if (prep.ok()) prep = MakeDirs(dest_dir);
+  std::string tarball = ctx.cfg.scratch + "/" + name;
+  Result<AtomicFile> tar_file = prep.ok() ? AtomicFile::Create(tarball) : Result<AtomicFile>(prep);
+  auto stream = tar_file.ok() ? storage::OpenStream(ctx.cfg.origin_url, ctx.storage_options)
+                              : Result<std::unique_ptr<storage::Reader>>(tar_file.status());
+  if (!stream.ok()) {
+    fail_rest(download, stream.status());
+    download.seconds = NowSeconds() - t_start;
+    out.stages = {download, integrity, extract, verify};
+    return out;
+  }
+
+  // Producer: the network reader.
+  ChunkQueue queue;
+  double download_end = 0;
+  uint64_t tar_bytes = 0;
+  std::thread producer([&] {
+    Status end;
+    for (;;) {
+      if (ctx.cancelled()) {
+        end = Status::Cancelled("interrupted while downloading " + ctx.cfg.origin_url);
+        break;
+      }
+      std::string chunk(kChunkBytes, '\0');
+      size_t filled = 0;
+      Status s;
+      while (filled < chunk.size()) {
+        auto n = (*stream)->Read(chunk.data() + filled, chunk.size() - filled);
+        if (!n.ok()) {
+          s = n.status();
+          break;
+        }
+        if (*n == 0) break;
+        filled += *n;
+      }
+      if (!s.ok()) {
+        end = s;
+        break;
+      }
+      if (filled == 0) break;
+      chunk.resize(filled);
+      queue.Push(std::move(chunk));
+      if (queue.abandoned()) break;
+    }
+    download_end = NowSeconds();
+    queue.Close(end);
+  });
+
+  // Consumer: hash + keep the tarball + feed the unpacker.
+  Md5 tar_md5;
+  double md5_seconds = 0, write_seconds = 0, wait_seconds = 0;
+  Status producer_error;
+  std::string pending;
+  size_t pending_off = 0;
+  dataset::ArchiveReadFn read = [&](char* buf, size_t n) -> Result<size_t> {
+    if (pending_off == pending.size()) {
+      double t0 = NowSeconds();
+      auto chunk = queue.Pop();
+      wait_seconds += NowSeconds() - t0;
+      if (!chunk.ok()) {
+        producer_error = chunk.status();
+        return chunk.status();
+      }
+      pending = std::move(chunk).value();
+      pending_off = 0;
+      if (pending.empty()) return size_t{0};
+      tar_bytes += pending.size();
+      double t1 = NowSeconds();
+      tar_md5.Update(pending.data(), pending.size());
+      double t2 = NowSeconds();
+      Status w = tar_file->Write(pending.data(), pending.size());
+      md5_seconds += t2 - t1;
+      write_seconds += NowSeconds() - t2;
+      if (!w.ok()) return w;
+    }
+    size_t take = std::min(n, pending.size() - pending_off);
+    std::memcpy(buf, pending.data() + pending_off, take);
+    pending_off += take;
+    return take;
+  };
+  std::mutex seen_mu;
+  std::map<std::string, bool> seen;
+  std::vector<std::string> mismatched;
+  dataset::ExtractOptions options;
+  options.check_member = [&](const std::string& path, const Md5Digest& md5, uint64_t) -> Status {
+    auto it = want.find(path);
+    if (it == want.end()) return Status::Ok();  // not in the manifest: extracted, not verified
+    std::lock_guard<std::mutex> lock(seen_mu);
+    seen[path] = true;
+    if (ToHex(md5) != it->second) {
+      mismatched.push_back(path);
+      return Status::Corruption(path + " differs from " + ctx.cfg.manifest + ": expected md5 " + it->second +
+                                ", actual " + ToHex(md5));
+    }
+    return Status::Ok();
+  };
+  Progress progress("ingest", 0, 0, ProgressEnabled(ctx.progress));
+  std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) { progress.Add(b, f); };
+  options.progress = &on_progress;
+  double consumer_start = NowSeconds();
+  auto stats = dataset::ExtractStream(read, ctx.cfg.origin_url, dest_dir, options);
+  // Drain whatever the archive did not consume (tar padding) so the tarball md5 is whole.
+  if (stats.ok()) {
+    char sink[1 << 16];
+    for (;;) {
+      auto n = read(sink, sizeof sink);
+      if (!n.ok()) {
+        stats = n.status();
+        break;
+      }
+      if (*n == 0) break;
+    }
+  }
+  double consumer_end = NowSeconds();
+  queue.Abandon();
+  producer.join();
+  progress.Finish();
+  out.wall_seconds = consumer_end - t_start;
+
+  download.seconds = download_end - t_start + write_seconds;
+  download.bytes = tar_bytes;
+  download.files = 1;
+  integrity.seconds = md5_seconds;
+  integrity.bytes = tar_bytes;
+  integrity.files = 1;
+  double member_hash = stats.ok() ? stats->member_hash_seconds : 0;
+  verify.seconds = member_hash;
+  extract.seconds = std::max(0.0, consumer_end - consumer_start - wait_seconds - md5_seconds - write_seconds -
+                                      member_hash);
+  std::string actual = ToHex(tar_md5.Finish());
+  nlohmann::json mode = {{"mode", "streaming"}, {"source", ctx.cfg.origin_url}};
+
+  if (!stats.ok()) {
+    // Attribute the failure to the stage it belongs to.
+    const Status& s = stats.status();
+    if (!producer_error.ok() || s.IsCancelled()) {
+      fail_rest(download, producer_error.ok() ? s : producer_error);
+    } else if (!mismatched.empty()) {
+      download.status = integrity.status = extract.status = "ok";
+      fail_rest(verify, s);
+    } else {
+      download.status = "ok";
+      fail_rest(extract, s);
+    }
+    (void)RemoveAll(dest_dir);  // nothing half-ingested may pass for complete
+  } else {
+    download.status = "ok";
+    if (actual != expected) {
+      fail_rest(integrity, Status::Corruption("md5 mismatch for " + tarball + ": expected " + expected +
+                                              ", actual " + actual));
+      (void)RemoveAll(dest_dir);
+    } else {
+      integrity.status = "ok";
+      Status committed = tar_file->Commit();
+      if (!committed.ok()) {
+        download.status = "failed";
+        download.error = "stage download: " + committed.message();
+      } else {
+        extract.status = "ok";
+        extract.files = stats->files;
+        extract.bytes = stats->bytes;
+        std::vector<std::string> missing;
+        uint64_t verified_bytes = 0;
+        for (const auto& e : entries)
+          if (!seen.count(e.path)) missing.push_back(e.path);
+        verify.files = seen.size();
+        verified_bytes = stats->bytes;
+        verify.bytes = verified_bytes;
+        if (!missing.empty()) {
+          std::string list;
+          for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + missing[i];
+          fail_rest(verify, Status::Corruption(std::to_string(missing.size()) + " file(s) of " + ctx.cfg.manifest +
+                                               " missing from " + ctx.cfg.origin_url + ": " + list));
+        } else {
+          verify.status = "ok";
+        }
+        ctx.tarball_path = tarball;
+        ctx.data_root = dest_dir;
+        auto dir = dataset::FindDatasetDir(dest_dir);
+        if (dir.ok()) ctx.dataset_dir = *dir;
+      }
+    }
+  }
+  for (auto* r : {&download, &integrity, &extract, &verify}) MarkRate(*r);
+  nlohmann::json d = mode;
+  d["dest"] = tarball;
+  download.detail_json = d.dump();
+  integrity.detail_json = nlohmann::json{{"mode", "streaming"}, {"file", tarball}, {"expected_md5", expected},
+                                         {"actual_md5", actual}}.dump();
+  extract.detail_json = nlohmann::json{{"mode", "streaming"}, {"dest", dest_dir}}.dump();
+  verify.detail_json = nlohmann::json{{"mode", "streaming"}, {"manifest", ctx.cfg.manifest},
+                                      {"entries", entries.size()}, {"mismatched", mismatched}}.dump();
+  // A stage that never got to run after an earlier failure stays "skipped" with no time.
+  bool failed = false;
+  for (auto* r : {&download, &integrity, &extract, &verify}) {
+    if (failed) {
+      r->status = "skipped";
+      r->seconds = 0;
+      r->mb_per_s = 0;
+      r->bytes = r->files = 0;
+      r->detail_json = nlohmann::json{{"reason", "an earlier stage did not complete"}}.dump();
+    }
+    if (r->status == "failed" || r->status == "interrupted") failed = true;
+  }
+  out.stages = {download, integrity, extract, verify};
+  return out;
+}
+
+}  // namespace tb::pipeline
