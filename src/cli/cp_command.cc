@@ -12,6 +12,7 @@
 #include "cli/flags.h"
 #include "storage/transfer.h"
 #include "util/progress.h"
+#include "util/redact.h"
 
 namespace tb::cli {
 
@@ -113,7 +114,7 @@ int CpCommand(const Args& args) {
   }
   double mb_per_s = stats->seconds > 0 ? stats->bytes / 1e6 / stats->seconds : 0;
   if (f.GetBool("json", false)) {
-    nlohmann::json j = {{"src", src},     {"dst", dst_final},         {"bytes", stats->bytes},
+    nlohmann::json j = {{"src", RedactUrlUserinfo(src)}, {"dst", RedactUrlUserinfo(dst_final)}, {"bytes", stats->bytes},
                         {"files", stats->files}, {"seconds", stats->seconds}, {"mb_per_s", mb_per_s},
                         {"concurrency", options.concurrency}, {"part_size_bytes", options.part_size_bytes}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -121,7 +122,7 @@ int CpCommand(const Args& args) {
     std::printf("copied %llu file%s, %s (%llu bytes) in %.2f s, %.1f MB/s: %s -> %s\n",
                 static_cast<unsigned long long>(stats->files), stats->files == 1 ? "" : "s",
                 HumanBytes(static_cast<double>(stats->bytes)).c_str(), static_cast<unsigned long long>(stats->bytes),
-                stats->seconds, mb_per_s, src.c_str(), dst_final.c_str());
+                stats->seconds, mb_per_s, RedactUrlUserinfo(src).c_str(), RedactUrlUserinfo(dst_final).c_str());
   }
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "train/train.h"
 #include "util/fs.h"
 #include "util/progress.h"
+#include "util/redact.h"
 
 namespace tb::cli {
 namespace {
@@ -20,7 +21,7 @@ namespace {
 struct Check {
   int failures = 0;
   void Line(bool ok, const std::string& what, const std::string& detail, const std::string& fix = "") {
-    std::printf("[%s] %s: %s\n", ok ? " OK " : "FAIL", what.c_str(), detail.c_str());
+    std::printf("[%s] %s: %s\n", ok ? " OK " : "FAIL", what.c_str(), RedactUrlUserinfo(detail).c_str());
     if (!ok) {
       ++failures;
       if (!fix.empty()) std::printf("       fix: %s\n", fix.c_str());

@@ -81,10 +81,6 @@ const std::vector<Key>& Keys() {
     num("preview.count", "images in the preview grid", &JobConfig::preview_count);
     num("preview.scale", "preview upscaling factor", &JobConfig::preview_scale);
     str("preview.out", "preview PNG path (default beside out)", &JobConfig::preview_out);
-    k.push_back({{"pipeline.stream", "bool",
-                  "staged: download, integrity, extract and verify in one overlapped pass (default true; "
-                  "false runs them one after another as the seed did)"},
-                 [](JobConfig& c, const Value& v) { c.stream = v.b; }});
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
     for (const char* stage : kStageNames) {
       static std::deque<std::string> names;  // keys must outlive the table (stable addresses)
@@ -319,7 +315,7 @@ std::string ConfigToJson(const JobConfig& c) {
                 {"workers", c.workers}, {"threads", c.threads}, {"seed", c.seed}, {"device", c.device},
                 {"max_steps", c.max_steps}, {"model_dir", c.model_dir}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
-  j["pipeline"] = {{"stream", c.stream}, {"verify_threads", c.verify_threads}};
+  j["pipeline"] = {{"verify_threads", c.verify_threads}};
   nlohmann::ordered_json stages;
   for (const char* s : kStageNames) stages[s] = c.StageEnabled(s);
   j["stages"] = stages;
