@@ -10,7 +10,8 @@
 namespace tb::report {
 namespace {
 
-constexpr int kWidth = 900, kHeight = 480;
+constexpr int kWidth = 900;
+constexpr double kPlotHeight = 342;  // with a one-line legend the picture is 900 × 480
 constexpr double kLeft = 78, kRight = 24, kBottom = 58;
 constexpr const char* kFont = "DejaVu Sans, Helvetica, Arial, sans-serif";
 // Tableau 10: distinct, colour-blind friendly, prints well.
@@ -69,16 +70,9 @@ NiceAxis NiceScale(double max_value, int target_ticks) {
 std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
   Comparison cmp = Compare(runs);
   const size_t n = runs.size();
-  std::string svg;
-  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(kWidth) + "\" height=\"" +
-         std::to_string(kHeight) + "\" viewBox=\"0 0 " + std::to_string(kWidth) + " " + std::to_string(kHeight) +
-         "\" role=\"img\" aria-label=\"Seconds per pipeline stage, by run\" font-family=\"" + kFont + "\">\n";
-  svg += "<title>Seconds per pipeline stage, by run</title>\n";
-  svg += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + std::to_string(kWidth) + "\" height=\"" +
-         std::to_string(kHeight) + "\" fill=\"#ffffff\"/>\n";
-  svg += Text(kLeft, 30, "Seconds per pipeline stage", "font-size=\"18\" font-weight=\"bold\" fill=\"#111827\"");
-
-  // Legend: one swatch per run, wrapped onto as many lines as needed.
+  // Legend first (one swatch per run, wrapped onto as many lines as needed): its height sets
+  // where the plot starts; the plot keeps its height, the picture grows.
+  std::string legend;
   double lx = kLeft, ly = 54;
   const double legend_right = kWidth - kRight;
   for (size_t i = 0; i < n; ++i) {
@@ -90,13 +84,25 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
       lx = kLeft;
       ly += 20;
     }
-    svg += "<rect class=\"legend-swatch\" x=\"" + F(lx) + "\" y=\"" + F(ly - 10) + "\" width=\"12\" height=\"12\" rx=\"2\" fill=\"" +
-           RunColour(i) + "\"/>\n";
-    svg += Text(lx + 18, ly, text, "font-size=\"12\" fill=\"#374151\"");
+    legend += "<rect class=\"legend-swatch\" x=\"" + F(lx) + "\" y=\"" + F(ly - 10) +
+              "\" width=\"12\" height=\"12\" rx=\"2\" fill=\"" + RunColour(i) + "\"/>\n";
+    legend += Text(lx + 18, ly, text, "font-size=\"12\" fill=\"#374151\"");
     lx += w;
   }
+  const double top = ly + 26, bottom = top + kPlotHeight;
+  const int height = static_cast<int>(std::ceil(bottom + kBottom));
+  const std::string w_text = std::to_string(kWidth), h_text = std::to_string(height);
 
-  const double top = ly + 26, bottom = kHeight - kBottom;
+  std::string svg;
+  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w_text + "\" height=\"" + h_text +
+         "\" viewBox=\"0 0 " + w_text + " " + h_text +
+         "\" role=\"img\" aria-label=\"Seconds per pipeline stage, by run\" font-family=\"" + kFont + "\">\n";
+  svg += "<title>Seconds per pipeline stage, by run</title>\n";
+  svg += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + w_text + "\" height=\"" + h_text +
+         "\" fill=\"#ffffff\"/>\n";
+  svg += Text(kLeft, 30, "Seconds per pipeline stage", "font-size=\"18\" font-weight=\"bold\" fill=\"#111827\"");
+  svg += legend;
+
   const double plot_w = kWidth - kLeft - kRight, plot_h = bottom - top;
   double max_s = 0;
   for (const CompareRow& row : cmp.stages)
@@ -117,7 +123,7 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
   svg += Text(18, top + plot_h / 2, "Seconds (wall clock)",
               "font-size=\"12\" fill=\"#374151\" text-anchor=\"middle\" transform=\"rotate(-90 18 " +
                   F(top + plot_h / 2) + ")\"");
-  svg += Text(kLeft + plot_w / 2, kHeight - 12, "Pipeline stage",
+  svg += Text(kLeft + plot_w / 2, height - 12, "Pipeline stage",
               "font-size=\"12\" fill=\"#374151\" text-anchor=\"middle\"");
 
   const size_t groups = std::max<size_t>(1, cmp.stages.size());

@@ -128,6 +128,15 @@ TEST(CompareSvg, ManyRunsAndStagesStayWellFormed) {
   std::string svg = RenderCompareSvg(runs);
   EXPECT_EQ(CheckXml(svg), "");
   EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 12u * 15u);
+  // The legend wraps; the picture grows instead of squeezing the plot.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(svg, m, std::regex("height=\"(\\d+)\" viewBox")));
+  EXPECT_GT(std::stoi(m[1]), 480);
+}
+
+TEST(CompareSvg, TwoRunsAre900By480) {
+  std::string svg = RenderCompareSvg({StagedRun(), InplaceRun()});
+  EXPECT_NE(svg.find("width=\"900\" height=\"480\" viewBox=\"0 0 900 480\""), std::string::npos);
 }
 
 }  // namespace
