@@ -240,7 +240,10 @@ Result<RunResult> ParseRunResult(std::string_view text, const std::string& name)
   try {
     j = Json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(name + ": not valid JSON: " + e.what());
+    std::string what = e.what();  // may quote bytes of the file: keep control characters out
+    for (char& c : what)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return Status::InvalidArgument(name + ": not valid JSON: " + what);
   }
   Reader r(name);
   if (!j.is_object()) {

@@ -172,6 +172,9 @@ TEST(ResultsParse, SyntaxErrorsNameTheFile) {
   auto parsed = ParseRunResult("{\"schema\": ", "b.json");
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.status().message().rfind("b.json: not valid JSON", 0), 0u) << parsed.status().message();
+  auto escape = ParseRunResult("{\"a\": x\x1b[2J}", "e.json");
+  ASSERT_FALSE(escape.ok());
+  EXPECT_EQ(escape.status().message().find('\x1b'), std::string::npos) << escape.status().message();
   auto array = ParseRunResult("[1,2]", "c.json");
   ASSERT_FALSE(array.ok());
   EXPECT_NE(array.status().message().find("c.json: not a tierbench results file"), std::string::npos);

@@ -24,9 +24,10 @@ std::string Notes(const RunResult& run, const std::string& prefix) {
   std::string out;
   for (const StageResult& s : run.stages)
     if (s.status == "failed" || s.status == "interrupted")
-      out += prefix + s.name + " " + StatusText(s.status) + (s.error.empty() ? "" : ": " + s.error) + "\n";
+      out += TextTable::Sanitize(prefix + s.name + " " + StatusText(s.status) + (s.error.empty() ? "" : ": " + s.error)) +
+             "\n";
   if (run.overlapped_seconds > 0) {
-    out += prefix + "stages overlapped (" + FormatSeconds(run.overlapped_seconds) +
+    out += TextTable::Sanitize(prefix) + "stages overlapped (" + FormatSeconds(run.overlapped_seconds) +
            " s ran concurrently), so Total Runtime is less than the sum of the stage times\n";
   }
   return out;
@@ -57,7 +58,7 @@ std::string RenderStageTable(const RunResult& run) {
             ""});
   std::string title = RunName(run, 0);
   if (!run.scenario.empty()) title += " (" + run.scenario + ")";
-  return title + "\n" + t.Render() + Notes(run, "");
+  return TextTable::Sanitize(title) + "\n" + t.Render() + Notes(run, "");
 }
 
 std::string RenderCompareTable(const std::vector<RunResult>& runs) {
@@ -97,7 +98,7 @@ std::string RenderCompareTable(const std::vector<RunResult>& runs) {
 
   std::string out = "Seconds per stage (" + std::string(kDash) + " = skipped)\n" + t.Render();
   if (n > 1)
-    out += "Speedup = " + RunName(runs[0], 0) +
+    out += "Speedup = " + TextTable::Sanitize(RunName(runs[0], 0)) +
            " seconds / run seconds (above 1\u00d7: faster than the first run; n/a: a side skipped or failed)\n";
   for (size_t i = 0; i < n; ++i) out += Notes(runs[i], RunName(runs[i], i) + ": ");
   return out;

@@ -73,6 +73,18 @@ TEST(CompareTable, ThreeRunsGetTwoSpeedupColumns) {
   EXPECT_NE(lines[7].find("4.08\u00d7    2.00\u00d7"), std::string::npos) << t;
 }
 
+TEST(CompareTable, LabelsAndErrorsAreSanitizedForTheTerminal) {
+  RunResult a = StagedRun(), b = InplaceRun();
+  a.label = "S3\x1b]0;pwned\x07";
+  b.stages[4].status = "failed";
+  b.stages[4].error = "decode /data/batch\x1b[31m: bad opcode";
+  std::string t = RenderCompareTable({a, b});
+  EXPECT_EQ(t.find('\x1b'), std::string::npos) << t;
+  EXPECT_EQ(t.find('\x07'), std::string::npos) << t;
+  EXPECT_NE(t.find("WEKA: pickled FAILED: decode /data/batch?[31m: bad opcode"), std::string::npos) << t;
+  EXPECT_EQ(RenderStageTable(b).find('\x1b'), std::string::npos);
+}
+
 TEST(CompareTable, SingleRunHasNoSpeedupColumn) {
   std::string t = RenderCompareTable({StagedRun()});
   EXPECT_EQ(t.find("Speedup"), std::string::npos) << t;

@@ -11,13 +11,23 @@ size_t TextTable::DisplayWidth(std::string_view s) {
   return n;
 }
 
+std::string TextTable::Sanitize(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
 std::string TextTable::Render() const {
+  std::vector<Row> rows = rows_;
+  for (Row& r : rows)
+    for (std::string& cell : r.cells) cell = Sanitize(cell);
   std::vector<size_t> widths(aligns_.size(), 0);
-  for (const Row& r : rows_)
+  for (const Row& r : rows)
     for (size_t i = 0; i < r.cells.size() && i < widths.size(); ++i)
       widths[i] = std::max(widths[i], DisplayWidth(r.cells[i]));
   std::string out;
-  for (const Row& r : rows_) {
+  for (const Row& r : rows) {
     std::string line;
     for (size_t i = 0; i < widths.size(); ++i) {
       if (i > 0) line += "  ";

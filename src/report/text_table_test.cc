@@ -19,5 +19,12 @@ TEST(TextTable, PadsByDisplayWidth) {
   EXPECT_EQ(TextTable::DisplayWidth("2.41\u00d7"), 5u);
 }
 
+TEST(TextTable, ControlCharactersCannotReachTheTerminal) {
+  TextTable t({TextTable::Align::kLeft});
+  t.AddRow({"evil\x1b[2J\nlabel"});
+  EXPECT_EQ(t.Render(), "evil?[2J?label\n");
+  EXPECT_EQ(TextTable::Sanitize("a\tb\x7f"), "a?b?");
+}
+
 }  // namespace
 }  // namespace tb::report
