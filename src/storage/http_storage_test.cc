@@ -284,7 +284,7 @@ TEST(HttpFaults, StalledTransferTimesOutAndResumes) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_TRUE(*got == data);
-  EXPECT_LT(s, 10);  // the low-speed timeout (1 s) fired, not the 20 s stall
+  EXPECT_LT(s, 15);  // the low-speed timeout (1 s) fired, not the 20 s stall
 }
 
 TEST(HttpFaults, ParallelCopySurvivesResets) {

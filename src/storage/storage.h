@@ -66,10 +66,12 @@ class Writer {
 };
 
 // Writes one object of known size as independent parts from many threads (parallel ranged
-// copies). The caller writes every byte exactly once: WriteAt(offset, data) with offset =
-// i * part_size and data.size() == part_size (the last part shorter), parts in any order,
-// concurrently. Commit() after all parts; nothing is visible before; destruction without
-// Commit aborts. (S3 may map part i to UploadPart number i + 1.)
+// copies). Part i covers [i * part_size, (i + 1) * part_size) (the last part shorter). The
+// caller writes every byte exactly once; each part is written by one thread as one or more
+// WriteAt(offset, data) calls in increasing offset order that never cross the part's end;
+// different parts go in any order, concurrently. Commit() after all parts; nothing is visible
+// before; destruction without Commit aborts. (S3 may map part i to UploadPart number i + 1,
+// buffering a part until its last byte arrives.)
 class ParallelWriter {
  public:
   virtual ~ParallelWriter() = default;

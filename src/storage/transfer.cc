@@ -107,10 +107,6 @@ class Copier {
   Status CopyPart(Job& job, uint64_t part) {
     uint64_t offset = part * part_size_;
     uint64_t len = std::min(part_size_, job.info.size_bytes - offset);
-    thread_local std::vector<char> buf;
-    if (buf.size() < len) buf.resize(len);
-    TB_ASSIGN_OR_RETURN(auto reader, src_.OpenRead(job.src_key, offset, len));
-    TB_RETURN_IF_ERROR(ReadFully(*reader, job, buf.data(), len, offset));
     ParallelWriter* writer;
     {
       std::lock_guard<std::mutex> lock(job.mu);
@@ -119,7 +115,16 @@ class Copier {
       }
       writer = job.writer.get();
     }
-    TB_RETURN_IF_ERROR(writer->WriteAt(offset, std::string_view(buf.data(), len)));
+    TB_ASSIGN_OR_RETURN(auto reader, src_.OpenRead(job.src_key, offset, len));
+    // Chunks small enough to stay in cache between the socket and the page cache.
+    thread_local std::vector<char> buf;
+    buf.resize(kStreamBufferBytes);
+    for (uint64_t done = 0; done < len;) {
+      uint64_t chunk = std::min<uint64_t>(buf.size(), len - done);
+      TB_RETURN_IF_ERROR(ReadFully(*reader, job, buf.data(), chunk, offset + done));
+      TB_RETURN_IF_ERROR(writer->WriteAt(offset + done, std::string_view(buf.data(), chunk)));
+      done += chunk;
+    }
     if (job.parts_left.fetch_sub(1) != 1) return Status::Ok();
     // Last part: commit, then check what we can.
     std::unique_ptr<ParallelWriter> done;
