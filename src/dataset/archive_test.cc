@@ -1,0 +1,146 @@
+#include "dataset/archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "util/fs.h"
+#include "util/testing.h"
+
+namespace tb::dataset {
+namespace {
+
+struct Member {
+  std::string name;
+  std::string data;
+  int type = AE_IFREG;
+  std::string link;  // symlink target, or hard link target when hard = true
+  bool hard = false;
+};
+
+// Crafts a tar(.gz) with libarchive's writer, the way an attacker would.
+void WriteTar(const std::string& path, const std::vector<Member>& members, bool gzip = false) {
+  struct archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (gzip) archive_write_add_filter_gzip(a);
+  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
+  for (const auto& m : members) {
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, m.name.c_str());
+    archive_entry_set_filetype(e, m.type);
+    archive_entry_set_perm(e, m.type == AE_IFDIR ? 0755 : 0644);
+    if (m.type == AE_IFLNK) archive_entry_set_symlink(e, m.link.c_str());
+    if (m.hard) archive_entry_set_hardlink(e, m.link.c_str());
+    if (m.type == AE_IFCHR) archive_entry_set_rdev(e, 0x0103);
+    archive_entry_set_size(e, m.type == AE_IFREG && !m.hard ? static_cast<la_int64_t>(m.data.size()) : 0);
+    archive_write_header(a, e);
+    if (m.type == AE_IFREG && !m.hard && !m.data.empty()) archive_write_data(a, m.data.data(), m.data.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+Status Extract(const testing::TempDir& dir, const std::vector<Member>& members, ExtractOptions o = {}) {
+  std::string tar = dir / "a.tar";
+  WriteTar(tar, members);
+  return ExtractArchive(tar, dir / "out", o).status();
+}
+
+bool Exists(const std::string& p) {
+  struct stat st {};
+  return ::lstat(p.c_str(), &st) == 0;
+}
+
+TEST(ArchiveTest, ExtractsFilesDirsAndSafeLinks) {
+  testing::TempDir dir;
+  std::string tar = dir / "a.tar.gz";
+  WriteTar(tar,
+           {{"d/", "", AE_IFDIR},
+            {"d/x.bin", std::string(100000, 'x')},
+            {"./d/e/y.txt", "hello"},
+            {"d/link", "", AE_IFLNK, "e/y.txt"},
+            {"d/hard", "", AE_IFREG, "d/x.bin", true}},
+           /*gzip=*/true);
+  uint64_t progress_bytes = 0;
+  std::function<void(uint64_t, uint64_t)> cb = [&](uint64_t b, uint64_t) { progress_bytes += b; };
+  ExtractOptions o;
+  o.progress = &cb;
+  auto stats = ExtractArchive(tar, dir / "out", o);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->bytes, 100005u);
+  EXPECT_EQ(progress_bytes, 100005u);
+  EXPECT_EQ(*ReadFile(dir / "out/d/e/y.txt"), "hello");
+  EXPECT_EQ(*ReadFile(dir / "out/d/link"), "hello");
+  EXPECT_EQ(ReadFile(dir / "out/d/hard")->size(), 100000u);
+  // No temporary files left behind.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir / "out")) {
+    EXPECT_FALSE(IsTempName(e.path().filename().string())) << e.path();
+  }
+}
+
+struct Attack {
+  const char* what;
+  std::vector<Member> members;
+  const char* entry;  // the entry the refusal must name
+};
+
+TEST(ArchiveTest, RefusesEveryAttackAndNamesArchiveAndEntry) {
+  std::vector<Attack> attacks = {
+      {"absolute path", {{"/tmp/tb-evil-abs", "x"}}, "/tmp/tb-evil-abs"},
+      {"dot-dot", {{"a/../../tb-evil-dotdot", "x"}}, "a/../../tb-evil-dotdot"},
+      {"symlink outside (absolute)", {{"l", "", AE_IFLNK, "/etc"}}, "l"},
+      {"symlink outside (..)", {{"l", "", AE_IFLNK, "../.."}}, "l"},
+      {"symlink chain via '.'", {{"y", "", AE_IFLNK, "."}, {"x", "", AE_IFLNK, "y/.."}}, "x"},
+      {"write through symlink", {{"d/", "", AE_IFDIR}, {"l", "", AE_IFLNK, "d"}, {"l/f", "x"}}, "l/f"},
+      {"hardlink outside", {{"h", "", AE_IFREG, "/etc/passwd", true}}, "h"},
+      {"hardlink dot-dot", {{"h", "", AE_IFREG, "../secret", true}}, "h"},
+      {"character device", {{"dev", "", AE_IFCHR}}, "dev"},
+      {"fifo", {{"fifo", "", AE_IFIFO}}, "fifo"},
+  };
+  for (const auto& a : attacks) {
+    testing::TempDir dir;
+    Status s = Extract(dir, a.members);
+    ASSERT_FALSE(s.ok()) << a.what;
+    EXPECT_EQ(s.code(), Code::kPermissionDenied) << a.what << ": " << s.ToString();
+    EXPECT_NE(s.message().find(dir / "a.tar"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("'" + std::string(a.entry) + "'"), std::string::npos) << a.what << ": " << s.message();
+  }
+  EXPECT_FALSE(Exists("/tmp/tb-evil-abs"));
+}
+
+TEST(ArchiveTest, LimitsBytesAndEntriesAndLeavesNoPartialFile) {
+  testing::TempDir dir;
+  ExtractOptions o;
+  o.max_total_bytes = 1000;
+  Status s = Extract(dir, {{"small", "ok"}, {"big", std::string(5000, 'b')}}, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("'big'"), std::string::npos);
+  EXPECT_TRUE(Exists(dir / "out/small"));
+  EXPECT_FALSE(Exists(dir / "out/big"));
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out")) {
+    EXPECT_FALSE(IsTempName(e.path().filename().string())) << e.path();
+  }
+  testing::TempDir dir2;
+  ExtractOptions o2;
+  o2.max_entries = 2;
+  s = Extract(dir2, {{"a", "1"}, {"b", "2"}, {"c", "3"}}, o2);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("'c'"), std::string::npos) << s.message();
+}
+
+TEST(ArchiveTest, CorruptOrMissingArchiveIsAnError) {
+  testing::TempDir dir;
+  EXPECT_FALSE(ExtractArchive(dir / "missing.tar", dir / "out").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir / "junk.tar.gz", std::string("\x1f\x8b\x08\x00garbage-garbage", 19)).ok());
+  auto r = ExtractArchive(dir / "junk.tar.gz", dir / "out");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("junk.tar.gz"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tb::dataset

@@ -1,0 +1,152 @@
+#include "dataset/cifar.h"
+
+#include <gtest/gtest.h>
+
+#include "dataset/cifar_writer.h"
+#include "util/fs.h"
+#include "util/testing.h"
+
+namespace tb::dataset {
+namespace {
+
+// A protocol-2 batch of n images whose pixels encode (image, byte) and labels i % 10.
+std::string MakePickle(size_t n, uint8_t label_base = 0, int protocol = 2) {
+  static std::string pixels;
+  pixels.resize(n * kImageBytes);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<char>((i / kImageBytes * 31 + i) & 0xFF);
+  BatchContent b;
+  b.batch_label = "training batch 1 of 1";
+  for (size_t i = 0; i < n; ++i) b.labels.push_back(static_cast<uint8_t>((label_base + i) % 10));
+  b.pixels = pixels;
+  auto e = EncodeBatch(b, protocol);
+  EXPECT_TRUE(e.ok());
+  return e->head + std::string(e->pixels) + e->tail;
+}
+
+void Replace(std::string* s, const std::string& from, const std::string& to) {
+  size_t at = s->find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  s->replace(at, from.size(), to);
+}
+
+TEST(CifarTest, DecodesPickleBatch) {
+  std::string p = MakePickle(3);
+  auto b = DecodeBatchBytes(p, "data_batch_1");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->format, "pickle");
+  EXPECT_EQ(b->count(), 3u);
+  EXPECT_EQ(b->labels, (std::vector<uint8_t>{0, 1, 2}));
+  EXPECT_EQ(b->pixels[kImageBytes + 5], static_cast<uint8_t>(31 + kImageBytes + 5));
+}
+
+TEST(CifarTest, DecodesBinaryRecordsCifar10And100) {
+  std::string bin;
+  for (int i = 0; i < 3; ++i) {
+    bin.push_back(static_cast<char>(7 - i));
+    bin += std::string(kImageBytes, static_cast<char>(i));
+  }
+  auto b = DecodeBatchBytes(bin, "cifar-10-batches-bin/data_batch_1.bin");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->format, "binary");
+  EXPECT_EQ(b->labels, (std::vector<uint8_t>{7, 6, 5}));
+  EXPECT_EQ(b->pixels[2 * kImageBytes], 2);
+  std::string bin100;
+  for (int i = 0; i < 2; ++i) {
+    bin100.push_back(static_cast<char>(i));       // coarse
+    bin100.push_back(static_cast<char>(50 + i));  // fine
+    bin100 += std::string(kImageBytes, static_cast<char>(9));
+  }
+  auto c = DecodeBatchBytes(bin100, "cifar-100-binary/train.bin");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->labels, (std::vector<uint8_t>{50, 51}));
+  EXPECT_EQ(c->coarse_labels, (std::vector<uint8_t>{0, 1}));
+  EXPECT_FALSE(DecodeBatchBytes(bin.substr(1), "data_batch_1.bin").ok());
+}
+
+TEST(CifarTest, RejectsWrongDtypeShapeAndCounts) {
+  {
+    std::string p = MakePickle(2);
+    Replace(&p, "U\x02u1", "U\x02" "f4");
+    auto b = DecodeBatchBytes(p, "f.pkl");
+    ASSERT_FALSE(b.ok());
+    EXPECT_NE(b.status().message().find("uint8"), std::string::npos) << b.status().message();
+  }
+  {
+    std::string p = MakePickle(2);
+    Replace(&p, std::string("K\x02M\x00\x0c", 5), std::string("K\x04M\x00\x06", 5));  // 4 x 1536
+    auto b = DecodeBatchBytes(p, "f.pkl");
+    ASSERT_FALSE(b.ok());
+    EXPECT_NE(b.status().message().find("f.pkl: 'data'"), std::string::npos) << b.status().message();
+  }
+  {
+    std::string p = MakePickle(2);
+    Replace(&p, std::string("K\x02M\x00\x0c", 5), std::string("K\x03M\x00\x0c", 5));  // 3 rows, 2 labels
+    EXPECT_FALSE(DecodeBatchBytes(p, "f.pkl").ok());
+  }
+  {
+    std::string p = MakePickle(2);
+    Replace(&p, "U\x06labels", "U\x06lebals");
+    auto b = DecodeBatchBytes(p, "f.pkl");
+    ASSERT_FALSE(b.ok());
+    EXPECT_NE(b.status().message().find("labels"), std::string::npos);
+  }
+  {
+    std::string p = MakePickle(2);
+    Replace(&p, "K\x01" "e", "M\x00\x01" "e");  // label 256
+    EXPECT_FALSE(DecodeBatchBytes(p, "f.pkl").ok());
+  }
+  // Truncated anywhere: an error, never a crash.
+  std::string p = MakePickle(2);
+  for (size_t n : {size_t{0}, size_t{1}, size_t{50}, size_t{200}, p.size() / 2, p.size() - 3, p.size() - 1}) {
+    EXPECT_FALSE(DecodeBatchBytes(p.substr(0, n), "cut.pkl").ok()) << n;
+  }
+}
+
+TEST(CifarTest, LoadSplitKeepsNumericFileOrderAndFindsTheFolder) {
+  testing::TempDir dir;
+  std::string ds = dir / "cifar-10-batches-py";
+  ASSERT_TRUE(MakeDirs(ds).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta", EncodeMeta(Cifar10LabelNames(), 2, 2)).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_1", MakePickle(2, 1)).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_2", MakePickle(3, 2)).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_10", MakePickle(1, 9, 4)).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/test_batch", MakePickle(4, 0)).ok());
+  auto found = FindDatasetDir(dir.path());
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(*found, ds);
+  EXPECT_TRUE(FindDatasetDir(ds + "/..").ok());
+  EXPECT_TRUE(FindDatasetDir(dir / "nothing").status().IsNotFound());
+  for (int threads : {1, 3}) {
+    auto s = LoadSplit(ds, true, threads);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->count, 6u);
+    EXPECT_EQ(s->files, 3);
+    EXPECT_EQ(s->labels, (std::vector<uint8_t>{1, 2, 2, 3, 4, 9}));
+    EXPECT_EQ(s->pixels.size(), 6 * kImageBytes);
+    EXPECT_EQ(s->pixels[2 * kImageBytes], 0);           // first image of data_batch_2
+    EXPECT_EQ(s->pixels[3 * kImageBytes + 1], 32);      // second image of data_batch_2
+  }
+  auto t = LoadSplit(ds, false, 2);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 4u);
+  // A corrupt file fails the split and is named.
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_2", MakePickle(3).substr(0, 500)).ok());
+  auto bad = LoadSplit(ds, true, 2);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("data_batch_2"), std::string::npos);
+}
+
+TEST(CifarTest, ReadsLabelNames) {
+  testing::TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir / "batches.meta", EncodeMeta(Cifar10LabelNames(), 10000, 4)).ok());
+  auto n = ReadLabelNames(dir / "batches.meta");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, Cifar10LabelNames());
+  ASSERT_TRUE(WriteFileAtomic(dir / "batches.meta.txt", "airplane\nautomobile\n\n").ok());
+  EXPECT_EQ(ReadLabelNames(dir / "batches.meta.txt")->size(), 2u);
+  ASSERT_TRUE(WriteFileAtomic(dir / "bad.meta", MakePickle(1)).ok());
+  EXPECT_FALSE(ReadLabelNames(dir / "bad.meta").ok());
+}
+
+}  // namespace
+}  // namespace tb::dataset
