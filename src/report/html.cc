@@ -59,6 +59,8 @@ article h2 small { font-weight:normal; color:var(--muted); font-size:13px; }
 article h2 .swatch { width:12px; height:12px; border-radius:3px; background:var(--c); display:inline-block; }
 .cols { display:grid; grid-template-columns: 1fr 1fr; gap: 8px 28px; }
 pre { background:#0f172a; color:#e2e8f0; padding:12px 14px; border-radius:8px; overflow:auto; font-size:12px; line-height:1.45; max-height:420px; margin:0; }
+@media (max-width: 760px) { .cols { grid-template-columns: 1fr; } main { padding: 16px; } }
+@media print { body { background:#fff; } section, article, .card { break-inside: avoid; } }
 footer { color:var(--muted); font-size:12px; margin-top:18px; text-align:center; }
 )css";
 
