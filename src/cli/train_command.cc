@@ -1,13 +1,201 @@
-// PLACEHOLDER: replaced by the train work. Fails loudly so nothing mistakes it for done.
+// tierbench train: the training stage alone, honouring the SageMaker training-container
+// contract (see train/sagemaker.h). Precedence: flags > hyperparameters > defaults.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
+#include "train/sagemaker.h"
+#include "train/train.h"
+#include "util/progress.h"
 
 namespace tb::cli {
+namespace {
 
-int TrainCommand(const Args&) {
-  std::fprintf(stderr, "tierbench train: not built yet\n");
-  return 1;
+std::atomic<bool> g_cancel{false};
+void OnSignal(int) { g_cancel.store(true); }
+
+const std::vector<FlagSpec> kSpecs = {
+    {"data", "dataset folder (cifar-10-batches-py or its parent); default: the SageMaker training channel", false, "DIR"},
+    {"epochs", "epochs (default 2)", false, "N"},
+    {"batch-size", "mini-batch size (default 4)", false, "N"},
+    {"lr", "SGD learning rate (default 0.001)", false, "X"},
+    {"momentum", "SGD momentum (default 0.9)", false, "X"},
+    {"workers", "loader threads assembling batches ahead (default 2)", false, "N"},
+    {"threads", "intra-op threads (default: libtorch's)", false, "N"},
+    {"seed", "seed for initialisation and shuffling (default 0)", false, "N"},
+    {"device", "auto | cpu | cuda | cuda:N (default auto)", false, "DEV"},
+    {"model-dir", "write model.pth here (default: SM_MODEL_DIR or <prefix>/model in SageMaker)", false, "DIR"},
+    {"resume", "start from this model.pth (ours or Python's torch.save(state_dict))", false, "FILE"},
+    {"log-every", "print the running loss every N mini-batches (default 2000, 0 = never)", false, "N"},
+    {"max-steps", "stop after N steps in total (default: no limit)", false, "N"},
+    {"engine", "fast (hand-written backward) | autograd (plain libtorch loop)", false, "NAME"},
+    {"eval-batch-size", "batch size of the test pass (default 1000)", false, "N"},
+    {"evaluate", "run the test set after training (default on; --no-evaluate skips it)", true},
+    {"sm-prefix", "SageMaker prefix (default $TB_SM_PREFIX or /opt/ml)", false, "DIR"},
+    {"progress", "live progress on stderr (default: when stderr is a terminal)", true},
+    {"json", "print the summary as JSON on stdout (the training log goes to stderr)", true},
+};
+
+Status ApplyFlags(const Flags& f, train::TrainOptions* o) {
+  auto int_flag = [&](const char* name, auto* field) -> Status {
+    if (!f.Has(name)) return Status::Ok();
+    TB_ASSIGN_OR_RETURN(int64_t v, f.GetInt(name, 0));
+    *field = static_cast<std::remove_pointer_t<decltype(field)>>(v);
+    return Status::Ok();
+  };
+  auto double_flag = [&](const char* name, double* field) -> Status {
+    if (!f.Has(name)) return Status::Ok();
+    TB_ASSIGN_OR_RETURN(*field, f.GetDouble(name, 0));
+    return Status::Ok();
+  };
+  if (f.Has("data")) o->data_dir = f.Get("data");
+  TB_RETURN_IF_ERROR(int_flag("epochs", &o->epochs));
+  TB_RETURN_IF_ERROR(int_flag("batch-size", &o->batch_size));
+  TB_RETURN_IF_ERROR(double_flag("lr", &o->lr));
+  TB_RETURN_IF_ERROR(double_flag("momentum", &o->momentum));
+  TB_RETURN_IF_ERROR(int_flag("workers", &o->workers));
+  TB_RETURN_IF_ERROR(int_flag("threads", &o->threads));
+  TB_RETURN_IF_ERROR(int_flag("seed", &o->seed));
+  if (f.Has("device")) o->device = f.Get("device");
+  if (f.Has("model-dir")) o->model_dir = f.Get("model-dir");
+  if (f.Has("resume")) o->resume = f.Get("resume");
+  TB_RETURN_IF_ERROR(int_flag("log-every", &o->log_every));
+  TB_RETURN_IF_ERROR(int_flag("max-steps", &o->max_steps));
+  if (f.Has("engine")) o->engine = f.Get("engine");
+  TB_RETURN_IF_ERROR(int_flag("eval-batch-size", &o->eval_batch_size));
+  o->evaluate = f.GetBool("evaluate", true);
+  return Status::Ok();
+}
+
+// "  epoch 1/2  step 3400/12500  loss 1.234  1234 steps/s  ETA 0:08" redrawn in place.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+  void Show(const train::TrainProgress& p) {
+    if (!enabled_) return;
+    double left = (p.steps_per_epoch - p.step) / std::max(1e-9, p.steps_per_second);
+    int s = static_cast<int>(left);
+    std::fprintf(stderr, "\r\033[K  epoch %d/%d  step %lld/%lld  loss %.3f  %.0f steps/s  ETA %d:%02d",
+                 p.epoch, p.epochs, static_cast<long long>(p.step),
+                 static_cast<long long>(p.steps_per_epoch), p.loss, p.steps_per_second, s / 60, s % 60);
+    shown_ = true;
+  }
+  void Clear() {
+    if (shown_) std::fputs("\r\033[K", stderr);
+    shown_ = false;
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+};
+
+nlohmann::json SummaryJson(const train::TrainSummary& s) {
+  nlohmann::json classes = nlohmann::json::object();
+  for (size_t c = 0; c < s.class_names.size() && c < s.class_accuracy.size(); ++c) {
+    classes[s.class_names[c]] = s.class_accuracy[c];
+  }
+  return {{"device", s.device},         {"engine", s.engine},
+          {"threads", s.threads},       {"epochs", s.epochs},
+          {"steps", s.steps},           {"train_images", s.train_images},
+          {"test_images", s.test_images}, {"final_loss", s.final_loss},
+          {"test_accuracy", s.test_accuracy}, {"class_accuracy", classes},
+          {"steps_per_second", s.steps_per_second}, {"epoch_seconds", s.epoch_seconds},
+          {"train_seconds", s.train_seconds}, {"load_seconds", s.load_seconds},
+          {"test_seconds", s.test_seconds}, {"seconds", s.seconds},
+          {"model_path", s.model_path}};
+}
+
+void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
+  if (evaluated && s.test_images > 0) {
+    std::fprintf(out, "Accuracy of the network on the %lld test images: %.2f %%\n",
+                 static_cast<long long>(s.test_images), 100 * s.test_accuracy);
+    for (size_t c = 0; c < s.class_names.size() && c < s.class_accuracy.size(); ++c) {
+      std::fprintf(out, "Accuracy for class: %-5s is %.1f %%\n", s.class_names[c].c_str(),
+                   100 * s.class_accuracy[c]);
+    }
+  }
+  std::fprintf(out, "%lld steps in %.2f s: %.1f steps/s on %s (%d thread%s, engine %s)\n",
+               static_cast<long long>(s.steps), s.train_seconds, s.steps_per_second,
+               s.device.c_str(), s.threads, s.threads == 1 ? "" : "s", s.engine.c_str());
+  for (size_t e = 0; e < s.epoch_seconds.size(); ++e) {
+    std::fprintf(out, "epoch %zu: %.2f s\n", e + 1, s.epoch_seconds[e]);
+  }
+  if (!s.model_path.empty()) std::fprintf(out, "model: %s\n", s.model_path.c_str());
+}
+
+}  // namespace
+
+int TrainCommand(const Args& args) {
+  Flags flags("tierbench train [--data DIR] [options]\n\n"
+              "Trains the PyTorch CIFAR-10 tutorial CNN with libtorch and reports the test accuracy.\n"
+              "Honours the SageMaker training-container contract: hyperparameters from\n"
+              "<prefix>/input/config/hyperparameters.json or SM_HPS, data from SM_CHANNEL_TRAINING or\n"
+              "<prefix>/input/data/training, model.pth to SM_MODEL_DIR or <prefix>/model, and on error\n"
+              "the reason in <prefix>/output/failure. Flags override hyperparameters.",
+              kSpecs);
+  Status st = flags.Parse(args);
+  if (!st.ok()) return ReportError("train", st);
+  if (flags.help_requested()) {
+    std::fputs(flags.HelpText().c_str(), stdout);
+    return 0;
+  }
+  Result<train::SageMakerContext> sm =
+      train::LoadSageMakerContext(flags.Get("sm-prefix"), train::ProcessEnv());
+  if (!sm.ok()) return ReportError("train", sm.status());
+  auto fail = [&](const Status& status) {
+    Status w = train::WriteFailure(*sm, "tierbench train: " + status.message());
+    if (!w.ok()) std::fprintf(stderr, "tierbench train: writing the failure file: %s\n", w.message().c_str());
+    return ReportError("train", status);
+  };
+
+  train::TrainOptions options;
+  options.data_dir = sm->training_dir;
+  options.model_dir = sm->model_dir;
+  std::vector<std::string> ignored;
+  st = train::ApplyHyperparameters(sm->hyperparameters, &options, &ignored);
+  if (!st.ok()) return fail(st.Prefix(sm->hyperparameters_source));
+  for (const std::string& name : ignored) {
+    std::fprintf(stderr, "tierbench train: ignoring unknown hyperparameter '%s'\n", name.c_str());
+  }
+  st = ApplyFlags(flags, &options);
+  if (!st.ok()) return fail(st);
+  if (options.data_dir.empty()) {
+    return fail(Status::InvalidArgument(
+        "no dataset: give --data DIR, or set SM_CHANNEL_TRAINING, or provide " + sm->prefix +
+        "/input/data/training"));
+  }
+
+  bool json = flags.GetBool("json", false);
+  FILE* log_out = json ? stderr : stdout;
+  ProgressMode mode = flags.Has("progress") ? (flags.GetBool("progress", false) ? ProgressMode::kOn
+                                                                                 : ProgressMode::kOff)
+                                            : ProgressMode::kAuto;
+  ProgressLine progress(ProgressEnabled(mode));
+  options.log = [&](const std::string& line) {
+    progress.Clear();
+    std::fprintf(log_out, "%s\n", line.c_str());
+    std::fflush(log_out);
+  };
+  options.progress = [&](const train::TrainProgress& p) { progress.Show(p); };
+  options.cancel = &g_cancel;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+
+  Result<train::TrainSummary> summary = train::Train(options);
+  progress.Clear();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (!summary.ok()) return fail(summary.status());
+  PrintSummary(log_out, *summary, options.evaluate);
+  if (json) std::printf("%s\n", SummaryJson(*summary).dump().c_str());
+  return 0;
 }
 
 }  // namespace tb::cli
