@@ -111,21 +111,4 @@ bool Flags::GetBool(const std::string& name, bool def) const {
   return *v == "true";
 }
 
-Result<uint64_t> ParseBytes(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-  if (i == 0) return Status::InvalidArgument("not a byte size: '" + text + "'");
-  uint64_t n = std::strtoull(text.substr(0, i).c_str(), nullptr, 10);
-  std::string unit = text.substr(i);
-  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  uint64_t mult = 1;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "K" || unit == "KIB" || unit == "KB") mult = 1ull << 10;
-  else if (unit == "M" || unit == "MIB" || unit == "MB") mult = 1ull << 20;
-  else if (unit == "G" || unit == "GIB" || unit == "GB") mult = 1ull << 30;
-  else if (unit == "T" || unit == "TIB" || unit == "TB") mult = 1ull << 40;
-  else return Status::InvalidArgument("unknown size unit in '" + text + "'");
-  return n * mult;
-}
-
 }  // namespace tb::cli

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "util/status.h"
+#include "util/units.h"
 
 namespace tb::cli {
 
@@ -47,7 +48,6 @@ class Flags {
   bool help_ = false;
 };
 
-// Parses a byte size: "8MiB", "16M", "1G", "4096" (binary units).
-Result<uint64_t> ParseBytes(const std::string& text);
+using ::tb::ParseBytes;  // util/units.h
 
 }  // namespace tb::cli

@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/units.h"
 #include "util/redact.h"
 
 namespace tb::pipeline {
@@ -81,6 +82,10 @@ const std::vector<Key>& Keys() {
     num("preview.count", "images in the preview grid", &JobConfig::preview_count);
     num("preview.scale", "preview upscaling factor", &JobConfig::preview_scale);
     str("preview.out", "preview PNG path (default beside out)", &JobConfig::preview_out);
+    k.push_back({{"pipeline.stream", "bool",
+                  "staged: download, integrity, extract and verify in one overlapped pass (default true; "
+                  "false runs them one after another as the seed did)"},
+                 [](JobConfig& c, const Value& v) { c.stream = v.b; }});
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
     for (const char* stage : kStageNames) {
       static std::deque<std::string> names;  // keys must outlive the table (stable addresses)
@@ -100,20 +105,6 @@ const Key* FindKey(const std::string& dotted) {
   return nullptr;
 }
 
-Result<uint64_t> ParseSize(const std::string& text) {
-  size_t i = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-  if (i == 0) return Status::InvalidArgument("not a size: '" + text + "'");
-  uint64_t n = std::strtoull(text.substr(0, i).c_str(), nullptr, 10);
-  std::string unit = text.substr(i);
-  for (auto& ch : unit) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  if (unit.empty() || unit == "B") return n;
-  if (unit == "K" || unit == "KB" || unit == "KIB") return n << 10;
-  if (unit == "M" || unit == "MB" || unit == "MIB") return n << 20;
-  if (unit == "G" || unit == "GB" || unit == "GIB") return n << 30;
-  return Status::InvalidArgument("unknown size unit in '" + text + "'");
-}
-
 // Converts command-line text to a Value of the key's type.
 Result<Value> FromText(const KeyInfo& info, const std::string& text) {
   Value v;
@@ -127,7 +118,7 @@ Result<Value> FromText(const KeyInfo& info, const std::string& text) {
     return v;
   }
   if (type == "size") {
-    TB_ASSIGN_OR_RETURN(uint64_t n, ParseSize(text));
+    TB_ASSIGN_OR_RETURN(uint64_t n, ParseBytes(text));
     v.i = static_cast<int64_t>(n);
     return v;
   }
@@ -315,7 +306,7 @@ std::string ConfigToJson(const JobConfig& c) {
                 {"workers", c.workers}, {"threads", c.threads}, {"seed", c.seed}, {"device", c.device},
                 {"max_steps", c.max_steps}, {"model_dir", c.model_dir}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
-  j["pipeline"] = {{"verify_threads", c.verify_threads}};
+  j["pipeline"] = {{"stream", c.stream}, {"verify_threads", c.verify_threads}};
   nlohmann::ordered_json stages;
   for (const char* s : kStageNames) stages[s] = c.StageEnabled(s);
   j["stages"] = stages;
