@@ -13,7 +13,7 @@ if ! scripts/services.sh status >/dev/null 2>&1; then
   scripts/services.sh up
   started=1
 fi
-cleanup() { [ "$started" = 1 ] && scripts/services.sh down || true; }
+cleanup() { [ "$started" = 1 ] && scripts/services.sh down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 # shellcheck disable=SC1090
 source "$services_env"
