@@ -381,7 +381,21 @@ Result<HeadResult> S3Client::HeadObject(const std::string& bucket, const std::st
   req.method = "HEAD";
   req.bucket = bucket;
   req.key = key;
-  TB_ASSIGN_OR_RETURN(S3Response resp, Call("HeadObject", req));
+  auto r = Call("HeadObject", req);
+  if (!r.ok() && r.status().IsNotFound()) {
+    // A HEAD response has no body to say which is missing: ask about the bucket.
+    S3Request bucket_req;
+    bucket_req.method = "HEAD";
+    bucket_req.bucket = bucket;
+    auto b = Call("HeadBucket", bucket_req);
+    std::string code = !b.ok() && b.status().IsNotFound() ? "NoSuchBucket" : "NoSuchKey";
+    std::string msg = r.status().message();
+    size_t at = msg.find("HTTP 404 NotFound");
+    if (at != std::string::npos) msg.replace(at, 17, "HTTP 404 " + code);
+    return Status::NotFound(msg);
+  }
+  if (!r.ok()) return r.status();
+  const S3Response& resp = *r;
   HeadResult h;
   std::string len = resp.Header("content-length");
   h.size_bytes = len.empty() ? 0 : std::stoull(len);

@@ -7,6 +7,9 @@
 #include "storage/s3_storage.h"
 
 #include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
 #include <cstring>
 #include <deque>
 #include <future>
@@ -122,6 +125,7 @@ class S3Writer : public Writer {
     if (upload_id_.empty()) {
       auto etag = client_->PutObject(bucket_, key_, buffer_);
       if (!etag.ok()) return Fail(etag.status());
+      etag_ = *etag;
       committed_ = true;
       buffer_ = std::string();
       return Status::Ok();
@@ -136,9 +140,12 @@ class S3Writer : public Writer {
       if (etag.status().IsCorruption()) (void)client_->DeleteObject(bucket_, key_);
       return Fail(etag.status());
     }
+    etag_ = *etag;
     committed_ = true;
     return Status::Ok();
   }
+
+  std::string etag() const override { return etag_; }
 
  private:
   std::string Uri() const { return S3Client::Uri(bucket_, key_); }
@@ -209,7 +216,107 @@ class S3Writer : public Writer {
   std::vector<Md5Digest> md5s_;
   std::deque<std::future<Status>> inflight_;
   bool committed_ = false;
+  std::string etag_;
   Status error_;
+};
+
+// Multipart upload whose bytes arrive from many threads (the transfer engine's parallel
+// copies): part i covers [i * part_size, (i + 1) * part_size) and is UploadPart number i + 1.
+// Writes may cover a part in several pieces; a part is buffered until complete, then uploaded
+// by the thread that completed it (memory: the parts being filled at once).
+class S3ParallelWriter : public ParallelWriter {
+ public:
+  S3ParallelWriter(std::shared_ptr<const S3Client> client, std::string bucket, std::string key,
+                   std::string upload_id, uint64_t size_bytes, uint64_t part_size)
+      : client_(std::move(client)), bucket_(std::move(bucket)), key_(std::move(key)),
+        upload_id_(std::move(upload_id)), size_(size_bytes), part_size_(part_size),
+        num_parts_(static_cast<size_t>((size_bytes + part_size - 1) / part_size)),
+        etags_(num_parts_), md5s_(num_parts_) {}
+
+  ~S3ParallelWriter() override {
+    if (!committed_) (void)client_->AbortMultipartUpload(bucket_, key_, upload_id_);
+  }
+
+  Status WriteAt(uint64_t offset, std::string_view data) override {
+    uint64_t index = offset / part_size_;
+    if (data.empty()) return Status::Ok();
+    if (offset + data.size() > size_ || (offset + data.size() - 1) / part_size_ != index) {
+      return Status::InvalidArgument("S3 parallel write " + S3Client::Uri(bucket_, key_) + ": " +
+                                     std::to_string(data.size()) + " bytes at offset " + std::to_string(offset) +
+                                     " cross a part boundary or the end");
+    }
+    uint64_t part_start = index * part_size_;
+    size_t part_len = static_cast<size_t>(std::min<uint64_t>(part_size_, size_ - part_start));
+    Pending* p;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto [it, inserted] = pending_.try_emplace(index);
+      if (inserted) {
+        if (!etags_[index].empty()) {
+          return Status::InvalidArgument("S3 parallel write " + S3Client::Uri(bucket_, key_) + ": part " +
+                                         std::to_string(index + 1) + " written twice");
+        }
+        it->second.data.reset(new char[part_len]);
+      }
+      p = &it->second;
+    }
+    std::memcpy(p->data.get() + (offset - part_start), data.data(), data.size());
+    std::unique_ptr<char[]> full;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      p->filled += data.size();
+      if (p->filled > part_len) {
+        return Status::InvalidArgument("S3 parallel write " + S3Client::Uri(bucket_, key_) + ": part " +
+                                       std::to_string(index + 1) + " written twice");
+      }
+      if (p->filled < part_len) return Status::Ok();
+      full = std::move(p->data);
+      pending_.erase(index);
+    }
+    std::string_view part(full.get(), part_len);
+    Md5Digest md5 = Md5Of(part);
+    TB_ASSIGN_OR_RETURN(std::string etag, client_->UploadPart(bucket_, key_, upload_id_,
+                                                              static_cast<int>(index) + 1, part, md5));
+    std::lock_guard<std::mutex> lock(mu_);
+    etags_[index] = std::move(etag);
+    md5s_[index] = md5;
+    ++parts_done_;
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (parts_done_ != num_parts_) {
+        return Status::Internal("S3 parallel write " + S3Client::Uri(bucket_, key_) + ": Commit with " +
+                                std::to_string(parts_done_) + " of " + std::to_string(num_parts_) + " parts");
+      }
+    }
+    auto etag = client_->CompleteMultipartUpload(bucket_, key_, upload_id_, etags_, md5s_);
+    if (!etag.ok()) {
+      if (etag.status().IsCorruption()) (void)client_->DeleteObject(bucket_, key_);
+      return etag.status();
+    }
+    committed_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  struct Pending {
+    std::unique_ptr<char[]> data;
+    size_t filled = 0;
+  };
+
+  std::shared_ptr<const S3Client> client_;
+  std::string bucket_, key_, upload_id_;
+  uint64_t size_, part_size_;
+  size_t num_parts_;
+  std::mutex mu_;
+  std::map<uint64_t, Pending> pending_;  // parts being filled (node-stable)
+  std::vector<std::string> etags_;
+  std::vector<Md5Digest> md5s_;
+  size_t parts_done_ = 0;
+  bool committed_ = false;
 };
 
 class S3Storage : public Storage {
@@ -220,7 +327,11 @@ class S3Storage : public Storage {
   std::string Describe(std::string_view key) const override {
     return S3Client::Uri(bucket_, FullKey(key));
   }
-  Capabilities caps() const override { return {true, true, true}; }
+  Capabilities caps() const override {
+    Capabilities c;
+    c.writable = c.listable = c.ranged_reads = c.parallel_writes = c.etag_is_md5 = true;
+    return c;
+  }
 
   Result<ObjectInfo> Stat(std::string_view key) override {
     TB_ASSIGN_OR_RETURN(HeadResult h, client_->HeadObject(bucket_, FullKey(key)));
@@ -246,6 +357,24 @@ class S3Storage : public Storage {
   Result<std::unique_ptr<Writer>> OpenWrite(std::string_view key, uint64_t) override {
     if (key.empty()) return Status::InvalidArgument("S3 write " + Describe(key) + ": empty key");
     return std::unique_ptr<Writer>(new S3Writer(client_, bucket_, FullKey(key)));
+  }
+
+  Result<std::unique_ptr<ParallelWriter>> OpenParallelWrite(std::string_view key, uint64_t size_bytes,
+                                                            uint64_t part_size_bytes) override {
+    std::string full = FullKey(key);
+    if (size_bytes > part_size_bytes && part_size_bytes < kMinPartSize) {
+      return Status::InvalidArgument("S3 write " + Describe(key) + ": part size " + std::to_string(part_size_bytes) +
+                                     " is below the S3 minimum of 5 MiB");
+    }
+    if (size_bytes == 0 || part_size_bytes == 0 ||
+        (size_bytes + part_size_bytes - 1) / part_size_bytes > kMaxParts) {
+      return Status::InvalidArgument("S3 parallel write " + Describe(key) + ": " + std::to_string(size_bytes) +
+                                     " bytes in parts of " + std::to_string(part_size_bytes) +
+                                     " needs 1..10000 parts");
+    }
+    TB_ASSIGN_OR_RETURN(std::string upload_id, client_->CreateMultipartUpload(bucket_, full));
+    return std::unique_ptr<ParallelWriter>(
+        new S3ParallelWriter(client_, bucket_, full, upload_id, size_bytes, part_size_bytes));
   }
 
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {

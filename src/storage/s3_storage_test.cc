@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "storage/s3_testing.h"
+#include "util/parallel.h"
 
 namespace tb::storage {
 namespace {
@@ -139,8 +140,12 @@ TEST_F(S3StorageRgw, MissingObjectsAndBuckets) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsNotFound());
   EXPECT_NE(r.status().message().find("s3://" + bucket_->name() + "/p/nope"), std::string::npos);
+  EXPECT_NE(r.status().message().find("NoSuchKey"), std::string::npos) << r.status().message();
   auto none = NewS3Storage("tb-no-such-bucket-abc", "", S3TestOptions());
   ASSERT_TRUE(none.ok());
+  auto st = (*none)->Stat("k");
+  EXPECT_TRUE(st.status().IsNotFound());
+  EXPECT_NE(st.status().message().find("NoSuchBucket"), std::string::npos) << st.status().message();
   auto w = (*none)->OpenWrite("k", 1);
   ASSERT_TRUE(w.ok());
   ASSERT_TRUE((*w)->Append("x").ok());
@@ -183,6 +188,45 @@ TEST_F(S3StorageRgw, UncommittedOrFailedMultipartWritesLeaveNothing) {
   ASSERT_TRUE(uploads.ok());
   EXPECT_TRUE(uploads->uploads.empty());
   EXPECT_TRUE(s->Stat("cancelled").status().IsNotFound());
+}
+
+TEST_F(S3StorageRgw, ParallelWriterPartsInAnyOrder) {
+  auto s = Open("pw");
+  ASSERT_TRUE(s->caps().parallel_writes);
+  constexpr uint64_t kPart = 5 << 20;
+  std::string data = RandomBytes(3 * kPart + 12345, 11);
+  {
+    auto w = s->OpenParallelWrite("obj", data.size(), kPart);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    Status st = ParallelFor(4, 4, [&](size_t i) {
+      uint64_t part = 3 - i;  // last part first, each in 1 MiB pieces back to front
+      std::string_view bytes = std::string_view(data).substr(part * kPart, kPart);
+      for (size_t piece = (bytes.size() - 1) / (1 << 20) + 1; piece-- > 0;) {
+        TB_RETURN_IF_ERROR((*w)->WriteAt(part * kPart + piece * (1 << 20), bytes.substr(piece * (1 << 20), 1 << 20)));
+      }
+      return Status::Ok();
+    });
+    ASSERT_OK(st);
+    ASSERT_OK((*w)->Commit());
+  }
+  auto info = s->Stat("obj");
+  ASSERT_TRUE(info.ok());
+  EXPECT_TRUE(info->etag.ends_with("-4")) << info->etag;
+  auto back = ReadAll(*s, "obj");
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(*back == data);
+  // Misuse is rejected; an uncommitted writer leaves no upload behind.
+  {
+    auto w = s->OpenParallelWrite("bad", data.size(), kPart);
+    ASSERT_TRUE(w.ok());
+    EXPECT_FALSE((*w)->WriteAt(kPart - 1, "xy").ok());  // crosses a part boundary
+    EXPECT_FALSE((*w)->WriteAt(data.size(), "x").ok());  // past the end
+    EXPECT_FALSE((*w)->Commit().ok());                   // parts missing
+  }
+  EXPECT_FALSE(s->OpenParallelWrite("small-parts", 10 << 20, 1 << 20).ok());
+  auto uploads = bucket_->client().ListMultipartUploads(bucket_->name(), "");
+  ASSERT_TRUE(uploads.ok());
+  EXPECT_TRUE(uploads->uploads.empty());
 }
 
 TEST_F(S3StorageRgw, EnsureBucketIsIdempotent) {
