@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# S3 outage: radosgw is killed and restarted (scripts/services.sh restart-rgw, ~3 s down) in
+# the middle of a large multipart upload. With the default retries the upload still completes
+# and the object reads back byte-identical; with --retries 0 it fails with exit 1 naming the
+# destination and leaves no incomplete multipart upload behind.
+# Disturbs every RGW user for ~3 s twice: skipped unless TB_RELIABILITY_RGW_RESTART=1 or CI
+# (TB_REQUIRE_SERVICES=1).
+source "$(dirname "$0")/lib.sh"
+need_env TB_S3_ENDPOINT TB_RGW_PID_FILE
+if [ "${TB_RELIABILITY_RGW_RESTART:-${TB_REQUIRE_SERVICES:-0}}" != 1 ]; then
+  echo "skipping: restarts RGW (set TB_RELIABILITY_RGW_RESTART=1)"; exit 77
+fi
+SERVICES="$TB_SOURCE_DIR/scripts/services.sh"
+bucket=tb-reliability
+id="rgw-restart-$$-$RANDOM"
+/usr/bin/aws s3api create-bucket --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" >/dev/null 2>&1 || true
+trap '/usr/bin/aws s3 rm --endpoint-url "$TB_S3_ENDPOINT" --recursive --only-show-errors "s3://$bucket/$id/" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+head -c $((32 << 20)) /dev/urandom > "$WORK/chunk"
+for i in $(seq 16); do cat "$WORK/chunk"; done > "$WORK/big.bin"
+rm -f "$WORK/chunk"
+want=$(md5_of "$WORK/big.bin")
+
+# upload_with_restart NAME [CP FLAGS]: starts the upload, restarts RGW once parts are flowing.
+upload_with_restart() {
+  local name=$1; shift
+  "$TB_BIN" cp --endpoint-url "$TB_S3_ENDPOINT" --concurrency 4 --part-size 8MiB "$@" "$WORK/big.bin" \
+    "s3://$bucket/$id/$name.bin" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  local pid=$! i
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    [ "$(s3_uploads "$bucket")" != "$before" ] && break
+    sleep 0.1
+  done
+  sleep 1
+  if kill -0 "$pid" 2>/dev/null; then "$SERVICES" restart-rgw >"$WORK/$name.restart" 2>&1 || fail "restart-rgw"
+  else fail "$name: upload finished before RGW could be restarted"; fi
+  wait "$pid"
+  rc=$?
+}
+before=$(s3_uploads "$bucket")
+upload_with_restart survive
+expect_rc "$rc" 0 "upload across an RGW restart"
+[ "$rc" = 0 ] || tail -3 "$WORK/survive.err" >&2
+"$TB_BIN" cp --endpoint-url "$TB_S3_ENDPOINT" "s3://$bucket/$id/survive.bin" "$WORK/back.bin" >/dev/null 2>&1
+expect_eq "$(md5_of "$WORK/back.bin")" "$want" "object read back after the restart is byte-identical"
+rm -f "$WORK/back.bin"
+expect_eq "$(s3_uploads "$bucket")" "$before" "no incomplete multipart upload after the completed upload"
+
+upload_with_restart fail --retries 0
+expect_rc "$rc" 1 "upload without retries across an RGW restart"
+expect_contains "$(cat "$WORK/fail.err")" "s3://$bucket/$id/fail.bin" "error names the destination"
+for ((i = 0; i < 50; i++)); do /usr/bin/aws s3api head-bucket --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" \
+  >/dev/null 2>&1 && break; sleep 0.2; done
+expect_eq "$(s3_uploads "$bucket")" "$before" "failed upload left no incomplete multipart upload"
+/usr/bin/aws s3api head-object --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" --key "$id/fail.bin" >/dev/null 2>&1 \
+  && fail "failed upload: object exists under the final key" || pass "failed upload: nothing under the final key"
+finish
