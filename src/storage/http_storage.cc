@@ -167,7 +167,7 @@ void SetCommonOptions(CURL* easy, const std::string& url, const Options& o, char
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, std::max(1L, static_cast<long>(o.low_speed_timeout_s)));
   }
-  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 256L * 1024);
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 512L * 1024);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
   errbuf[0] = '\0';
 }
@@ -351,10 +351,10 @@ class HttpReader : public Reader {
   // good response has started), retrying failed attempts. OK with nothing delivered = EOF.
   Status Pump(bool until_body) {
     for (;;) {
-      if (until_body ? body_checked_ && attempt_error_.ok() && running_ : dest_len_ > 0) return Status::Ok();
-      if (!until_body && overflow_.size() > overflow_pos_) {
+      if (until_body && body_checked_ && attempt_error_.ok() && running_) return Status::Ok();
+      if (!until_body) {
         DrainOverflow();
-        continue;
+        if (dest_len_ == dest_cap_) return Status::Ok();
       }
       if (finished_) return Status::Ok();
       if (Cancelled(options_)) return Status::Cancelled(What() + ": cancelled");
@@ -372,6 +372,7 @@ class HttpReader : public Reader {
         continue;
       }
       CURLM* multi = static_cast<CURLM*>(lease_->multi());
+      size_t before = dest_len_;
       int still = 0;
       curl_multi_perform(multi, &still);
       int left = 0;
@@ -384,7 +385,11 @@ class HttpReader : public Reader {
         }
       }
       if (!done) {
-        if (dest_len_ == 0 && !(until_body && body_checked_)) curl_multi_poll(multi, nullptr, 0, 200, nullptr);
+        // Keep filling the caller's buffer while data keeps arriving (fewer, larger reads);
+        // hand over what we have once the socket runs dry.
+        if (!until_body && dest_len_ > before) continue;
+        if (!until_body && dest_len_ > 0) return Status::Ok();
+        if (!(until_body && body_checked_)) curl_multi_poll(multi, nullptr, 0, 200, nullptr);
         continue;
       }
       // The attempt is over.

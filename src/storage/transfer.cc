@@ -142,7 +142,8 @@ class Copier {
   Status CopyStreamed(Job& job) {
     std::string src_md5 = SourceMd5(job);
     bool hash = !src_md5.empty() || dst_.caps().etag_is_md5;
-    TB_ASSIGN_OR_RETURN(auto reader, src_.OpenRead(job.src_key));
+    // A known size bounds the read (and spares S3 a HEAD before the GET).
+    TB_ASSIGN_OR_RETURN(auto reader, src_.OpenRead(job.src_key, 0, job.info.size_bytes));
     TB_ASSIGN_OR_RETURN(auto writer, dst_.OpenWrite(job.dst_key, job.info.size_bytes));
     thread_local std::vector<char> buf;
     size_t want = static_cast<size_t>(std::clamp<uint64_t>(job.info.size_bytes, 1, kStreamBufferBytes));
