@@ -21,7 +21,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 json_get() { "$py" -c 'import json,sys; print(json.loads(sys.stdin.readlines()[-1])[sys.argv[1]])' "$1"; }
 close() { "$py" -c 'import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if abs(a-b)<=0.01 else 1)' "$1" "$2"; }
 
-"$py" "$TB_SOURCE_DIR/tests/train/make_cifar.py" "$t/data" --train-files 1 --per-file 3000 --test 1000 --seed 3
+if "$TB_BIN" dataset generate --help >/dev/null 2>&1; then
+  "$TB_BIN" dataset generate --out "$t/data" --train-files 1 --images-per-file 3000 --test-images 1000 \
+    --seed 3 --tarball none > /dev/null
+else
+  "$py" "$TB_SOURCE_DIR/tests/train/make_cifar.py" "$t/data" --train-files 1 --per-file 3000 --test 1000 --seed 3
+fi
 
 echo "== 1. C++ trains, Python evaluates its model.pth"
 "$TB_BIN" train --data "$t/data" --epochs 1 --threads 1 --model-dir "$t/model" --no-progress --json > "$t/cpp.out"

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 namespace tb::train::torchplugin {
 
@@ -50,7 +51,10 @@ class FastStep {
   Sgd sgd_;
   Params grads_, momentum_;
   bool cpu_;
-  at::Tensor dz_;
+  void ForwardBackwardCpu(const at::Tensor& x, const at::Tensor& labels);
+  at::Tensor dz_, dp2_;
+  std::vector<float> fc_buffer_;  // CPU: fc activations and their gradients
+  int64_t buffer_batch_ = -1;
   at::Tensor loss_sum_;
   double loss_sum_cpu_ = 0;
 };
