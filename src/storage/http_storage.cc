@@ -12,6 +12,7 @@
 #include "storage/curl_pool.h"
 #include "storage/retry.h"
 #include "storage/storage.h"
+#include "util/redact.h"
 
 namespace tb::storage {
 
@@ -22,16 +23,8 @@ constexpr double kRetryAfterCapS = 60;
 
 bool Cancelled(const Options& o) { return IsCancelled(o); }
 
-// Strips "user:pass@" from a URL so it never reaches messages.
-std::string RedactUserinfo(const std::string& url) {
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  size_t host_start = scheme_end + 3;
-  size_t path_start = url.find('/', host_start);
-  size_t at = url.rfind('@', path_start == std::string::npos ? url.size() : path_start);
-  if (at == std::string::npos || at < host_start) return url;
-  return url.substr(0, host_start) + url.substr(at + 1);
-}
+// URLs in messages never carry credentials.
+std::string RedactUserinfo(const std::string& url) { return RedactUrlUserinfo(url); }
 
 std::string Trim(std::string_view s) {
   while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
