@@ -45,13 +45,17 @@ run_cpp() {  # engine
 run_py() {  # workers
   echo "== python tutorial (DataLoader num_workers=$1, threads $threads, batch $batch)" >&2
   "$py" "$here/train_ref.py" --data "$data" --epochs "$epochs" --workers "$1" --threads "$threads" \
-    --batch-size "$batch" --max-steps "$max_steps" | tee /dev/stderr | tail -n 1 >> "$results"
+    --batch-size "$batch" --max-steps "$max_steps" > "$work/py.log"
+  cat "$work/py.log" >&2
+  tail -n 1 "$work/py.log" >> "$results"
 }
 : > "$results"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (timings are wall clock)" >&2
 run_cpp fast
 run_py 0
 run_py 2
 [ "$autograd" = 1 ] && run_cpp autograd
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 "$py" - "$results" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
