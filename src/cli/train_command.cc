@@ -35,7 +35,7 @@ const std::vector<FlagSpec> kSpecs = {
     {"log-every", "print the running loss every N mini-batches (default 2000, 0 = never)", false, "N"},
     {"max-steps", "stop after N steps in total (default: no limit)", false, "N"},
     {"engine", "fast (hand-written backward) | autograd (plain libtorch loop)", false, "NAME"},
-    {"eval-batch-size", "batch size of the test pass (default 1000)", false, "N"},
+    {"eval-batch-size", "batch size of the test pass (default 4, as in the tutorial)", false, "N"},
     {"evaluate", "run the test set after training (default on; --no-evaluate skips it)", true},
     {"sm-prefix", "SageMaker prefix (default $TB_SM_PREFIX or /opt/ml)", false, "DIR"},
     {"progress", "live progress on stderr (default: when stderr is a terminal)", true},
