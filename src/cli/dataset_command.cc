@@ -23,7 +23,8 @@ constexpr const char* kUsage = R"(usage: tierbench dataset <generate|verify|insp
 
   generate --out DIR ...           build an augmented CIFAR-10 dataset, tarball and md5 manifest
   verify --manifest FILE ...       md5 every file of a manifest (md5sum -c style output)
-  inspect FILE [--json]            describe a CIFAR batch or batches.meta file)";
+  inspect FILE [--json]            describe a CIFAR batch or batches.meta file
+  load DIR [--split train|test]    decode a whole split into memory and report the rate)";
 
 int Usage(const std::string& why) {
   std::fprintf(stderr, "tierbench dataset: %s\n\n%s\n", why.c_str(), kUsage);
@@ -229,6 +230,49 @@ int Inspect(const Args& args) {
   return 0;
 }
 
+int Load(const Args& args) {
+  Flags f("usage: tierbench dataset load DIR [--split train|test] [--threads T] [--repeat R] [--json]\n\n"
+          "Decodes every batch of a split into memory (the 'pickled' stage alone) and reports\n"
+          "images, bytes, seconds and MB/s of file bytes for each repetition.",
+          {{"split", "train (data_batch_*) or test (test_batch); default train", false, "SPLIT"},
+           {"threads", "decoder threads (default: all cores)", false, "T"},
+           {"repeat", "repetitions (default 1)", false, "R"},
+           {"json", "machine-readable output", true, ""}});
+  Status s = f.Parse(args);
+  if (!s.ok()) return ReportError("dataset load", s);
+  if (f.help_requested()) {
+    std::printf("%s", f.HelpText().c_str());
+    return 0;
+  }
+  if (f.positionals().size() != 1) return Usage("load takes exactly one DIR");
+  std::string split_name = f.Get("split", "train");
+  if (split_name != "train" && split_name != "test") {
+    return ReportError("dataset load", Status::InvalidArgument("--split must be train or test"));
+  }
+  auto threads = IntFlag(f, "threads", 0, 0, 4096);
+  auto repeat = IntFlag(f, "repeat", 1, 1, 1000);
+  if (!threads.ok()) return ReportError("dataset load", threads.status());
+  if (!repeat.ok()) return ReportError("dataset load", repeat.status());
+  auto dir = dataset::FindDatasetDir(f.positionals()[0]);
+  if (!dir.ok()) return ReportError("dataset load", dir.status());
+  nlohmann::json runs = nlohmann::json::array();
+  for (int r = 0; r < *repeat; ++r) {
+    double start = NowSeconds();
+    auto split = dataset::LoadSplit(*dir, split_name == "train", *threads);
+    double secs = NowSeconds() - start;
+    if (!split.ok()) return ReportError("dataset load", split.status());
+    double mbps = secs > 0 ? static_cast<double>(split->file_bytes) / 1e6 / secs : 0;
+    runs.push_back({{"images", split->count}, {"files", split->files}, {"file_bytes", split->file_bytes},
+                    {"seconds", secs}, {"mb_per_s", mbps}});
+    if (!f.GetBool("json", false)) {
+      std::printf("%s: %zu images from %d files, %s in %.3f s = %.1f MB/s\n", split_name.c_str(), split->count,
+                  split->files, HumanBytes(static_cast<double>(split->file_bytes)).c_str(), secs, mbps);
+    }
+  }
+  if (f.GetBool("json", false)) std::printf("%s\n", nlohmann::json{{"dir", *dir}, {"split", split_name}, {"runs", runs}}.dump(2).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int DatasetCommand(const Args& args) {
@@ -238,6 +282,7 @@ int DatasetCommand(const Args& args) {
   if (sub == "generate") return Generate(rest);
   if (sub == "verify") return Verify(rest);
   if (sub == "inspect") return Inspect(rest);
+  if (sub == "load") return Load(rest);
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::printf("%s\n", kUsage);
     return 0;
