@@ -76,7 +76,7 @@ record() {
     "$1" "$2" "$3" "$4" "$5" "$6" "${7:+,$7}" >> "$REC"
 }
 now() { date +%s.%N; }
-since() { echo "$(now) - $1" | bc -l; }
+since() { printf '%.6f' "$(echo "$(now) - $1" | bc -l)"; }
 # timed TOOL STAGE SIZE ROUND BYTES CMD...: runs CMD, records its wall seconds
 timed() {
   local tool="$1" stage="$2" size="$3" round="$4" bytes="$5" t0
@@ -132,6 +132,8 @@ with open(rec, "a") as f:
         wall = sum(s["seconds"] for s in data) - d.get("overlapped_seconds", 0.0)
         f.write(json.dumps({"tool": "tierbench", "stage": "data-wall", "size": int(size), "round": int(rnd),
                             "seconds": wall, "bytes": 0}) + "\n")
+        f.write(json.dumps({"tool": "tierbench", "stage": "ingest-wall", "size": int(size), "round": int(rnd),
+                            "seconds": wall - data[4]["seconds"] - data[5]["seconds"], "bytes": 0}) + "\n")
 PYEOF
 }
 
