@@ -14,24 +14,26 @@ SERVICES="$TB_SOURCE_DIR/scripts/services.sh"
 bucket=tb-reliability
 id="rgw-restart-$$-$RANDOM"
 /usr/bin/aws s3api create-bucket --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" >/dev/null 2>&1 || true
-trap '/usr/bin/aws s3 rm --endpoint-url "$TB_S3_ENDPOINT" --recursive --only-show-errors "s3://$bucket/$id/" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+abort_ours() {  # aborts any upload this test left under its prefix (so reruns start clean)
+  /usr/bin/aws s3api list-multipart-uploads --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" --prefix "$id/" \
+    --query 'Uploads[].[Key,UploadId]' --output text 2>/dev/null | grep -v '^None$' | while read -r key up; do
+    [ -n "$up" ] && /usr/bin/aws s3api abort-multipart-upload --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" \
+      --key "$key" --upload-id "$up" >/dev/null 2>&1
+  done
+}
+trap 'abort_ours; /usr/bin/aws s3 rm --endpoint-url "$TB_S3_ENDPOINT" --recursive --only-show-errors "s3://$bucket/$id/" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 head -c $((32 << 20)) /dev/urandom > "$WORK/chunk"
-for i in $(seq 16); do cat "$WORK/chunk"; done > "$WORK/big.bin"
+for i in $(seq 32); do cat "$WORK/chunk"; done > "$WORK/big.bin"  # 1 GiB
 rm -f "$WORK/chunk"
 want=$(md5_of "$WORK/big.bin")
 
 # upload_with_restart NAME [CP FLAGS]: starts the upload, restarts RGW once parts are flowing.
 upload_with_restart() {
   local name=$1; shift
-  "$TB_BIN" cp --endpoint-url "$TB_S3_ENDPOINT" --concurrency 4 --part-size 8MiB "$@" "$WORK/big.bin" \
+  "$TB_BIN" cp --endpoint-url "$TB_S3_ENDPOINT" --concurrency 2 --part-size 8MiB "$@" "$WORK/big.bin" \
     "s3://$bucket/$id/$name.bin" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   local pid=$! i
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    [ "$(s3_uploads "$bucket")" != "$before" ] && break
-    sleep 0.1
-  done
-  sleep 1
+  sleep "${TB_RGW_RESTART_AFTER_S:-1}"  # parts are flowing by then (awscli polling is too slow)
   if kill -0 "$pid" 2>/dev/null; then "$SERVICES" restart-rgw >"$WORK/$name.restart" 2>&1 || fail "restart-rgw"
   else fail "$name: upload finished before RGW could be restarted"; fi
   wait "$pid"
@@ -51,7 +53,9 @@ expect_rc "$rc" 1 "upload without retries across an RGW restart"
 expect_contains "$(cat "$WORK/fail.err")" "s3://$bucket/$id/fail.bin" "error names the destination"
 for ((i = 0; i < 50; i++)); do /usr/bin/aws s3api head-bucket --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" \
   >/dev/null 2>&1 && break; sleep 0.2; done
-expect_eq "$(s3_uploads "$bucket")" "$before" "failed upload left no incomplete multipart upload"
+# KNOWN BUG (storage, open as of 2026-11-25): with --retries 0 the AbortMultipartUpload sent
+# while RGW is down is not retried, so this check fails and the upload is orphaned.
+expect_eq "$(s3_uploads "$bucket")" "$before" "failed upload left no incomplete multipart upload [KNOWN BUG: abort not retried]"
 /usr/bin/aws s3api head-object --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" --key "$id/fail.bin" >/dev/null 2>&1 \
   && fail "failed upload: object exists under the final key" || pass "failed upload: nothing under the final key"
 finish
