@@ -113,7 +113,7 @@ void Md5Multi::Feed(int lane, const void* data, size_t n) {
 void Md5Multi::StashLeftovers() {
   for (Lane& L : lanes_state_) {
     if (L.n < 64) {
-      std::memcpy(L.carry + L.carry_n, L.p, L.n);
+      if (L.n) std::memcpy(L.carry + L.carry_n, L.p, L.n);  // L.p is null when L.n == 0
       L.carry_n += L.n;
       L.p = nullptr;
       L.n = 0;
