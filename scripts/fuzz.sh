@@ -13,8 +13,9 @@ build="${TB_FUZZ_DIR:-$src/build-fuzz}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(s3_xml pickle manifest archive config)
 
+mkdir -p "$build"
 CC=clang CXX=clang++ cmake -S "$src" -B "$build" -G Ninja -DTB_FUZZ=ON -DTB_WITH_TORCH=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build.cmake.log" 2>&1 || { cat "$build.cmake.log"; exit 1; }
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build/cmake.log" 2>&1 || { cat "$build/cmake.log"; exit 1; }
 ninja -C "$build" -j"${TB_JOBS:-2}" "${targets[@]/%/_fuzz}"
 
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"

@@ -9,8 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 src="$PWD"
 build="${TB_ASAN_DIR:-$src/build-asan}"
 
+mkdir -p "$build"
 CC=gcc CXX=g++ cmake -S "$src" -B "$build" -G Ninja -DTB_SANITIZE=address,undefined -DTB_WITH_TORCH=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build.cmake.log" 2>&1 || { cat "$build.cmake.log"; exit 1; }
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build/cmake.log" 2>&1 || { cat "$build/cmake.log"; exit 1; }
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
   mapfile -t tests < <(ninja -C "$build" -t targets all | sed -n 's/^\(tb_[a-z0-9_]*_test\): .*/\1/p' | sort -u)
