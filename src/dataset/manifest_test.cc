@@ -63,7 +63,8 @@ TEST(ManifestTest, VerifyReportsMismatchedAndMissing) {
   EXPECT_EQ(r->missing, std::vector<std::string>{"d/missing"});
   EXPECT_EQ(r->files, 2u);
   EXPECT_EQ(r->bytes, 10u);
-  EXPECT_EQ(files, 3u);
+  EXPECT_GE(files, 2u);  // the unreadable file may or may not be counted as done
+  EXPECT_LE(files, 3u);
   EXPECT_EQ(bytes, 10u);
 }
 

@@ -16,7 +16,7 @@ TEST(TarWriterTest, UstarHeaderFields) {
   ASSERT_EQ(h->size(), 512u);
   EXPECT_EQ(h->substr(0, 32), "cifar-10-batches-py/data_batch_1");
   EXPECT_EQ(h->substr(100, 8), std::string("0000644\0", 8));
-  EXPECT_EQ(h->substr(124, 12), std::string("00165165020\0", 12));  // 30730000 octal
+  EXPECT_EQ(h->substr(124, 12), std::string("00165163420\0", 12));  // 30730000 octal
   EXPECT_EQ(h->substr(257, 8), std::string("ustar\0" "00", 8));
   EXPECT_EQ(h->substr(265, 5), std::string("root\0", 5));
   unsigned sum = 0;
