@@ -12,6 +12,7 @@
 #include "pipeline/stage.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/redact.h"
 
 namespace tb::pipeline {
 namespace {
@@ -30,10 +31,33 @@ std::vector<std::unique_ptr<Stage>> MakeStages() {
   return stages;
 }
 
+// The "user:password" parts of the URLs in the config: scrubbed from everything the run writes
+// (stage errors, details, log lines), whichever stage or library echoed the URL.
+std::vector<std::string> UrlSecrets(const JobConfig& cfg) {
+  std::vector<std::string> secrets;
+  for (const std::string* url : {&cfg.origin_url, &cfg.origin_md5_file, &cfg.manifest, &cfg.inplace_dir}) {
+    std::string redacted = RedactUrlUserinfo(*url);
+    if (redacted == *url) continue;
+    size_t start = url->find("://") + 3;
+    size_t at = url->find('@', start);
+    if (at != std::string::npos && at > start) secrets.push_back(url->substr(start, at - start));
+  }
+  return secrets;
+}
+
+std::string Scrub(std::string text, const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets) {
+    for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3))
+      text.replace(pos, secret.size(), "***");
+  }
+  return text;
+}
+
 // Appends timestamped lines to the log file; thread-safe.
 class LogFile {
  public:
-  LogFile(const std::string& path, std::function<void(const std::string&)> echo) : echo_(std::move(echo)) {
+  LogFile(const std::string& path, std::function<void(const std::string&)> echo, std::vector<std::string> secrets)
+      : echo_(std::move(echo)), secrets_(std::move(secrets)) {
     std::string dir = std::filesystem::path(path).parent_path().string();
     if (!dir.empty()) (void)MakeDirs(dir);
     file_ = std::fopen(path.c_str(), "a");
@@ -43,7 +67,7 @@ class LogFile {
   }
   void Line(const std::string& text) {
     std::lock_guard<std::mutex> lock(mu_);
-    std::string line = UtcTimestamp() + " " + text;
+    std::string line = UtcTimestamp() + " " + Scrub(text, secrets_);
     if (file_) {
       std::fprintf(file_, "%s\n", line.c_str());
       std::fflush(file_);
@@ -56,6 +80,7 @@ class LogFile {
   std::mutex mu_;
   std::FILE* file_ = nullptr;
   std::function<void(const std::string&)> echo_;
+  std::vector<std::string> secrets_;
 };
 
 void FillTrainSummary(report::RunResult& run) {
@@ -85,7 +110,8 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   run.host = report::CollectHostInfo();
   run.config_json = ConfigToJson(cfg);
 
-  LogFile log(cfg.log, options.echo);
+  const std::vector<std::string> secrets = UrlSecrets(cfg);
+  LogFile log(cfg.log, options.echo, secrets);
   Context ctx(cfg);
   ctx.progress = options.progress;
   ctx.storage_options.endpoint_url = cfg.s3_endpoint_url;
@@ -134,7 +160,10 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
     if (auto it = streamed.find(r.name); it != streamed.end()) {
       if (failed_stage.empty() && (it->second.status == "failed" || it->second.status == "interrupted"))
         failed_stage = r.name;
-      run.stages.push_back(it->second);
+      report::StageResult streamed_result = it->second;
+      streamed_result.error = Scrub(streamed_result.error, secrets);
+      streamed_result.detail_json = Scrub(streamed_result.detail_json, secrets);
+      run.stages.push_back(std::move(streamed_result));
       continue;
     }
     if (!failed_stage.empty()) {
@@ -165,6 +194,8 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
       log.Line("stage " + r.name + " end status=" + r.status + " seconds=" + secs +
                (r.error.empty() ? "" : " error=" + r.error));
     }
+    r.error = Scrub(r.error, secrets);
+    r.detail_json = Scrub(r.detail_json, secrets);
     run.stages.push_back(std::move(r));
   }
   run.total_seconds = NowSeconds() - run_start;

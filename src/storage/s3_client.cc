@@ -165,6 +165,9 @@ Result<std::shared_ptr<S3Client>> S3Client::Create(const Options& options) {
 S3Client::S3Client(AwsConfig config, const Options& options)
     : config_(std::move(config)), options_(options), cleanup_options_(options) {
   cleanup_options_.cancel = nullptr;
+  // Cleanup (aborting a multipart upload) has its own retry budget: an upload that failed
+  // because the endpoint went away must still be aborted once it is back (~0.2+0.4+...+10 s).
+  cleanup_options_.max_retries = std::max(options.max_retries, 7);
   std::string_view url = config_.endpoint_url;
   size_t sep = url.find("://");
   endpoint_.scheme = std::string(url.substr(0, sep));

@@ -34,7 +34,13 @@ if grep -q "$AWS_SECRET_ACCESS_KEY" "$WORK/staged.json" "$WORK/staged.log" "$WOR
 /usr/bin/aws --endpoint-url "$TB_S3_ENDPOINT" s3 cp "s3://tb-pipeline-test/$id/cifar-10-batches-py/data_batch_1" "$WORK/db1" >/dev/null 2>&1
 cmp -s "$WORK/db1" "$WORK/data/cifar-10-batches-py/data_batch_1" && pass "uploaded object matches" || fail "uploaded object differs"
 
-shared="${TB_CEPHFS_MOUNT:-$WORK/shared}/$id"
+shared="$WORK/shared/$id"
+if [ -n "${TB_CEPHFS_MOUNT:-}" ] && mkdir -p "$TB_CEPHFS_MOUNT/$id" 2>/dev/null; then
+  shared="$TB_CEPHFS_MOUNT/$id"
+  echo "in-place tier: CephFS at $shared"
+else
+  echo "in-place tier: local directory (CephFS ${TB_CEPHFS_MOUNT:-not mounted}${TB_CEPHFS_MOUNT:+ not writable})"
+fi
 mkdir -p "$shared" && cp -r "$WORK/data/cifar-10-batches-py" "$WORK/data/cifar-10-batches-py.md5" "$shared/"
 "$TB_BIN" run --label "shared fs" --scenario inplace --dataset-dir "$shared/cifar-10-batches-py" \
   --scratch "$WORK/scratch2" --skip upload --epochs 1 --seed 1 --out "$WORK/inplace.json" >/dev/null 2>"$WORK/inplace.err"

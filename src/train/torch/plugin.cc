@@ -336,6 +336,18 @@ TB_EXPORT void tb_torch_train(const tb::train::TrainOptions* options,
   });
 }
 
+// Used by train/probe.cc (doctor): the device `device` resolves to, e.g. "cpu" or "cuda:0".
+TB_EXPORT void tb_torch_probe_device(const std::string* device, std::string* resolved,
+                                     tb::Status* status) {
+  using namespace tb::train::torchplugin;
+  Guard(status, "device probe", [&]() -> tb::Status {
+    tb::Result<at::Device> d = ResolveDevice(*device);
+    if (!d.ok()) return d.status();
+    *resolved = d->str();
+    return tb::Status::Ok();
+  });
+}
+
 TB_EXPORT void tb_torch_check_gradients(uint64_t seed, double* max_abs_diff, tb::Status* status) {
   using namespace tb::train::torchplugin;
   Guard(status, "gradient check", [&] { return CheckGradients(seed, max_abs_diff); });
