@@ -10,6 +10,6 @@ $SUDO apt-get install -y --no-install-recommends \
   libtomlplusplus-dev nlohmann-json3-dev libstb-dev libgtest-dev \
   libtorch-dev \
   nginx-light ceph-mon ceph-osd radosgw ceph-common uuid-runtime ceph-mds ceph-fuse fuse3 \
-  curl ca-certificates coreutils tar gzip aria2 rclone bc \
+  curl ca-certificates coreutils tar gzip time openssl bzip2 xz-utils procps aria2 rclone bc \
   python3 python3-numpy python3-torch python3-torchvision python3-boto3 awscli \
   chromium fonts-dejavu-core
