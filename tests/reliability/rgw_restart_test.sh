@@ -4,7 +4,8 @@
 # and the object reads back byte-identical; with --retries 0 it fails with exit 1 naming the
 # destination and leaves no incomplete multipart upload behind.
 # Disturbs every RGW user for ~3 s twice: skipped unless TB_RELIABILITY_RGW_RESTART=1 or CI
-# (TB_REQUIRE_SERVICES=1).
+# (TB_REQUIRE_SERVICES=1). It runs alone so that no other test sees the outage:
+# ctest: RUN_SERIAL
 source "$(dirname "$0")/lib.sh"
 need_env TB_S3_ENDPOINT TB_RGW_PID_FILE
 if [ "${TB_RELIABILITY_RGW_RESTART:-${TB_REQUIRE_SERVICES:-0}}" != 1 ]; then
