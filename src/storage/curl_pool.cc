@@ -1,5 +1,7 @@
 #include "storage/curl_pool.h"
 
+#include "storage/retry.h"
+
 #include <curl/curl.h>
 
 #include <cstdlib>
@@ -63,6 +65,33 @@ void CurlPool::Release(CurlConn conn) {
   }
   curl_easy_cleanup(static_cast<CURL*>(conn.easy));
   curl_multi_cleanup(static_cast<CURLM*>(conn.multi));
+}
+
+int PerformOnMulti(const CurlLease& lease, const Options& o) {
+  CURLM* multi = static_cast<CURLM*>(lease.multi());
+  CURL* easy = static_cast<CURL*>(lease.easy());
+  curl_multi_add_handle(multi, easy);
+  CURLcode result = CURLE_OK;
+  for (;;) {
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int left = 0;
+    bool done = false;
+    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+      if (m->msg == CURLMSG_DONE) {
+        result = m->data.result;
+        done = true;
+      }
+    }
+    if (done) break;
+    if (IsCancelled(o)) {
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    curl_multi_poll(multi, nullptr, 0, 200, nullptr);
+  }
+  curl_multi_remove_handle(multi, easy);
+  return result;
 }
 
 }  // namespace tb::storage

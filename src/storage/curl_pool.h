@@ -8,6 +8,8 @@
 #pragma once
 
 #include <mutex>
+
+#include "storage/storage.h"
 #include <vector>
 
 namespace tb::storage {
@@ -43,5 +45,9 @@ class CurlLease {
  private:
   CurlConn conn_;
 };
+
+// Runs the lease's easy handle to completion on its pooled multi handle (connection reuse),
+// polling Options::cancel every 200 ms. Returns the CURLcode (as int: no curl in headers).
+int PerformOnMulti(const CurlLease& lease, const Options& options);
 
 }  // namespace tb::storage

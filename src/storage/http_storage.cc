@@ -165,34 +165,6 @@ void SetCommonOptions(CURL* easy, const std::string& url, const Options& o, char
   errbuf[0] = '\0';
 }
 
-// Runs the easy handle in `lease` to completion on its multi handle (connection reuse).
-CURLcode PerformOnMulti(const CurlLease& lease, const Options& o) {
-  CURLM* multi = static_cast<CURLM*>(lease.multi());
-  CURL* easy = static_cast<CURL*>(lease.easy());
-  curl_multi_add_handle(multi, easy);
-  CURLcode result = CURLE_OK;
-  for (;;) {
-    int running = 0;
-    curl_multi_perform(multi, &running);
-    int left = 0;
-    bool done = false;
-    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
-      if (m->msg == CURLMSG_DONE) {
-        result = m->data.result;
-        done = true;
-      }
-    }
-    if (done) break;
-    if (Cancelled(o)) {
-      result = CURLE_ABORTED_BY_CALLBACK;
-      break;
-    }
-    curl_multi_poll(multi, nullptr, 0, 200, nullptr);
-  }
-  curl_multi_remove_handle(multi, easy);
-  return result;
-}
-
 class HttpReader : public Reader {
  public:
   HttpReader(std::string url, const Options& options, uint64_t offset, uint64_t end)
@@ -450,7 +422,7 @@ class HttpStorage : public Storage {
       curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
       curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, HeaderCallback);
       curl_easy_setopt(easy, CURLOPT_HEADERDATA, &headers);
-      CURLcode rc = PerformOnMulti(lease, options_);
+      CURLcode rc = static_cast<CURLcode>(PerformOnMulti(lease, options_));
       Status err;
       long code = 0;
       if (rc == CURLE_ABORTED_BY_CALLBACK) return Status::Cancelled(what + ": cancelled");

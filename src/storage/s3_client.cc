@@ -92,33 +92,6 @@ size_t OnHeader(char* buf, size_t size, size_t nitems, void* user) {
   return n;
 }
 
-// Runs the easy handle on its pooled multi handle (connection reuse), checking cancel.
-CURLcode Perform(const CurlLease& lease, const Options& o) {
-  CURLM* multi = static_cast<CURLM*>(lease.multi());
-  CURL* easy = static_cast<CURL*>(lease.easy());
-  curl_multi_add_handle(multi, easy);
-  CURLcode result = CURLE_OK;
-  for (;;) {
-    int running = 0;
-    curl_multi_perform(multi, &running);
-    int left = 0;
-    bool done = false;
-    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
-      if (m->msg == CURLMSG_DONE) {
-        result = m->data.result;
-        done = true;
-      }
-    }
-    if (done) break;
-    if (IsCancelled(o)) {
-      result = CURLE_ABORTED_BY_CALLBACK;
-      break;
-    }
-    curl_multi_poll(multi, nullptr, 0, 200, nullptr);
-  }
-  curl_multi_remove_handle(multi, easy);
-  return result;
-}
 
 bool RetryableHttp(long status, const std::string& code) {
   return status == 500 || status == 502 || status == 503 || status == 504 || status == 429 ||
@@ -309,7 +282,7 @@ Result<S3Response> S3Client::Attempt(std::string_view op, const S3Request& req, 
   } else if (req.method != "GET") {
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
-  CURLcode rc = Perform(lease, o);
+  CURLcode rc = static_cast<CURLcode>(PerformOnMulti(lease, o));
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp.http_status);
   // Drop pointers into this frame before the handle goes back to the pool.
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
