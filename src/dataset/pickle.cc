@@ -1,4 +1,5 @@
 #include "dataset/pickle.h"
+#include "util/utf8.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -40,24 +41,6 @@ const AllowedGlobal* FindAllowed(std::string_view full) {
   return nullptr;
 }
 
-// Appends code point `cp` as UTF-8.
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // UTF-8 text whose code points are all <= 0xFF, encoded as latin-1 bytes (what
 // _codecs.encode(text, 'latin1') returns). False on invalid UTF-8 or a code point > 0xFF.

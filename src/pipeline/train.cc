@@ -55,7 +55,6 @@ class TrainStage : public Stage {
     options.log = [&](const std::string& line) { ctx.log("train: " + line); };
     TB_RETURN_IF_ERROR(MakeDirs(ctx.cfg.model_dir));
     TB_ASSIGN_OR_RETURN(train::TrainSummary summary, train::Train(options));
-    last_ = summary;
     detail["input"] = input;
     detail["device"] = summary.device;
     detail["epochs"] = summary.epochs;
@@ -72,11 +71,6 @@ class TrainStage : public Stage {
     result.detail_json = detail.dump();
     return Status::Ok();
   }
-
-  const train::TrainSummary& last() const { return last_; }
-
- private:
-  train::TrainSummary last_;
 };
 
 }  // namespace
