@@ -6,7 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <new>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,9 +59,38 @@ Result<Batch> DecodeBatchFile(const std::string& path);
 // binary version's batches.meta.txt: one name a line).
 Result<std::vector<std::string>> ReadLabelNames(const std::string& meta_path);
 
+// Storage for a split's pixels: large buffers are anonymous mappings aligned to 2 MiB with
+// transparent huge pages requested (a few hundred page faults instead of ~250 a MiB, taken by
+// the decoding threads in parallel), and elements are default-initialised (resize() does not
+// write zeros over memory the decoder is about to fill; fresh storage reads as zero).
+void* AllocatePixelStorage(size_t bytes);
+void FreePixelStorage(void* p, size_t bytes);
+
+template <typename T>
+struct PixelAllocator {
+  using value_type = T;
+  PixelAllocator() = default;
+  template <typename U>
+  PixelAllocator(const PixelAllocator<U>&) noexcept {}
+  T* allocate(size_t n) { return static_cast<T*>(AllocatePixelStorage(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) noexcept { FreePixelStorage(p, n * sizeof(T)); }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0) {
+      ::new (static_cast<void*>(p)) U;  // default-init: no zero fill
+    } else {
+      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+  }
+  template <typename U>
+  bool operator==(const PixelAllocator<U>&) const noexcept { return true; }
+};
+
+using PixelBuffer = std::vector<uint8_t, PixelAllocator<uint8_t>>;
+
 // A split held in memory: labels and pixels of every image, in file order.
 struct Split {
-  std::vector<uint8_t> pixels;  // count * kImageBytes
+  PixelBuffer pixels;           // count * kImageBytes
   std::vector<uint8_t> labels;  // count
   size_t count = 0;
   int files = 0;
@@ -70,8 +102,21 @@ Result<std::string> FindDatasetDir(const std::string& dir);
 // The batch files of a split, in order: data_batch_1..N (numeric order; ".bin" too) or
 // test_batch; CIFAR-100's train / test.
 Result<std::vector<std::string>> SplitFiles(const std::string& dataset_dir, bool train);
-// Loads the training split (data_batch_*) or the test split (test_batch) of a dataset dir,
-// decoding files in parallel straight into the final buffers (pixels copied once).
+// Loads the training split (data_batch_*) or the test split (test_batch) of a dataset dir.
+// Pass 1 runs the safe pickle decoder over every file (in parallel) for its labels and where
+// its pixels lie, without touching the pixel bytes, and unmaps the file; the output is then
+// allocated once and pass 2 reads each file's pixels with pread() straight into their place
+// (one copy, no file pages mapped into the process; big files in pieces, in parallel). Files
+// whose pixels are not one contiguous run of the file (binary records; pickles whose pixels
+// the decoder rebuilds, e.g. _codecs.encode) are decoded again and copied in pass 2. A file
+// replaced or changed between the passes fails the load. Errors name the file.
 Result<Split> LoadSplit(const std::string& dataset_dir, bool train, int threads);
+
+// Loads only some images of a split: `choose` gets the split's image count (from pass 1
+// above) and returns the indices wanted; the result holds those images in that order
+// (count = indices.size()), and only the files holding them have pixel bytes read. `files`
+// and `file_bytes` count the whole split.
+Result<Split> LoadSplitImages(const std::string& dataset_dir, bool train, int threads,
+                              const std::function<std::vector<uint32_t>(size_t count)>& choose);
 
 }  // namespace tb::dataset

@@ -136,6 +136,117 @@ TEST(CifarTest, LoadSplitKeepsNumericFileOrderAndFindsTheFolder) {
   EXPECT_NE(bad.status().message().find("data_batch_2"), std::string::npos);
 }
 
+// Every file decoded alone by the pickle VM (DecodeBatchBytes), concatenated in split order.
+Batch DecodeAll(const std::string& ds, bool train) {
+  Batch all;
+  auto files = SplitFiles(ds, train);
+  EXPECT_TRUE(files.ok());
+  for (const std::string& f : *files) {
+    auto b = DecodeBatchFile(f);
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    all.labels.insert(all.labels.end(), b->labels.begin(), b->labels.end());
+    all.pixels.insert(all.pixels.end(), b->pixels.begin(), b->pixels.end());
+  }
+  return all;
+}
+
+void ExpectSameAsVm(const std::string& ds) {
+  Batch vm = DecodeAll(ds, true);
+  for (int threads : {1, 2, 5}) {
+    auto s = LoadSplit(ds, true, threads);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->count, vm.labels.size());
+    EXPECT_EQ(s->labels, vm.labels);
+    ASSERT_EQ(s->pixels.size(), vm.pixels.size());
+    EXPECT_TRUE(std::equal(s->pixels.begin(), s->pixels.end(), vm.pixels.begin())) << ds << " threads " << threads;
+  }
+  // Some images picked across files: the same bytes as the whole split's.
+  auto picked = LoadSplitImages(ds, true, 2, [](size_t n) {
+    return std::vector<uint32_t>{static_cast<uint32_t>(n - 1), 0, static_cast<uint32_t>(n / 2), 1};
+  });
+  ASSERT_TRUE(picked.ok()) << picked.status().ToString();
+  size_t n = vm.labels.size();
+  std::vector<size_t> want = {n - 1, 0, n / 2, 1};
+  ASSERT_EQ(picked->count, 4u);
+  for (size_t j = 0; j < 4; ++j) {
+    EXPECT_EQ(picked->labels[j], vm.labels[want[j]]);
+    EXPECT_TRUE(std::equal(picked->pixels.begin() + j * kImageBytes, picked->pixels.begin() + (j + 1) * kImageBytes,
+                           vm.pixels.begin() + want[j] * kImageBytes));
+  }
+  auto out_of_range = LoadSplitImages(ds, true, 2, [](size_t n) { return std::vector<uint32_t>{static_cast<uint32_t>(n)}; });
+  EXPECT_FALSE(out_of_range.ok());
+}
+
+// LoadSplit reads pixels with pread at the offsets pass 1 found; it must give exactly what the
+// pickle VM gives for every layout the writer produces (protocols 2 and 4, str and bytes
+// keys), for binary records (decoded again in pass 2) and for files of 0, 1 and many images.
+TEST(CifarTest, LoadSplitMatchesTheVmForEveryLayout) {
+  struct Variant {
+    int protocol;
+    std::vector<std::pair<std::string, std::string>> edits;
+  };
+  const std::vector<Variant> variants = {
+      {2, {}},                                                                   // Python 2 str (bytes) keys
+      {2, {{"U\x04" "data", std::string("X\x04\0\0\0data", 9)}, {"U\x06labels", std::string("X\x06\0\0\0labels", 11)}}},
+      {4, {}},                                                                   // Python 3 str keys
+      {4, {{"\x8c\x04" "data", "C\x04" "data"}, {"\x8c\x06labels", "C\x06labels"}}},  // bytes keys
+  };
+  for (const Variant& v : variants) {
+    testing::TempDir dir;
+    std::string ds = dir / "cifar-10-batches-py";
+    ASSERT_TRUE(MakeDirs(ds).ok());
+    ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta", EncodeMeta(Cifar10LabelNames(), 2, 2)).ok());
+    size_t sizes[] = {3, 1, 0, 2800, 2};  // 2,800 images: over 8 MiB, read in pieces
+    for (int f = 0; f < 5; ++f) {
+      std::string p = MakePickle(sizes[f], static_cast<uint8_t>(f), v.protocol);
+      for (const auto& [from, to] : v.edits) Replace(&p, from, to);
+      ASSERT_TRUE(DecodeBatchBytes(p, "x").ok());
+      ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_" + std::to_string(f + 1), p).ok());
+    }
+    ExpectSameAsVm(ds);
+  }
+  testing::TempDir dir;
+  std::string ds = dir / "cifar-10-batches-bin";
+  ASSERT_TRUE(MakeDirs(ds).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta.txt", "airplane\nautomobile\n").ok());
+  for (int f = 1; f <= 3; ++f) {
+    std::string bin;
+    for (int i = 0; i < 4 * f; ++i) {
+      bin.push_back(static_cast<char>((i + f) % 10));
+      for (size_t k = 0; k < kImageBytes; ++k) bin.push_back(static_cast<char>((f * 7 + i * 3 + k) & 0xFF));
+    }
+    ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_" + std::to_string(f) + ".bin", bin).ok());
+  }
+  ExpectSameAsVm(ds);
+}
+
+// Hostile and broken files fail the load with the VM's error, naming the file.
+TEST(CifarTest, LoadSplitRefusesHostileAndTruncatedFiles) {
+  testing::TempDir dir;
+  std::string ds = dir / "cifar-10-batches-py";
+  ASSERT_TRUE(MakeDirs(ds).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta", EncodeMeta(Cifar10LabelNames(), 2, 2)).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_1", MakePickle(5)).ok());
+  std::string good = MakePickle(5, 1);
+  std::string hostile = good;
+  Replace(&hostile, "cnumpy.core.multiarray\n_reconstruct\n", "cos\nsystem\n");
+  for (const auto& [bad, what] : std::vector<std::pair<std::string, std::string>>{
+           {hostile, "refused global 'os.system'"},
+           {good.substr(0, good.size() - 2), "truncated"},            // cut inside the tail
+           {good.substr(0, good.size() / 2), "runs past the end"},    // cut inside the pixels
+           {std::string(), "empty file"}}) {
+    ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_2", bad).ok());
+    auto s = LoadSplit(ds, true, 2);
+    ASSERT_FALSE(s.ok()) << what;
+    EXPECT_NE(s.status().message().find(ds + "/data_batch_2"), std::string::npos) << s.status().ToString();
+    EXPECT_NE(s.status().message().find(what), std::string::npos) << s.status().ToString();
+    auto vm = DecodeBatchFile(ds + "/data_batch_2");
+    ASSERT_FALSE(vm.ok());
+    EXPECT_EQ(s.status().ToString(), vm.status().ToString());
+    EXPECT_FALSE(LoadSplitImages(ds, true, 2, [](size_t) { return std::vector<uint32_t>{0}; }).ok());
+  }
+}
+
 TEST(CifarTest, ReadsLabelNames) {
   testing::TempDir dir;
   ASSERT_TRUE(WriteFileAtomic(dir / "batches.meta", EncodeMeta(Cifar10LabelNames(), 10000, 4)).ok());

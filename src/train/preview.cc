@@ -29,15 +29,21 @@ Result<PreviewResult> RenderPreview(const PreviewOptions& o) {
   if (o.scale < 1 || o.scale > 64) return Status::InvalidArgument("preview: scale must be 1..64");
   if (o.out_png.empty()) return Status::InvalidArgument("preview: no output file given");
   TB_ASSIGN_OR_RETURN(std::string dir, dataset::FindDatasetDir(o.data_dir));
-  TB_ASSIGN_OR_RETURN(dataset::Split split, dataset::LoadSplit(dir, true, DefaultThreads()));
+  // The first batch the training loader would draw in epoch 0 with this seed: only the pixels
+  // of those images are read (the split's size comes from its pickle structure alone).
+  size_t total = 0;
+  TB_ASSIGN_OR_RETURN(dataset::Split split,
+                      dataset::LoadSplitImages(dir, true, DefaultThreads(), [&](size_t count) {
+                        total = count;
+                        std::vector<uint32_t> order = ShuffledOrder(count, o.seed, 0);
+                        order.resize(std::min(order.size(), static_cast<size_t>(o.count)));
+                        return order;
+                      }));
   TB_ASSIGN_OR_RETURN(std::vector<std::string> names, dataset::ReadLabelNames(dir + "/batches.meta"));
-  if (split.count < static_cast<size_t>(o.count)) {
-    return Status::InvalidArgument("preview: " + dir + " has " + std::to_string(split.count) +
+  if (total < static_cast<size_t>(o.count)) {
+    return Status::InvalidArgument("preview: " + dir + " has " + std::to_string(total) +
                                    " training images, fewer than --count " + std::to_string(o.count));
   }
-  // The first batch the training loader would draw in epoch 0 with this seed.
-  std::vector<uint32_t> order = ShuffledOrder(split.count, o.seed, 0);
-  order.resize(o.count);
 
   const int s = o.scale;
   const int fs = std::max(1, s / 2);           // font scale
@@ -53,7 +59,7 @@ Result<PreviewResult> RenderPreview(const PreviewOptions& o) {
 
   PreviewResult result;
   for (int k = 0; k < o.count; ++k) {
-    uint32_t index = order[k];
+    uint32_t index = static_cast<uint32_t>(k);  // split holds the drawn images, in order
     uint8_t label = split.labels[index];
     std::string name = label < names.size() ? names[label] : "label " + std::to_string(label);
     result.class_names.push_back(name);
