@@ -115,7 +115,7 @@ class PosixStorage : public Storage {
   std::string Describe(std::string_view key) const override { return Path(key); }
   Capabilities caps() const override {
     Capabilities c;
-    c.writable = c.listable = c.ranged_reads = c.parallel_writes = true;
+    c.writable = c.listable = c.ranged_reads = c.parallel_writes = c.sequential_writes = true;
     return c;
   }
 

@@ -46,6 +46,10 @@ struct Capabilities {
   bool ranged_reads = false;
   bool parallel_writes = false;  // OpenParallelWrite is implemented
   bool etag_is_md5 = false;      // ETags of single-part objects are the md5 of the data (S3)
+  // Appending in order is cheaper than writing parts in place (local files: scattered writes
+  // into a preallocated file cost far more kernel time than sequential appends). Parallel
+  // copies into such a destination fetch parts in parallel and write them in order.
+  bool sequential_writes = false;
 };
 
 class Reader {

@@ -1,16 +1,23 @@
 // The copy engine. Every object becomes one job; a job is either streamed (reader -> writer)
-// or, for a large object from a ranged-capable source into a destination with parallel
-// writes, split into parts of Options::part_size_bytes fetched on separate connections and
-// written in place (pwrite into one preallocated temp file for POSIX). All parts of all jobs
-// form one work list served by Options::concurrency workers, so a tree of small files and a
-// single huge file both keep every connection busy. Destinations are atomic (commit only
-// after every byte arrived and the checks passed).
+// or, for a large object from a ranged-capable source, split into parts of
+// Options::part_size_bytes fetched on separate connections, and then either
+//   - written in place through a ParallelWriter (S3 multipart, memory), or
+//   - for destinations that prefer sequential writes (local files): "ordered" — parts are
+//     fetched in parallel into a bounded window of buffers and appended in file order by
+//     whichever worker completes the part next in line (one writer at a time), so the file
+//     is written like `curl -o` writes it, and the md5 can be checked on the fly.
+// All parts of all jobs form one work list served by Options::concurrency workers, so a tree
+// of small files and a single huge file both keep every connection busy; large jobs go first
+// so that they do not form the tail. Destinations are atomic (commit only after every byte
+// arrived and the checks passed; a failed job leaves nothing under its final name).
 #include "storage/transfer.h"
 
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -24,15 +31,50 @@ namespace tb::storage {
 namespace {
 
 constexpr size_t kStreamBufferBytes = 1 << 20;
+// Ordered copies keep at most this many bytes of fetched-but-unwritten parts per job
+// (and at least two parts).
+constexpr uint64_t kOrderedWindowBytes = 256ull << 20;
+
+enum class Mode { kStreamed, kParts, kOrdered };
 
 struct Job {
   std::string src_key, dst_key;
   ObjectInfo info;
-  uint64_t num_parts = 1;  // > 1: parallel parts
+  Mode mode = Mode::kStreamed;
+  uint64_t num_parts = 1;  // > 1: parallel parts (kParts or kOrdered)
   std::mutex mu;
-  std::unique_ptr<ParallelWriter> writer;  // parallel jobs, opened by the first part
+  std::unique_ptr<ParallelWriter> writer;  // kParts, opened by the first part
   std::atomic<uint64_t> parts_left{0};
+  // kOrdered (guarded by mu): parts [next_write, next_write + window) may hold a buffer.
+  std::condition_variable cv;        // next_write advanced, or the job failed
+  std::unique_ptr<Writer> seq;       // opened by the first part
+  uint64_t window = 2;
+  uint64_t next_write = 0;           // the next part to append
+  bool writing = false;              // a worker is appending (outside mu)
+  std::map<uint64_t, std::unique_ptr<char[]>> ready;  // fetched, waiting for their turn
+  std::vector<std::unique_ptr<char[]>> spare;         // buffers to reuse (no page faults)
+  Status failed;                     // first error: the job is dead, the writer dropped
+  bool hash = false;
+  Md5 md5;                           // of the bytes appended so far (when hash)
 };
+
+// http(s) URLs whose host is a loopback address or localhost.
+bool IsLoopbackHttp(std::string_view url) {
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return false;
+  std::string_view scheme = url.substr(0, sep);
+  if (scheme != "http" && scheme != "https") return false;
+  std::string_view rest = url.substr(sep + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (size_t at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+  std::string_view host;
+  if (!rest.empty() && rest.front() == '[') {
+    host = rest.substr(0, rest.find(']') + 1);
+  } else {
+    host = rest.substr(0, rest.find(':'));
+  }
+  return host == "localhost" || host.starts_with("127.") || host == "[::1]";
+}
 
 struct WorkItem {
   size_t job;
@@ -51,22 +93,49 @@ class Copier {
     job->src_key = std::move(src_key);
     job->dst_key = std::move(dst_key);
     job->info = std::move(info);
-    bool parallel = src_.caps().ranged_reads && job->info.ranged_reads && dst_.caps().parallel_writes &&
+    Capabilities sc = src_.caps(), dc = dst_.caps();
+    bool parallel = sc.ranged_reads && job->info.ranged_reads && job->info.size_bytes != kToEnd &&
                     job->info.size_bytes > part_size_ && options_.concurrency > 1;
-    job->num_parts = parallel ? (job->info.size_bytes + part_size_ - 1) / part_size_ : 1;
+    if (parallel && dc.sequential_writes && IsLoopbackHttp(src_.Describe(job->src_key))) {
+      // A loopback origin is not network-bound: one stream into the local file beats parallel
+      // ranged connections that compete with the writer (and the server) for the same cores
+      // (bench/cp/http_download.sh: 2-3x faster, and faster than curl -o).
+      parallel = false;
+    }
+    if (parallel && dc.sequential_writes && dc.writable) {
+      job->mode = Mode::kOrdered;
+    } else if (parallel && dc.parallel_writes) {
+      job->mode = Mode::kParts;
+    }
+    job->num_parts = job->mode == Mode::kStreamed ? 1 : (job->info.size_bytes + part_size_ - 1) / part_size_;
     job->parts_left = job->num_parts;
-    for (uint64_t p = 0; p < job->num_parts; ++p) items_.push_back({jobs_.size(), p});
+    job->window = std::clamp<uint64_t>(2 * static_cast<uint64_t>(options_.concurrency), 2,
+                                       std::max<uint64_t>(2, kOrderedWindowBytes / part_size_));
     jobs_.push_back(std::move(job));
   }
 
   Result<TransferStats> Run() {
     double start = NowSeconds();
+    // Largest jobs first (their parts in order): a big file started last would be the tail.
+    std::vector<size_t> order(jobs_.size());
+    for (size_t j = 0; j < order.size(); ++j) order[j] = j;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return Weight(*jobs_[a]) > Weight(*jobs_[b]);
+    });
+    items_.clear();
+    for (size_t j : order) {
+      for (uint64_t p = 0; p < jobs_[j]->num_parts; ++p) items_.push_back({j, p});
+    }
     Status s = ParallelFor(items_.size(), std::max(1, options_.concurrency), [&](size_t i) {
       if (IsCancelled(options_)) return Status::Cancelled("copy cancelled");
       const WorkItem& item = items_[i];
       Job& job = *jobs_[item.job];
-      return job.num_parts > 1 ? WithRetries(job, [&] { return CopyPart(job, item.part); })
-                               : WithRetries(job, [&] { return CopyStreamed(job); });
+      switch (job.mode) {
+        case Mode::kOrdered: return CopyOrderedPart(job, item.part);
+        case Mode::kParts: return WithRetries(job, [&] { return CopyPart(job, item.part); });
+        case Mode::kStreamed: break;
+      }
+      return WithRetries(job, [&] { return CopyStreamed(job); });
     });
     if (!s.ok()) return s;
     TransferStats stats;
@@ -178,6 +247,105 @@ class Copier {
     if (job.info.size_bytes == kToEnd) job.info.size_bytes = total;
     if (progress_) progress_(0, 1);
     return Status::Ok();
+  }
+
+  // Sort key for scheduling: bytes, unknown sizes last among the big ones.
+  static uint64_t Weight(const Job& job) { return job.info.size_bytes == kToEnd ? 0 : job.info.size_bytes; }
+
+  // One part of an ordered job: wait for room in the window, fetch the part into a buffer
+  // (with retries), then hand it to the writer role (see the top of the file).
+  Status CopyOrderedPart(Job& job, uint64_t part) {
+    uint64_t offset = part * part_size_;
+    uint64_t len = std::min(part_size_, job.info.size_bytes - offset);
+    std::unique_ptr<char[]> buf;
+    {
+      std::unique_lock<std::mutex> lock(job.mu);
+      // Parts are handed out in order, so every part before this one is being fetched or
+      // waits to be written: the window always moves (or the job fails).
+      while (job.failed.ok() && part >= job.next_write + job.window) {
+        if (IsCancelled(options_)) return Status::Cancelled("copy cancelled");
+        job.cv.wait_for(lock, std::chrono::milliseconds(200));
+      }
+      if (!job.failed.ok()) return job.failed;
+      if (!job.seq) {
+        std::string src_md5 = SourceMd5(job);
+        job.hash = !src_md5.empty();
+        Result<std::unique_ptr<Writer>> w = dst_.OpenWrite(job.dst_key, job.info.size_bytes);
+        if (!w.ok()) return FailOrdered(job, lock, w.status());
+        job.seq = std::move(w).value();
+      }
+      if (!job.spare.empty()) {
+        buf = std::move(job.spare.back());
+        job.spare.pop_back();
+      }
+    }
+    if (!buf) buf.reset(new char[part_size_]);
+    Status fetched = WithRetries(job, [&]() -> Status {
+      TB_ASSIGN_OR_RETURN(auto reader, src_.OpenRead(job.src_key, offset, len));
+      return ReadFully(*reader, job, buf.get(), len, offset);
+    });
+    std::unique_lock<std::mutex> lock(job.mu);
+    if (!fetched.ok()) return FailOrdered(job, lock, fetched);
+    if (!job.failed.ok()) return job.failed;
+    job.ready.emplace(part, std::move(buf));
+    if (job.writing) return Status::Ok();  // the worker appending will take it
+    job.writing = true;
+    while (job.failed.ok()) {
+      auto it = job.ready.find(job.next_write);
+      if (it == job.ready.end()) break;
+      std::unique_ptr<char[]> data = std::move(it->second);
+      job.ready.erase(it);
+      uint64_t p = job.next_write;
+      uint64_t p_len = std::min(part_size_, job.info.size_bytes - p * part_size_);
+      Writer* writer = job.seq.get();
+      lock.unlock();
+      std::string_view bytes(data.get(), static_cast<size_t>(p_len));
+      if (job.hash) job.md5.Update(bytes.data(), bytes.size());  // only the writer role touches md5
+      Status w = writer->Append(bytes);
+      lock.lock();
+      job.spare.push_back(std::move(data));
+      if (!w.ok()) {
+        job.writing = false;
+        return FailOrdered(job, lock, w.Prefix("copy " + src_.Describe(job.src_key) + " -> " +
+                                               dst_.Describe(job.dst_key)));
+      }
+      ++job.next_write;
+      job.cv.notify_all();
+    }
+    job.writing = false;
+    if (!job.failed.ok()) return FailOrdered(job, lock, job.failed);  // drops the writer
+    if (job.next_write != job.num_parts) return Status::Ok();
+    // Every part appended: check, then commit (this worker alone gets here).
+    std::unique_ptr<Writer> writer = std::move(job.seq);
+    job.spare.clear();
+    lock.unlock();
+    std::string src_md5 = SourceMd5(job);
+    if (job.hash) {
+      std::string got = ToHex(job.md5.Finish());
+      if (got != src_md5) {
+        writer.reset();  // uncommitted: removed
+        return Status::Corruption(src_.Describe(job.src_key) + ": md5 of the data read " + got +
+                                  " differs from the source ETag " + src_md5 + " (destination not written)");
+      }
+    }
+    Status c = writer->Commit();
+    if (!c.ok()) return c.Prefix("copy " + src_.Describe(job.src_key) + " -> " + dst_.Describe(job.dst_key));
+    if (progress_) progress_(0, 1);
+    return Status::Ok();
+  }
+
+  // Marks an ordered job failed: wakes its waiters, drops the uncommitted writer (nothing
+  // appears under the final name) once no worker is appending through it.
+  Status FailOrdered(Job& job, std::unique_lock<std::mutex>& lock, Status s) {
+    if (job.failed.ok()) job.failed = s;
+    std::unique_ptr<Writer> drop;
+    if (!job.writing) drop = std::move(job.seq);
+    job.ready.clear();
+    job.spare.clear();
+    job.cv.notify_all();
+    lock.unlock();
+    drop.reset();
+    return s;
   }
 
   std::string SourceMd5(const Job& job) const {

@@ -159,6 +159,59 @@ TEST(CopyObject, CorruptionAgainstSourceMd5IsDetected) {
   }
 }
 
+// Into a local file, parallel parts are fetched into a window and appended in order.
+TEST(CopyObject, OrderedWritesAreExactForUnevenParts) {
+  const uint64_t part = 64 << 10;
+  int round = 0;
+  for (uint64_t size : {part + 1, part * 3 - 1, part * 17 + 12345}) {
+    for (int conc : {2, 3, 8}) {
+      auto mem = NewMemoryStorage("ordered");
+      std::string data = Pattern(size, static_cast<uint32_t>(size + conc));
+      ASSERT_TRUE(Put(*mem, "obj", data).ok());
+      testing::TempDir tmp;
+      CountingStorage dst(NewPosixStorage(tmp.path()));
+      std::atomic<uint64_t> files{0};
+      auto stats = CopyObjectBetween(*mem, "obj", dst, "out/copy", SmallParts(conc),
+                                     [&](uint64_t, uint64_t f) { files += f; });
+      ASSERT_TRUE(stats.ok()) << size << " " << conc << ": " << stats.status().ToString();
+      EXPECT_EQ(files.load(), 1u);
+      EXPECT_EQ(dst.stats(StorageOp::kOpenWrite).ops, 1u);  // one sequential writer,
+      EXPECT_EQ(dst.stats(StorageOp::kWrite).ops, (size + part - 1) / part);  // one append per part
+      EXPECT_EQ(dst.bytes_written(), size);
+      auto got = ReadFile(tmp / "out/copy");
+      ASSERT_TRUE(got.ok());
+      EXPECT_TRUE(*got == data) << size << " " << conc;
+      size_t entries = 0;
+      for (auto& e : std::filesystem::directory_iterator(tmp / "out")) entries += !e.path().empty();
+      EXPECT_EQ(entries, 1u);  // no temp file left
+      ++round;
+    }
+  }
+  EXPECT_EQ(round, 9);
+}
+
+// A part that keeps failing after others were appended: nothing under the final name, no
+// temp file, and the error names the source.
+TEST(CopyObject, OrderedFailedPartLeavesNoFile) {
+  for (int first_bad : {2, 12, 20}) {
+    auto inner = Open("mem://ordered-fail", Options());
+    ASSERT_TRUE(inner.ok());
+    ASSERT_TRUE(Put(**inner, "obj", Pattern((64 << 10) * 20 + 5, 8)).ok());
+    FaultInjectionStorage faulty(std::move(*inner));
+    faulty.FailOps(first_bad, 1000000, Status::Network("connection reset"),
+                   static_cast<int>(StorageOp::kRead));
+    testing::TempDir tmp;
+    auto dst = NewPosixStorage(tmp.path());
+    Options o = SmallParts(3);
+    o.max_retries = 1;
+    auto stats = CopyObjectBetween(faulty, "obj", *dst, "copy", o);
+    ASSERT_FALSE(stats.ok()) << first_bad;
+    EXPECT_NE(stats.status().message().find("mem://ordered-fail/obj"), std::string::npos)
+        << stats.status().message();
+    EXPECT_TRUE(std::filesystem::is_empty(tmp.path())) << first_bad;
+  }
+}
+
 TEST(CopyObject, HonoursCancel) {
   std::atomic<bool> cancel{true};
   Options o = SmallParts();
