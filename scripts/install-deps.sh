@@ -6,7 +6,7 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config ccache git clang libclang-rt-14-dev \
-  libcurl4-openssl-dev libssl-dev libarchive-dev zlib1g-dev libpng-dev \
+  libcurl4-openssl-dev libssl-dev libarchive-dev libisal-dev zlib1g-dev libpng-dev \
   libtomlplusplus-dev nlohmann-json3-dev libstb-dev libgtest-dev \
   libtorch-dev \
   nginx-light ceph-mon ceph-osd radosgw ceph-common uuid-runtime ceph-mds ceph-fuse fuse3 \

@@ -6,11 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
 
+#include "dataset/gzip_reader.h"
 #include "util/clock.h"
 #include "util/fs.h"
 
@@ -85,11 +88,21 @@ class Extractor {
   Status ExtractSymlink(struct archive_entry* e, const std::string& entry, const std::vector<std::string>& parts);
   Status ExtractHardlink(struct archive_entry* e, const std::string& entry, const std::vector<std::string>& parts);
 
-  // libarchive's read callback for streams: fills in_buf_ from read_.
+  // Opens the source (the stream, or the archive file) and looks at its first bytes: gzip is
+  // inflated here with ISA-L so libarchive sees plain tar; anything else goes to libarchive.
+  Status OpenSource();
+  Result<size_t> ReadSource(char* buf, size_t n);
+  Result<size_t> ReadDecoded(char* buf, size_t n);
+  Status Cancelled() const {
+    return Status::Cancelled("extract " + archive_path_ + ": interrupted");
+  }
+  bool cancelled() const { return options_.cancel && options_.cancel->load(); }
+
+  // libarchive's read callback: fills in_buf_ from the (decoded) source.
   static la_ssize_t ReadCallback(struct archive* a, void* self, const void** out) {
     auto* x = static_cast<Extractor*>(self);
     if (x->in_buf_.empty()) x->in_buf_.resize(kBufferBytes);
-    auto n = (*x->read_)(x->in_buf_.data(), x->in_buf_.size());
+    auto n = x->cancelled() ? Result<size_t>(x->Cancelled()) : x->ReadDecoded(x->in_buf_.data(), x->in_buf_.size());
     if (!n.ok()) {
       x->read_error_ = n.status();
       archive_set_error(a, EIO, "%s", n.status().message().c_str());
@@ -110,7 +123,60 @@ class Extractor {
   ExtractStats stats_;
   std::vector<char> buf_;
   std::vector<char> in_buf_;  // stream input
+  int file_fd_ = -1;          // the archive file when reading from a path
+  std::string prefix_;        // sniffed bytes not yet handed on (plain, not gzip)
+  size_t prefix_off_ = 0;
+  std::unique_ptr<GzipReader> gzip_;
+
+ public:
+  ~Extractor() {
+    if (file_fd_ >= 0) ::close(file_fd_);
+  }
 };
+
+Result<size_t> Extractor::ReadSource(char* buf, size_t n) {
+  if (read_) return (*read_)(buf, n);
+  for (;;) {
+    ssize_t r = ::read(file_fd_, buf, n);
+    if (r >= 0) return static_cast<size_t>(r);
+    if (errno != EINTR) return Status::FromErrno(errno, "extract: read", archive_path_);
+  }
+}
+
+Result<size_t> Extractor::ReadDecoded(char* buf, size_t n) {
+  if (gzip_) return gzip_->Read(buf, n);
+  if (prefix_off_ < prefix_.size()) {
+    size_t k = std::min(n, prefix_.size() - prefix_off_);
+    std::memcpy(buf, prefix_.data() + prefix_off_, k);
+    prefix_off_ += k;
+    return k;
+  }
+  return ReadSource(buf, n);
+}
+
+Status Extractor::OpenSource() {
+  if (!read_) {
+    file_fd_ = ::open(archive_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file_fd_ < 0) return Status::FromErrno(errno, "extract: open", archive_path_);
+    posix_fadvise(file_fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  // Enough bytes to recognise a gzip header (a short read is not the end of the stream).
+  std::string head(kBufferBytes, '\0');
+  size_t have = 0;
+  while (have < 3) {
+    TB_ASSIGN_OR_RETURN(size_t k, ReadSource(head.data() + have, head.size() - have));
+    if (k == 0) break;
+    have += k;
+  }
+  head.resize(have);
+  if (LooksLikeGzip(head.data(), head.size())) {
+    gzip_ = std::make_unique<GzipReader>([this](char* buf, size_t n) { return ReadSource(buf, n); }, archive_path_,
+                                         std::move(head));
+  } else {
+    prefix_ = std::move(head);
+  }
+  return Status::Ok();
+}
 
 Status Extractor::MakeParents(const std::string& entry, const std::vector<std::string>& parts, size_t n,
                               bool create) {
@@ -134,8 +200,12 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
   std::string final_path = Path(parts, parts.size());
   TB_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(final_path));
   std::unique_ptr<Md5> md5;
-  if (options_.check_member) md5 = std::make_unique<Md5>();
+  if (options_.check_member && !options_.defer_member) md5 = std::make_unique<Md5>();
   uint64_t size = 0;
+  bool keep = options_.defer_member && archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+              static_cast<uint64_t>(archive_entry_size(e)) <= options_.keep_member_bytes;
+  std::string kept;
+  if (keep) kept.reserve(static_cast<size_t>(archive_entry_size(e)));
   for (;;) {
     la_ssize_t n = archive_read_data(a, buf_.data(), buf_.size());
     if (n < 0) {
@@ -149,6 +219,7 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
       return Refuse(entry, "archive expands past the limit of " + std::to_string(max_bytes_) + " bytes");
     }
     TB_RETURN_IF_ERROR(out.Write(buf_.data(), static_cast<size_t>(n)));
+    if (keep) kept.append(buf_.data(), static_cast<size_t>(n));
     if (md5) {
       double t0 = NowSeconds();
       md5->Update(buf_.data(), static_cast<size_t>(n));
@@ -165,6 +236,9 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
     ts[1].tv_sec = archive_entry_mtime(e);
     ts[1].tv_nsec = archive_entry_mtime_nsec(e);
     ::futimens(out.fd(), ts);
+  }
+  if (options_.defer_member) {
+    return options_.defer_member(PendingMember{Join(parts, parts.size()), std::move(out), size, keep, std::move(kept)});
   }
   TB_RETURN_IF_ERROR(out.Commit());
   return Status::Ok();
@@ -234,11 +308,11 @@ Result<ExtractStats> Extractor::Run() {
   TB_RETURN_IF_ERROR(MakeDirs(dest_));
   buf_.resize(kBufferBytes);
 
+  TB_RETURN_IF_ERROR(OpenSource());
   std::unique_ptr<struct archive, ArchiveCloser> a(archive_read_new());
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
-  int opened = read_ ? archive_read_open(a.get(), this, nullptr, &Extractor::ReadCallback, nullptr)
-                     : archive_read_open_filename(a.get(), archive_path_.c_str(), kBufferBytes);
+  int opened = archive_read_open(a.get(), this, nullptr, &Extractor::ReadCallback, nullptr);
   if (opened != ARCHIVE_OK) {
     if (!read_error_.ok()) return read_error_;
     return Status::Corruption("extract " + archive_path_ + ": " + archive_error_string(a.get()));
@@ -292,6 +366,20 @@ Result<ExtractStats> Extractor::Run() {
         return Refuse(entry, "socket");
       default:
         return Refuse(entry, "unsupported entry type");
+    }
+  }
+  // The tar end marker may come before the end of the gzip stream: inflate the rest too, so
+  // the last member's CRC-32 and length are checked (bounded like the members).
+  if (gzip_) {
+    uint64_t tail = 0;
+    for (;;) {
+      if (cancelled()) return Cancelled();
+      TB_ASSIGN_OR_RETURN(size_t n, gzip_->Read(buf_.data(), buf_.size()));
+      if (n == 0) break;
+      tail += n;
+      if (stats_.bytes + tail > max_bytes_) {
+        return Refuse("(after the last entry)", "archive expands past the limit of " + std::to_string(max_bytes_) + " bytes");
+      }
     }
   }
   return stats_;

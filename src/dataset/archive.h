@@ -1,17 +1,30 @@
-// Safe extraction of .tar / .tar.gz (libarchive): refuses absolute paths, ".." components,
+// Safe extraction of .tar / .tar.gz (libarchive parses tar; gzip is inflated with ISA-L,
+// see gzip_reader.h, other compressions by libarchive's filters): refuses absolute paths, ".." components,
 // links pointing outside the destination, writing through an extracted symlink, device nodes
 // and FIFOs; bounds total bytes and entries. Members are written under temporary names and
 // renamed into place when complete. Errors name the archive, the entry and the cause.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
 
+#include "util/fs.h"
 #include "util/md5.h"
 #include "util/status.h"
 
 namespace tb::dataset {
+
+// A regular member written completely under a temporary name, not yet hashed nor renamed
+// (see ExtractOptions::defer_member).
+struct PendingMember {
+  std::string path;  // relative to the destination, as in the archive (normalised)
+  AtomicFile file;   // Commit() renames it into place; destroying it removes it
+  uint64_t size = 0;
+  bool has_data = false;  // `data` holds the member's bytes (see keep_member_bytes)
+  std::string data;
+};
 
 struct ExtractOptions {
   uint64_t max_total_bytes = 0;  // 0 = derived from the archive size (generous ratio)
@@ -21,8 +34,17 @@ struct ExtractOptions {
   // relative path, md5 and size before it is renamed into place; an error keeps the file
   // from ever appearing under its final name (streaming ingest verifies members this way).
   std::function<Status(const std::string& path, const Md5Digest& md5, uint64_t size)> check_member;
+  // When set (instead of check_member), every regular file is handed over here once written
+  // under its temporary name, unhashed and uncommitted; the receiver verifies and commits it
+  // (e.g. in batches, with multi-buffer MD5, on another thread). An error stops extraction.
+  std::function<Status(PendingMember member)> defer_member;
+  // With defer_member: members up to this size also travel in memory (PendingMember::data),
+  // so the receiver can hash them without reading them back.
+  uint64_t keep_member_bytes = 0;
   // For streams: the compressed size when known (derives the default byte limit).
   uint64_t source_size_hint = 0;
+  // Polled between reads: when it becomes true, extraction stops with Status::Cancelled.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ExtractStats {

@@ -7,14 +7,17 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "dataset/archive.h"
 #include "dataset/cifar.h"
 #include "dataset/manifest.h"
+#include "pipeline/member_verifier.h"
 #include "storage/transfer.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/md5.h"
+#include "util/md5_multi.h"
 
 namespace tb::pipeline {
 namespace {
@@ -47,6 +50,23 @@ class ChunkQueue {
     closed_ = true;
     not_full_.notify_all();
   }
+  // Chunk buffers are recycled, so the reader never zero-fills a fresh megabyte per chunk.
+  std::string TakeBuffer() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) {
+      std::string b;
+      b.resize(kChunkBytes);
+      return b;
+    }
+    std::string b = std::move(free_.back());
+    free_.pop_back();
+    b.resize(kChunkBytes);
+    return b;
+  }
+  void GiveBuffer(std::string b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (b.capacity() >= kChunkBytes && free_.size() < 4) free_.push_back(std::move(b));
+  }
   bool abandoned() {
     std::lock_guard<std::mutex> lock(mu_);
     return closed_;
@@ -69,6 +89,7 @@ class ChunkQueue {
   std::mutex mu_;
   std::condition_variable not_full_, not_empty_;
   std::deque<std::string> q_;
+  std::vector<std::string> free_;
   bool done_ = false, closed_ = false;
   Status end_status_;
 };
@@ -141,10 +162,13 @@ IngestResult StreamIngest(Context& ctx) {
     return out;
   }
 
-  // Producer: the network reader.
+  // Producer: the network reader; it also hashes the tarball and keeps it (integrity and the
+  // tarball copy ride on the receiving core, off the unpacker's critical path).
   ChunkQueue queue;
-  double download_end = 0;
+  double download_end = 0, md5_seconds = 0, write_seconds = 0;
   uint64_t tar_bytes = 0;
+  Md5 tar_md5;
+  Status write_error;
   std::thread producer([&] {
     Status end;
     for (;;) {
@@ -152,7 +176,7 @@ IngestResult StreamIngest(Context& ctx) {
         end = Status::Cancelled("interrupted while downloading " + ctx.cfg.origin_url);
         break;
       }
-      std::string chunk(kChunkBytes, '\0');
+      std::string chunk = queue.TakeBuffer();
       size_t filled = 0;
       Status s;
       while (filled < chunk.size()) {
@@ -170,6 +194,18 @@ IngestResult StreamIngest(Context& ctx) {
       }
       if (filled == 0) break;
       chunk.resize(filled);
+      tar_bytes += filled;
+      double t1 = NowSeconds();
+      tar_md5.Update(chunk.data(), chunk.size());
+      double t2 = NowSeconds();
+      Status w = tar_file->Write(chunk.data(), chunk.size());
+      md5_seconds += t2 - t1;
+      write_seconds += NowSeconds() - t2;
+      if (!w.ok()) {
+        write_error = w;
+        end = w;
+        break;
+      }
       queue.Push(std::move(chunk));
       if (queue.abandoned()) break;
     }
@@ -177,9 +213,8 @@ IngestResult StreamIngest(Context& ctx) {
     queue.Close(end);
   });
 
-  // Consumer: hash + keep the tarball + feed the unpacker.
-  Md5 tar_md5;
-  double md5_seconds = 0, write_seconds = 0, wait_seconds = 0;
+  // Consumer: feeds the unpacker.
+  double wait_seconds = 0;
   Status producer_error;
   std::string pending;
   size_t pending_off = 0;
@@ -192,44 +227,31 @@ IngestResult StreamIngest(Context& ctx) {
         producer_error = chunk.status();
         return chunk.status();
       }
+      queue.GiveBuffer(std::move(pending));
       pending = std::move(chunk).value();
       pending_off = 0;
       if (pending.empty()) return size_t{0};
-      tar_bytes += pending.size();
-      double t1 = NowSeconds();
-      tar_md5.Update(pending.data(), pending.size());
-      double t2 = NowSeconds();
-      Status w = tar_file->Write(pending.data(), pending.size());
-      md5_seconds += t2 - t1;
-      write_seconds += NowSeconds() - t2;
-      if (!w.ok()) return w;
     }
     size_t take = std::min(n, pending.size() - pending_off);
     std::memcpy(buf, pending.data() + pending_off, take);
     pending_off += take;
     return take;
   };
-  std::mutex seen_mu;
-  std::map<std::string, bool> seen;
-  std::vector<std::string> mismatched;
+  // Verifier: members arrive written under temporary names; they are hashed in batches with
+  // multi-buffer MD5 (one file per SIMD lane) on their own thread and renamed into place only
+  // when they match the manifest.
+  MemberVerifier verifier(want, ctx.cfg.manifest);
   dataset::ExtractOptions options;
-  options.check_member = [&](const std::string& path, const Md5Digest& md5, uint64_t) -> Status {
-    auto it = want.find(path);
-    if (it == want.end()) return Status::Ok();  // not in the manifest: extracted, not verified
-    std::lock_guard<std::mutex> lock(seen_mu);
-    seen[path] = true;
-    if (ToHex(md5) != it->second) {
-      mismatched.push_back(path);
-      return Status::Corruption(path + " differs from " + ctx.cfg.manifest + ": expected md5 " + it->second +
-                                ", actual " + ToHex(md5));
-    }
-    return Status::Ok();
-  };
+  options.defer_member = [&](dataset::PendingMember m) { return verifier.Add(std::move(m)); };
+  options.keep_member_bytes = 16 << 20;  // CIFAR batches (30 MB uncompressed max) mostly fit
+  options.cancel = ctx.storage_options.cancel;
   Progress progress("ingest", 0, 0, ProgressEnabled(ctx.progress));
   std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) { progress.Add(b, f); };
   options.progress = &on_progress;
   double consumer_start = NowSeconds();
   auto stats = dataset::ExtractStream(read, ctx.cfg.origin_url, dest_dir, options);
+  Status verified = verifier.Finish();
+  if (stats.ok() && !verified.ok()) stats = verified;
   // Drain whatever the archive did not consume (tar padding) so the tarball md5 is whole.
   if (stats.ok()) {
     char sink[1 << 16];
@@ -248,25 +270,25 @@ IngestResult StreamIngest(Context& ctx) {
   progress.Finish();
   out.wall_seconds = consumer_end - t_start;
 
-  download.seconds = download_end - t_start + write_seconds;
+  download.seconds = download_end - t_start - md5_seconds;
   download.bytes = tar_bytes;
   download.files = 1;
   integrity.seconds = md5_seconds;
   integrity.bytes = tar_bytes;
   integrity.files = 1;
-  double member_hash = stats.ok() ? stats->member_hash_seconds : 0;
-  verify.seconds = member_hash;
-  extract.seconds = std::max(0.0, consumer_end - consumer_start - wait_seconds - md5_seconds - write_seconds -
-                                      member_hash);
+  verify.seconds = verifier.hash_seconds();
+  extract.seconds = std::max(0.0, consumer_end - consumer_start - wait_seconds);
   std::string actual = ToHex(tar_md5.Finish());
   nlohmann::json mode = {{"mode", "streaming"}, {"source", ctx.cfg.origin_url}};
 
   if (!stats.ok()) {
     // Attribute the failure to the stage it belongs to.
     const Status& s = stats.status();
-    if (!producer_error.ok() || s.IsCancelled()) {
+    if (!write_error.ok()) {
+      fail_rest(download, write_error);
+    } else if (!producer_error.ok() || s.IsCancelled()) {
       fail_rest(download, producer_error.ok() ? s : producer_error);
-    } else if (!mismatched.empty()) {
+    } else if (verifier.mismatched()) {
       download.status = integrity.status = extract.status = "ok";
       fail_rest(verify, s);
     } else {
@@ -293,8 +315,8 @@ IngestResult StreamIngest(Context& ctx) {
         std::vector<std::string> missing;
         uint64_t verified_bytes = 0;
         for (const auto& e : entries)
-          if (!seen.count(e.path)) missing.push_back(e.path);
-        verify.files = seen.size();
+          if (!verifier.seen(e.path)) missing.push_back(e.path);
+        verify.files = verifier.verified_files();
         verified_bytes = stats->bytes;
         verify.bytes = verified_bytes;
         if (!missing.empty()) {
@@ -320,7 +342,8 @@ IngestResult StreamIngest(Context& ctx) {
                                          {"actual_md5", actual}}.dump();
   extract.detail_json = nlohmann::json{{"mode", "streaming"}, {"dest", dest_dir}}.dump();
   verify.detail_json = nlohmann::json{{"mode", "streaming"}, {"manifest", ctx.cfg.manifest},
-                                      {"entries", entries.size()}, {"mismatched", mismatched}}.dump();
+                                      {"entries", entries.size()}, {"mismatched", verifier.mismatched_paths()},
+                                      {"md5", Md5IsaName(BestMd5Isa())}}.dump();
   // A stage that never got to run after an earlier failure stays "skipped" with no time.
   bool failed = false;
   for (auto* r : {&download, &integrity, &extract, &verify}) {

@@ -27,7 +27,7 @@ bool IsTempName(std::string_view filename) {
 
 Result<AtomicFile> AtomicFile::Create(const std::string& final_path) {
   std::string tmp = TempSiblingPath(final_path);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);  // readable: verified before commit
   if (fd < 0) return Status::FromErrno(errno, "create", tmp);
   return AtomicFile(fd, final_path, tmp);
 }

@@ -227,8 +227,17 @@ struct FreeDeleter {
 };
 
 // One worker: keeps up to m.lanes() files open, one per lane, and refills lanes as files end.
-void HashFilesWorker(const std::vector<std::string>& paths, std::atomic<size_t>& next, const Md5FilesOptions& opt,
-                     size_t chunk, std::vector<Md5FileResult>& results) {
+// Files are named by index: `open(i)` gives a readable fd (or -1 with errno set) and `owned`
+// says whether the worker closes it; `name(i)` is used in errors. Reads use pread from 0.
+struct FileSet {
+  size_t count;
+  std::function<int(size_t)> open;
+  std::function<std::string(size_t)> name;
+  bool owned;
+};
+
+void HashFilesWorker(const FileSet& set, std::atomic<size_t>& next, const Md5FilesOptions& opt, size_t chunk,
+                     std::vector<Md5FileResult>& results) {
   Md5Multi m(opt.isa);
   const int lanes = m.lanes();
   std::unique_ptr<uint8_t, FreeDeleter> arena(
@@ -237,10 +246,11 @@ void HashFilesWorker(const std::vector<std::string>& paths, std::atomic<size_t>&
     long idx = -1;
     int fd = -1;
     bool eof = false;
+    off_t offset = 0;
   };
   std::vector<File> files(lanes);
   auto close_lane = [&](File& f) {
-    if (f.fd >= 0) ::close(f.fd);
+    if (f.fd >= 0 && set.owned) ::close(f.fd);
     f = File{};
   };
   for (;;) {
@@ -251,24 +261,23 @@ void HashFilesWorker(const std::vector<std::string>& paths, std::atomic<size_t>&
       for (;;) {
         if (f.idx < 0) {
           size_t i = next.fetch_add(1);
-          if (i >= paths.size()) break;
+          if (i >= set.count) break;
           f.idx = static_cast<long>(i);
-          f.fd = ::open(paths[i].c_str(), O_RDONLY | O_CLOEXEC);
+          f.fd = set.open(i);
           if (f.fd < 0) {
-            results[i].status = Status::FromErrno(errno, "open", paths[i]);
+            results[i].status = Status::FromErrno(errno, "open", set.name(i));
             close_lane(f);
             continue;
           }
-          posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
           m.Start(l);
         }
         if (m.pending(l) >= 64) break;  // the lane still has blocks to hash
         Md5FileResult& r = results[f.idx];
         if (!f.eof) {
-          ssize_t got = ::read(f.fd, buf, chunk);
+          ssize_t got = ::pread(f.fd, buf, chunk, f.offset);
           if (got < 0) {
             if (errno == EINTR) continue;
-            r.status = Status::FromErrno(errno, "read", paths[f.idx]);
+            r.status = Status::FromErrno(errno, "read", set.name(static_cast<size_t>(f.idx)));
             close_lane(f);
             continue;
           }
@@ -276,6 +285,7 @@ void HashFilesWorker(const std::vector<std::string>& paths, std::atomic<size_t>&
             f.eof = true;
           } else {
             m.Feed(l, buf, static_cast<size_t>(got));
+            f.offset += got;
             r.bytes += static_cast<uint64_t>(got);
             if (opt.progress) opt.progress(static_cast<uint64_t>(got), 0);
           }
@@ -294,19 +304,42 @@ void HashFilesWorker(const std::vector<std::string>& paths, std::atomic<size_t>&
 
 }  // namespace
 
-std::vector<Md5FileResult> Md5Files(const std::vector<std::string>& paths, const Md5FilesOptions& options) {
-  std::vector<Md5FileResult> results(paths.size());
-  if (paths.empty()) return results;
+namespace {
+std::vector<Md5FileResult> HashFileSet(const FileSet& set, const Md5FilesOptions& options) {
+  std::vector<Md5FileResult> results(set.count);
+  if (set.count == 0) return results;
   size_t chunk = std::max<size_t>(4096, (options.chunk_bytes + 4095) / 4096 * 4096);
   int threads = options.threads > 0 ? options.threads : DefaultThreads();
-  threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), paths.size()));
+  threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), set.count));
   std::atomic<size_t> next{0};
+  if (threads == 1) {
+    HashFilesWorker(set, next, options, chunk, results);
+    return results;
+  }
   Status s = ParallelFor(static_cast<size_t>(threads), threads, [&](size_t) -> Status {
-    HashFilesWorker(paths, next, options, chunk, results);
+    HashFilesWorker(set, next, options, chunk, results);
     return Status::Ok();
   });
   (void)s;  // workers report per file
   return results;
+}
+}  // namespace
+
+std::vector<Md5FileResult> Md5Files(const std::vector<std::string>& paths, const Md5FilesOptions& options) {
+  FileSet set{paths.size(),
+              [&](size_t i) {
+                int fd = ::open(paths[i].c_str(), O_RDONLY | O_CLOEXEC);
+                if (fd >= 0) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+                return fd;
+              },
+              [&](size_t i) { return paths[i]; }, /*owned=*/true};
+  return HashFileSet(set, options);
+}
+
+std::vector<Md5FileResult> Md5Fds(const std::vector<int>& fds, const std::vector<std::string>& names,
+                                  const Md5FilesOptions& options) {
+  FileSet set{fds.size(), [&](size_t i) { return fds[i]; }, [&](size_t i) { return names[i]; }, /*owned=*/false};
+  return HashFileSet(set, options);
 }
 
 }  // namespace tb

@@ -95,4 +95,10 @@ struct Md5FileResult {
 // page-aligned and sequential. Results are in the order of `paths`.
 std::vector<Md5FileResult> Md5Files(const std::vector<std::string>& paths, const Md5FilesOptions& options = {});
 
+// The same for files already open (read with pread from offset 0; the fds stay open):
+// e.g. members just written, hashed before they are renamed into place. `names` (one per
+// fd) appear in errors.
+std::vector<Md5FileResult> Md5Fds(const std::vector<int>& fds, const std::vector<std::string>& names,
+                                  const Md5FilesOptions& options = {});
+
 }  // namespace tb
