@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -25,10 +26,17 @@ namespace {
 constexpr size_t kChunkBytes = 1 << 20;
 constexpr size_t kQueueChunks = 32;  // bounded read-ahead: 32 MiB
 
+// A piece of the download: kChunkBytes of storage (not zero-filled), `size` of them used.
+struct Chunk {
+  std::unique_ptr<char[]> data;
+  size_t size = 0;
+  static Chunk New() { return Chunk{std::unique_ptr<char[]>(new char[kChunkBytes]), 0}; }
+};
+
 // A bounded queue of chunks between the network reader and the unpacker.
 class ChunkQueue {
  public:
-  void Push(std::string chunk) {
+  void Push(Chunk chunk) {
     std::unique_lock<std::mutex> lock(mu_);
     not_full_.wait(lock, [&] { return q_.size() < kQueueChunks || closed_; });
     if (closed_) return;
@@ -51,45 +59,41 @@ class ChunkQueue {
     not_full_.notify_all();
   }
   // Chunk buffers are recycled, so the reader never zero-fills a fresh megabyte per chunk.
-  std::string TakeBuffer() {
+  Chunk TakeBuffer() {
     std::lock_guard<std::mutex> lock(mu_);
-    if (free_.empty()) {
-      std::string b;
-      b.resize(kChunkBytes);
-      return b;
-    }
-    std::string b = std::move(free_.back());
+    if (free_.empty()) return Chunk::New();
+    Chunk b = std::move(free_.back());
     free_.pop_back();
-    b.resize(kChunkBytes);
+    b.size = 0;
     return b;
   }
-  void GiveBuffer(std::string b) {
+  void GiveBuffer(Chunk b) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (b.capacity() >= kChunkBytes && free_.size() < 4) free_.push_back(std::move(b));
+    if (b.data && free_.size() < kQueueChunks) free_.push_back(std::move(b));
   }
   bool abandoned() {
     std::lock_guard<std::mutex> lock(mu_);
     return closed_;
   }
-  // Next chunk; empty string at the end of data; error when the producer failed.
-  Result<std::string> Pop() {
+  // Next chunk; an empty one at the end of data; error when the producer failed.
+  Result<Chunk> Pop() {
     std::unique_lock<std::mutex> lock(mu_);
     not_empty_.wait(lock, [&] { return !q_.empty() || done_; });
     if (!q_.empty()) {
-      std::string c = std::move(q_.front());
+      Chunk c = std::move(q_.front());
       q_.pop_front();
       not_full_.notify_one();
       return c;
     }
     if (!end_status_.ok()) return end_status_;
-    return std::string();
+    return Chunk();
   }
 
  private:
   std::mutex mu_;
   std::condition_variable not_full_, not_empty_;
-  std::deque<std::string> q_;
-  std::vector<std::string> free_;
+  std::deque<Chunk> q_;
+  std::vector<Chunk> free_;
   bool done_ = false, closed_ = false;
   Status end_status_;
 };
@@ -176,11 +180,11 @@ IngestResult StreamIngest(Context& ctx) {
         end = Status::Cancelled("interrupted while downloading " + ctx.cfg.origin_url);
         break;
       }
-      std::string chunk = queue.TakeBuffer();
+      Chunk chunk = queue.TakeBuffer();
       size_t filled = 0;
       Status s;
-      while (filled < chunk.size()) {
-        auto n = (*stream)->Read(chunk.data() + filled, chunk.size() - filled);
+      while (filled < kChunkBytes) {
+        auto n = (*stream)->Read(chunk.data.get() + filled, kChunkBytes - filled);
         if (!n.ok()) {
           s = n.status();
           break;
@@ -193,12 +197,12 @@ IngestResult StreamIngest(Context& ctx) {
         break;
       }
       if (filled == 0) break;
-      chunk.resize(filled);
+      chunk.size = filled;
       tar_bytes += filled;
       double t1 = NowSeconds();
-      tar_md5.Update(chunk.data(), chunk.size());
+      tar_md5.Update(chunk.data.get(), filled);
       double t2 = NowSeconds();
-      Status w = tar_file->Write(chunk.data(), chunk.size());
+      Status w = tar_file->Write(chunk.data.get(), filled);
       md5_seconds += t2 - t1;
       write_seconds += NowSeconds() - t2;
       if (!w.ok()) {
@@ -216,10 +220,10 @@ IngestResult StreamIngest(Context& ctx) {
   // Consumer: feeds the unpacker.
   double wait_seconds = 0;
   Status producer_error;
-  std::string pending;
+  Chunk pending;
   size_t pending_off = 0;
   dataset::ArchiveReadFn read = [&](char* buf, size_t n) -> Result<size_t> {
-    if (pending_off == pending.size()) {
+    if (pending_off == pending.size) {
       double t0 = NowSeconds();
       auto chunk = queue.Pop();
       wait_seconds += NowSeconds() - t0;
@@ -230,10 +234,10 @@ IngestResult StreamIngest(Context& ctx) {
       queue.GiveBuffer(std::move(pending));
       pending = std::move(chunk).value();
       pending_off = 0;
-      if (pending.empty()) return size_t{0};
+      if (pending.size == 0) return size_t{0};
     }
-    size_t take = std::min(n, pending.size() - pending_off);
-    std::memcpy(buf, pending.data() + pending_off, take);
+    size_t take = std::min(n, pending.size - pending_off);
+    std::memcpy(buf, pending.data.get() + pending_off, take);
     pending_off += take;
     return take;
   };
