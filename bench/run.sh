@@ -30,6 +30,8 @@
 #   TB_BENCH_OUT              report path (default docs/benchmarks.md)
 #   TB_BENCH_CP_MIB           size for bench/cp/http_download.sh (default 256; 0 skips it)
 #   TB_BENCH_CP_S3            1: also run bench/cp/run.sh (S3 copy of its own file set)
+#   TB_BENCH_SETTLE           seconds the file system settles after deleting finished trees
+#                             (default 30; see retire() below)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -76,6 +78,28 @@ record() {
     "$1" "$2" "$3" "$4" "$5" "$6" "${7:+,$7}" >> "$REC"
 }
 now() { date +%s.%N; }
+# retire DIR: takes a finished run's files out of the way. ext4 skips inodes freed in the last
+# 5-30 s when it allocates new ones, so deleting 1,283 files right before the next tool creates
+# 1,283 makes that tool pay for the deletion. Small runs park their trees and delete them all
+# at the end of a round, then let the file system settle; large runs (disk space) delete at
+# once and settle after each.
+SETTLE="${TB_BENCH_SETTLE:-30}"
+retire() {
+  [ -e "$1" ] || return 0
+  if [ "$IPF" -gt 100 ]; then
+    rm -rf "$1"
+    sleep "$SETTLE"
+  else
+    mkdir -p "$WORK/retired"
+    mv "$1" "$WORK/retired/$(date +%s%N)"
+  fi
+}
+settle_round() {
+  [ -d "$WORK/retired" ] || return 0
+  rm -rf "$WORK/retired"
+  sync
+  sleep "$SETTLE"
+}
 since() { printf '%.6f' "$(echo "$(now) - $1" | bc -l)"; }
 # timed TOOL STAGE SIZE ROUND BYTES CMD...: runs CMD, records its wall seconds
 timed() {
@@ -145,14 +169,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
     tb_skip="train"
     [ "${TB_BENCH_TRAIN:-0}" = 1 ] && tb_skip=""
     # tierbench, staged scenario, every data stage
-    rm -rf "$WORK/tb"
     t0=$(now)
     "$TB_BIN" run --scenario staged --label bench --scratch "$WORK/tb" --origin "${URL[$n]}" --md5 "${MD5[$n]}" \
       --manifest "$WWW/$n/cifar-10-batches-py.md5" --upload-to "s3://$BUCKET/tb-$n-$r" \
       ${tb_skip:+--skip $tb_skip} --max-steps 200 --epochs 1 --out "$WORK/tb-$n-$r.json" > "$WORK/tb.out" 2>&1 ||
       fail "tierbench run ($n files, round $r): $(grep -m1 FAILED "$WORK/tb.out" || tail -1 "$WORK/tb.out")"
     [ -f "$WORK/tb-$n-$r.json" ] && stages_json "$WORK/tb-$n-$r.json" "$n" "$r"
-    rm -rf "$WORK/tb"
+    retire "$WORK/tb"
     # what integrity + verify add to download + extract (streaming ingest overlaps them)
     for mode in plain checked; do
       sk=pickled,meta,upload,preview,train
@@ -160,7 +183,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
       timed tierbench "ingest-$mode" "$n" "$r" "$b" "$TB_BIN" run --scenario staged --label ingest --scratch "$WORK/tb" \
         --origin "${URL[$n]}" --md5 "${MD5[$n]}" --manifest "$WWW/$n/cifar-10-batches-py.md5" --skip "$sk" \
         --out "$WORK/ingest.json"
-      rm -rf "$WORK/tb"
+      retire "$WORK/tb"
     done
     # the Python pipeline
     py_stages="download,integrity,extract,verify,pickled,pickled_numpy,meta,upload,preview"
@@ -177,17 +200,19 @@ with open(sys.argv[4], "a") as f:
         f.write(json.dumps({"tool": "python", "stage": st, "size": int(sys.argv[2]), "round": int(sys.argv[3]),
                             "seconds": secs, "bytes": d["bytes"].get(st, 0)}) + "\n")
 PYEOF
-    rm -rf "$WORK/py"
+    retire "$WORK/py"
     # shell pipelines
     sh="$WORK/sh"
-    rm -rf "$sh" && mkdir -p "$sh/x"
+    retire "$sh"
+    mkdir -p "$sh/x"
     timed shell download "$n" "$r" 0 curl -sf -o "$sh/t.tgz" "${URL[$n]}"
     timed shell integrity "$n" "$r" 0 md5sum "$sh/t.tgz"
     [ "$(cut -d' ' -f1 < "$WORK/last.out")" = "${MD5[$n]}" ] || { echo "bench: shell md5 mismatch" >&2; exit 1; }
     timed shell extract "$n" "$r" 0 tar xzf "$sh/t.tgz" -C "$sh/x"
     timed shell verify "$n" "$r" "$b" bash -c "cd '$sh/x' && md5sum -c --quiet '$WWW/$n/cifar-10-batches-py.md5'"
     timed xargs verify "$n" "$r" "$b" bash -c "cd '$sh/x' && cut -c35- '$WWW/$n/cifar-10-batches-py.md5' | xargs -P$NPROC -n 32 md5sum > ../sums && diff -q <(sort -k2 ../sums) <(sort -k2 '$WWW/$n/cifar-10-batches-py.md5')"
-    rm -rf "$sh/x" && mkdir -p "$sh/x"
+    retire "$sh/x"
+    mkdir -p "$sh/x"
     timed stream download+integrity+extract "$n" "$r" 0 bash -c "curl -sf '${URL[$n]}' | tee >(md5sum > '$sh/stream.md5') | tar xz -C '$sh/x'"
     timed aria2c download "$n" "$r" 0 aria2c -q -x16 -s16 --file-allocation=none --allow-overwrite=true -d "$sh" -o a.tgz "${URL[$n]}"
     # upload and download against the same RGW
@@ -196,7 +221,7 @@ PYEOF
     timed tierbench s3download "$n" "$r" "$b" "$TB_BIN" cp --recursive --no-progress "s3://$BUCKET/aws-$n-$r" "$sh/tbd"
     timed awscli s3download "$n" "$r" "$b" "${AWS[@]}" s3 cp --recursive --only-show-errors "s3://$BUCKET/aws-$n-$r" "$sh/awsd"
     timed rclone s3download "$n" "$r" "$b" rcl copy --transfers 16 --checkers 16 "tbrgw:$BUCKET/aws-$n-$r" "$sh/rcd"
-    rm -rf "$sh"
+    retire "$sh"
     # verify alone, page-cached: tierbench vs one OpenSSL stream (x cores)
     timed tierbench verify-cached "$n" "$r" "$b" "$TB_BIN" dataset verify --quiet --manifest "${DS[$n]}/cifar-10-batches-py.md5" --root "${DS[$n]}"
     timed openssl single-stream "$n" "$r" "$b" bash -c "openssl md5 '$ds'/* > /dev/null"
@@ -205,8 +230,9 @@ PYEOF
       --dataset-dir "$ds" --manifest "${DS[$n]}/cifar-10-batches-py.md5" --skip verify,upload,preview,train \
       --out "$WORK/rss.json" > /dev/null 2>&1 && record tierbench pickled-rss "$n" "$r" 0 0 "\"maxrss_kb\":$(tail -1 "$WORK/rss")" ||
       fail "tierbench pickled-only run ($n files, round $r)"
-    rm -rf "$WORK/rss-scratch"
+    retire "$WORK/rss-scratch"
   done
+  settle_round
 done
 
 # ---- optional: bench/cp's HTTP download comparison (tierbench cp vs curl vs aria2c) ----
