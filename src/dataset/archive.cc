@@ -119,7 +119,11 @@ class Extractor {
   const ExtractOptions& options_;
   const ArchiveReadFn* read_;  // stream source, or null to read archive_path_
   Status read_error_;          // the stream's own error, reported instead of libarchive's
-  uint64_t max_bytes_ = 0;
+  uint64_t max_bytes_ = 0;     // 0: the stream's size is unknown, see MaxBytes()
+  uint64_t source_read_ = 0;   // compressed bytes taken from the source so far
+  // The expansion limit: explicit, else 1000x the archive plus 1 GiB; for a stream of unknown
+  // size, 1000x what was read so far plus 1 GiB (a bomb expands from a few bytes).
+  uint64_t MaxBytes() const { return max_bytes_ ? max_bytes_ : source_read_ * 1000 + (uint64_t{1} << 30); }
   ExtractStats stats_;
   std::vector<char> buf_;
   std::vector<char> in_buf_;  // stream input
@@ -135,10 +139,17 @@ class Extractor {
 };
 
 Result<size_t> Extractor::ReadSource(char* buf, size_t n) {
-  if (read_) return (*read_)(buf, n);
+  if (read_) {
+    auto got = (*read_)(buf, n);
+    if (got.ok()) source_read_ += *got;
+    return got;
+  }
   for (;;) {
     ssize_t r = ::read(file_fd_, buf, n);
-    if (r >= 0) return static_cast<size_t>(r);
+    if (r >= 0) {
+      source_read_ += static_cast<uint64_t>(r);
+      return static_cast<size_t>(r);
+    }
     if (errno != EINTR) return Status::FromErrno(errno, "extract: read", archive_path_);
   }
 }
@@ -215,8 +226,8 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
     if (n == 0) break;
     stats_.bytes += static_cast<uint64_t>(n);
     size += static_cast<uint64_t>(n);
-    if (stats_.bytes > max_bytes_) {
-      return Refuse(entry, "archive expands past the limit of " + std::to_string(max_bytes_) + " bytes");
+    if (stats_.bytes > MaxBytes()) {
+      return Refuse(entry, "archive expands past the limit of " + std::to_string(MaxBytes()) + " bytes");
     }
     TB_RETURN_IF_ERROR(out.Write(buf_.data(), static_cast<size_t>(n)));
     if (keep) kept.append(buf_.data(), static_cast<size_t>(n));
@@ -300,10 +311,12 @@ Result<ExtractStats> Extractor::Run() {
     struct stat ast {};
     if (::stat(archive_path_.c_str(), &ast) != 0) return Status::FromErrno(errno, "extract: open", archive_path_);
     source_bytes = static_cast<uint64_t>(ast.st_size);
-  } else if (source_bytes == 0) {
-    source_bytes = uint64_t{1} << 30;  // unknown stream size: limit 1 TiB
   }
-  max_bytes_ = options_.max_total_bytes ? options_.max_total_bytes : source_bytes * 1000 + (uint64_t{1} << 30);
+  if (options_.max_total_bytes) {
+    max_bytes_ = options_.max_total_bytes;
+  } else if (source_bytes > 0) {
+    max_bytes_ = source_bytes * 1000 + (uint64_t{1} << 30);
+  }  // else a stream of unknown size: bounded by what it has delivered (MaxBytes)
   uint64_t max_entries = options_.max_entries ? options_.max_entries : kDefaultMaxEntries;
   TB_RETURN_IF_ERROR(MakeDirs(dest_));
   buf_.resize(kBufferBytes);
@@ -377,8 +390,8 @@ Result<ExtractStats> Extractor::Run() {
       TB_ASSIGN_OR_RETURN(size_t n, gzip_->Read(buf_.data(), buf_.size()));
       if (n == 0) break;
       tail += n;
-      if (stats_.bytes + tail > max_bytes_) {
-        return Refuse("(after the last entry)", "archive expands past the limit of " + std::to_string(max_bytes_) + " bytes");
+      if (stats_.bytes + tail > MaxBytes()) {
+        return Refuse("(after the last entry)", "archive expands past the limit of " + std::to_string(MaxBytes()) + " bytes");
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -118,25 +119,28 @@ std::string ExpectedMd5Text(const Context& ctx) {
 }  // namespace
 
 bool StreamingApplies(const JobConfig& cfg) {
-  return cfg.stream && cfg.scenario == "staged" && cfg.StageEnabled("download") &&
-         cfg.StageEnabled("integrity") && cfg.StageEnabled("extract") && cfg.StageEnabled("verify");
+  return cfg.stream && cfg.scenario == "staged" && cfg.StageEnabled("download") && cfg.StageEnabled("extract");
 }
 
 IngestResult StreamIngest(Context& ctx) {
   IngestResult out;
+  // integrity and verify ride along when they are on; download and extract always stream.
+  const bool check_tarball = ctx.cfg.StageEnabled("integrity");
+  const bool check_members = ctx.cfg.StageEnabled("verify");
   // What the pass checks against must be known first; if not, the sequential stages run and
   // report the problem at the stage it belongs to.
-  std::string expected = ExpectedMd5Text(ctx);
+  std::string expected = check_tarball ? ExpectedMd5Text(ctx) : "";
   for (auto& c : expected) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto manifest_text = ReadSmallObject(ctx.cfg.manifest, ctx.storage_options);
+  auto manifest_text = check_members ? ReadSmallObject(ctx.cfg.manifest, ctx.storage_options)
+                                     : Result<std::string>(std::string());
   std::vector<dataset::ManifestEntry> entries;
-  if (manifest_text.ok()) {
+  if (check_members && manifest_text.ok()) {
     auto parsed = dataset::ParseManifest(*manifest_text, ctx.cfg.manifest);
     if (parsed.ok()) entries = std::move(parsed).value();
   }
   auto split = storage::SplitObjectUri(ctx.cfg.origin_url);
   std::string name = split.ok() ? split->key.substr(split->key.rfind('/') + 1) : "";
-  if (expected.size() != 32 || entries.empty() || name.empty()) {
+  if ((check_tarball && expected.size() != 32) || (check_members && entries.empty()) || name.empty()) {
     out.fell_back = true;
     return out;
   }
@@ -162,7 +166,7 @@ IngestResult StreamIngest(Context& ctx) {
   if (!stream.ok()) {
     fail_rest(download, stream.status());
     download.seconds = NowSeconds() - t_start;
-    out.stages = {download, integrity, extract, verify};
+    out.stages = {download};
     return out;
   }
 
@@ -200,7 +204,7 @@ IngestResult StreamIngest(Context& ctx) {
       chunk.size = filled;
       tar_bytes += filled;
       double t1 = NowSeconds();
-      tar_md5.Update(chunk.data.get(), filled);
+      if (check_tarball) tar_md5.Update(chunk.data.get(), filled);
       double t2 = NowSeconds();
       Status w = tar_file->Write(chunk.data.get(), filled);
       md5_seconds += t2 - t1;
@@ -244,30 +248,37 @@ IngestResult StreamIngest(Context& ctx) {
   // Verifier: members arrive written under temporary names; they are hashed in batches with
   // multi-buffer MD5 (one file per SIMD lane) on their own thread and renamed into place only
   // when they match the manifest.
-  MemberVerifier verifier(want, ctx.cfg.manifest);
+  std::optional<MemberVerifier> verifier;
   dataset::ExtractOptions options;
-  options.defer_member = [&](dataset::PendingMember m) { return verifier.Add(std::move(m)); };
-  options.keep_member_bytes = 16 << 20;  // CIFAR batches (30 MB uncompressed max) mostly fit
+  if (check_members) {
+    verifier.emplace(want, ctx.cfg.manifest);
+    options.defer_member = [&](dataset::PendingMember m) { return verifier->Add(std::move(m)); };
+    options.keep_member_bytes = 16 << 20;  // CIFAR batches (30 MB uncompressed max) mostly fit
+  }
   options.cancel = ctx.storage_options.cancel;
   Progress progress("ingest", 0, 0, ProgressEnabled(ctx.progress));
   std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) { progress.Add(b, f); };
   options.progress = &on_progress;
   double consumer_start = NowSeconds();
   auto stats = dataset::ExtractStream(read, ctx.cfg.origin_url, dest_dir, options);
-  Status verified = verifier.Finish();
+  Status verified = verifier ? verifier->Finish() : Status::Ok();
   if (stats.ok() && !verified.ok()) stats = verified;
   // Drain whatever the archive did not consume (tar padding) so the tarball md5 is whole.
-  if (stats.ok()) {
+  // When unpacking failed, the download still runs to its end (as in the sequential order):
+  // a corrupt tarball must be reported by integrity, the root cause, not by extract.
+  Status drained;
+  if (producer_error.ok() && !ctx.cancelled() && !(stats.ok() ? false : stats.status().IsCancelled())) {
     char sink[1 << 16];
     for (;;) {
       auto n = read(sink, sizeof sink);
       if (!n.ok()) {
-        stats = n.status();
+        drained = n.status();
         break;
       }
       if (*n == 0) break;
     }
   }
+  if (stats.ok() && !drained.ok()) stats = drained;
   double consumer_end = NowSeconds();
   queue.Abandon();
   producer.join();
@@ -280,29 +291,42 @@ IngestResult StreamIngest(Context& ctx) {
   integrity.seconds = md5_seconds;
   integrity.bytes = tar_bytes;
   integrity.files = 1;
-  verify.seconds = verifier.hash_seconds();
+  verify.seconds = verifier ? verifier->hash_seconds() : 0;
   extract.seconds = std::max(0.0, consumer_end - consumer_start - wait_seconds);
   std::string actual = ToHex(tar_md5.Finish());
   nlohmann::json mode = {{"mode", "streaming"}, {"source", ctx.cfg.origin_url}};
 
-  if (!stats.ok()) {
+  const bool download_whole = write_error.ok() && producer_error.ok() && drained.ok() && !ctx.cancelled();
+  if (!stats.ok() && download_whole && check_tarball && actual != expected) {
+    // The tarball itself is corrupt: that is why unpacking failed.
+    download.status = "ok";
+    fail_rest(integrity, Status::Corruption("md5 mismatch for " + tarball + ": expected " + expected + ", actual " +
+                                            actual + " (unpacking it had failed: " + stats.status().message() + ")"));
+    (void)RemoveAll(dest_dir);
+  } else if (!stats.ok()) {
     // Attribute the failure to the stage it belongs to.
     const Status& s = stats.status();
     if (!write_error.ok()) {
       fail_rest(download, write_error);
-    } else if (!producer_error.ok() || s.IsCancelled()) {
-      fail_rest(download, producer_error.ok() ? s : producer_error);
-    } else if (verifier.mismatched()) {
-      download.status = integrity.status = extract.status = "ok";
-      fail_rest(verify, s);
+    } else if (!producer_error.ok() || !drained.ok() || s.IsCancelled() || ctx.cancelled()) {
+      fail_rest(download, !producer_error.ok() ? producer_error : !drained.ok() ? drained : s);
     } else {
-      download.status = "ok";
-      fail_rest(extract, s);
+      // The tarball arrived whole and (when checked) matches: keep it, as the sequential
+      // order would, so it can be inspected.
+      download.status = integrity.status = "ok";
+      if (Status c = tar_file->Commit(); !c.ok()) {
+        fail_rest(download, c);
+      } else if (verifier && verifier->mismatched()) {
+        extract.status = "ok";
+        fail_rest(verify, s);
+      } else {
+        fail_rest(extract, s);
+      }
     }
     (void)RemoveAll(dest_dir);  // nothing half-ingested may pass for complete
   } else {
     download.status = "ok";
-    if (actual != expected) {
+    if (check_tarball && actual != expected) {
       fail_rest(integrity, Status::Corruption("md5 mismatch for " + tarball + ": expected " + expected +
                                               ", actual " + actual));
       (void)RemoveAll(dest_dir);
@@ -319,8 +343,8 @@ IngestResult StreamIngest(Context& ctx) {
         std::vector<std::string> missing;
         uint64_t verified_bytes = 0;
         for (const auto& e : entries)
-          if (!verifier.seen(e.path)) missing.push_back(e.path);
-        verify.files = verifier.verified_files();
+          if (!verifier->seen(e.path)) missing.push_back(e.path);
+        verify.files = verifier ? verifier->verified_files() : 0;
         verified_bytes = stats->bytes;
         verify.bytes = verified_bytes;
         if (!missing.empty()) {
@@ -346,11 +370,16 @@ IngestResult StreamIngest(Context& ctx) {
                                          {"actual_md5", actual}}.dump();
   extract.detail_json = nlohmann::json{{"mode", "streaming"}, {"dest", dest_dir}}.dump();
   verify.detail_json = nlohmann::json{{"mode", "streaming"}, {"manifest", ctx.cfg.manifest},
-                                      {"entries", entries.size()}, {"mismatched", verifier.mismatched_paths()},
+                                      {"entries", entries.size()}, {"mismatched", verifier ? verifier->mismatched_paths() : std::vector<std::string>()},
                                       {"md5", Md5IsaName(BestMd5Isa())}}.dump();
   // A stage that never got to run after an earlier failure stays "skipped" with no time.
+  // Stages switched off are left out (the runner reports them as switched off).
+  std::vector<report::StageResult*> ran = {&download};
+  if (check_tarball) ran.push_back(&integrity);
+  ran.push_back(&extract);
+  if (check_members) ran.push_back(&verify);
   bool failed = false;
-  for (auto* r : {&download, &integrity, &extract, &verify}) {
+  for (auto* r : ran) {
     if (failed) {
       r->status = "skipped";
       r->seconds = 0;
@@ -360,7 +389,8 @@ IngestResult StreamIngest(Context& ctx) {
     }
     if (r->status == "failed" || r->status == "interrupted") failed = true;
   }
-  out.stages = {download, integrity, extract, verify};
+  out.stages.clear();
+  for (auto* r : ran) out.stages.push_back(*r);
   return out;
 }
 

@@ -3,7 +3,10 @@
 // against the manifest (verify) in ONE pass as they arrive from the origin. Members are
 // written under temporary names and renamed only once verified; the tarball is renamed into
 // place only when its md5 matches. Each stage's own time is still reported; the overlap is
-// reported as RunResult::overlapped_seconds.
+// reported as RunResult::overlapped_seconds. Streaming applies whenever download and extract
+// are both on (pipeline.stream, default true); integrity and verify join the pass when on.
+// Threads: the receiver also hashes and keeps the tarball; the unpacker inflates (ISA-L) and
+// writes members; a verifier hashes members in multi-buffer batches (member_verifier.h).
 #pragma once
 
 #include <vector>

@@ -45,6 +45,24 @@ for stream in true false; do
   expect_contains "$err" "cifar-10-batches-py/data_batch_2" "verify error names the file"
   later_skipped "$WORK/manifest$m.json" pickled meta upload
 
+  # 2b. a tarball corrupted in transit (one byte flipped mid-stream): unpacking breaks first
+  # when streaming, but the root cause, the tarball's md5, is what must be reported.
+  mkdir -p "$TB_HTTP_ROOT/$id-bad"
+  cp "$TB_HTTP_ROOT/$id/cifar-10-python.tar.gz" "$TB_HTTP_ROOT/$id-bad/"
+  size=$(stat -c %s "$TB_HTTP_ROOT/$id-bad/cifar-10-python.tar.gz")
+  printf '\x5a' | dd of="$TB_HTTP_ROOT/$id-bad/cifar-10-python.tar.gz" bs=1 seek=$((size / 3)) conv=notrunc status=none
+  rm -rf "$WORK/scratch"
+  run flipped$m --origin "$TB_HTTP_ORIGIN/$id-bad/cifar-10-python.tar.gz" --md5 "$actual_md5" --skip upload \
+    "${base[@]}" --set pipeline.stream=$stream
+  expect_eq "$rc" 1 "corrupted tarball exits 1"
+  expect_eq "$(stage "$WORK/flipped$m.json" download status)" ok "corrupted tarball: download completed"
+  expect_eq "$(stage "$WORK/flipped$m.json" integrity status)" failed "corrupted tarball: integrity failed"
+  expect_contains "$err" "stage integrity" "corrupted tarball: error names integrity"
+  expect_contains "$err" "expected $actual_md5" "corrupted tarball: error gives the expected md5"
+  later_skipped "$WORK/flipped$m.json" extract verify pickled meta
+  [ -z "$(find "$WORK/scratch/extract" -type f 2>/dev/null)" ] && pass "corrupted tarball: nothing extracted is left" \
+    || fail "corrupted tarball: extracted files were left"
+
   # 3. origin 404 and connection refused
   run notfound$m --origin "$TB_HTTP_ORIGIN/$id/nope.tar.gz" --md5 "$actual_md5" --skip upload "${base[@]}" --set pipeline.stream=$stream
   expect_eq "$rc" 1 "origin 404 exits 1"
