@@ -16,9 +16,9 @@ namespace tb::dataset {
 
 namespace {
 
-// The real readme.html: a redirect to the dataset's home page.
+// The real readme.html: a redirect to the dataset's home page, 88 bytes with its newline.
 constexpr const char* kReadme =
-    "<meta HTTP-EQUIV=\"REFRESH\" content=\"0; URL=http://www.cs.toronto.edu/~kriz/cifar.html\">";
+    "<meta HTTP-EQUIV=\"REFRESH\" content=\"0; URL=http://www.cs.toronto.edu/~kriz/cifar.html\">\n";
 
 struct FileSpec {
   std::string name;        // "data_batch_3"

@@ -58,6 +58,10 @@ TEST(GenerateTest, OutputDecodesAndManifestVerifies) {
   EXPECT_TRUE(r->tarball_path.empty());
   auto ds = FindDatasetDir(dir.path());
   ASSERT_TRUE(ds.ok());
+  // readme.html as in the real archive: the redirect line and its newline, 88 bytes.
+  std::string readme = ReadAll(*ds + "/readme.html");
+  EXPECT_EQ(readme.size(), 88u);
+  EXPECT_EQ(readme.back(), '\n');
   EXPECT_EQ(*ds, r->dataset_dir);
   auto train = LoadSplit(*ds, true, 2);
   ASSERT_TRUE(train.ok()) << train.status().ToString();
