@@ -1,6 +1,7 @@
 #include "util/md5_multi.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -234,14 +235,55 @@ struct FileSet {
   std::function<int(size_t)> open;
   std::function<std::string(size_t)> name;
   bool owned;
+  std::function<int64_t(size_t)> size;  // bytes, or -1 when unknown
 };
 
-void HashFilesWorker(const FileSet& set, std::atomic<size_t>& next, const Md5FilesOptions& opt, size_t chunk,
+// The work split: files much larger than the rest are hashed alone on the one-stream path
+// (OpenSSL speed, several times one SIMD lane's), first, so a big file never becomes the tail
+// of the lanes; all others share the lanes.
+struct Schedule {
+  std::vector<size_t> alone, lanes;
+  std::atomic<size_t> next_alone{0}, next_lane{0};
+};
+
+void HashAlone(const FileSet& set, size_t i, uint8_t* buf, size_t chunk, const Md5FilesOptions& opt,
+               Md5FileResult& r) {
+  int fd = set.open(i);
+  if (fd < 0) {
+    r.status = Status::FromErrno(errno, "open", set.name(i));
+    return;
+  }
+  Md5 md5;
+  off_t offset = 0;
+  for (;;) {
+    ssize_t got = ::pread(fd, buf, chunk, offset);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      r.status = Status::FromErrno(errno, "read", set.name(i));
+      break;
+    }
+    if (got == 0) {
+      r.digest = md5.Finish();
+      break;
+    }
+    md5.Update(buf, static_cast<size_t>(got));
+    offset += got;
+    r.bytes += static_cast<uint64_t>(got);
+    if (opt.progress) opt.progress(static_cast<uint64_t>(got), 0);
+  }
+  if (set.owned) ::close(fd);
+  if (r.status.ok() && opt.progress) opt.progress(0, 1);
+}
+
+void HashFilesWorker(const FileSet& set, Schedule& plan, const Md5FilesOptions& opt, size_t chunk,
                      std::vector<Md5FileResult>& results) {
   Md5Multi m(opt.isa);
   const int lanes = m.lanes();
   std::unique_ptr<uint8_t, FreeDeleter> arena(
       static_cast<uint8_t*>(std::aligned_alloc(4096, chunk * static_cast<size_t>(lanes))));
+  for (size_t k; (k = plan.next_alone.fetch_add(1)) < plan.alone.size();) {
+    HashAlone(set, plan.alone[k], arena.get(), chunk, opt, results[plan.alone[k]]);
+  }
   struct File {
     long idx = -1;
     int fd = -1;
@@ -260,8 +302,9 @@ void HashFilesWorker(const FileSet& set, std::atomic<size_t>& next, const Md5Fil
       uint8_t* buf = arena.get() + chunk * static_cast<size_t>(l);
       for (;;) {
         if (f.idx < 0) {
-          size_t i = next.fetch_add(1);
-          if (i >= set.count) break;
+          size_t k = plan.next_lane.fetch_add(1);
+          if (k >= plan.lanes.size()) break;
+          size_t i = plan.lanes[k];
           f.idx = static_cast<long>(i);
           f.fd = set.open(i);
           if (f.fd < 0) {
@@ -311,13 +354,27 @@ std::vector<Md5FileResult> HashFileSet(const FileSet& set, const Md5FilesOptions
   size_t chunk = std::max<size_t>(4096, (options.chunk_bytes + 4095) / 4096 * 4096);
   int threads = options.threads > 0 ? options.threads : DefaultThreads();
   threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), set.count));
-  std::atomic<size_t> next{0};
+  Schedule plan;
+  std::vector<int64_t> sizes(set.count, -1);
+  int64_t total = 0;
+  for (size_t i = 0; i < set.count; ++i) {
+    if (set.size) sizes[i] = set.size(i);
+    total += std::max<int64_t>(sizes[i], 0);
+  }
+  // "Much larger": at least 4 MiB and 4x the mean; with one lane there is nothing to balance.
+  const int64_t mean = total / static_cast<int64_t>(set.count);
+  const bool simd = Md5IsaLanes(options.isa) > 1;
+  for (size_t i = 0; i < set.count; ++i) {
+    bool alone = simd && sizes[i] >= (int64_t{4} << 20) && sizes[i] >= 4 * mean;
+    (alone ? plan.alone : plan.lanes).push_back(i);
+  }
+  std::stable_sort(plan.alone.begin(), plan.alone.end(), [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
   if (threads == 1) {
-    HashFilesWorker(set, next, options, chunk, results);
+    HashFilesWorker(set, plan, options, chunk, results);
     return results;
   }
   Status s = ParallelFor(static_cast<size_t>(threads), threads, [&](size_t) -> Status {
-    HashFilesWorker(set, next, options, chunk, results);
+    HashFilesWorker(set, plan, options, chunk, results);
     return Status::Ok();
   });
   (void)s;  // workers report per file
@@ -332,13 +389,21 @@ std::vector<Md5FileResult> Md5Files(const std::vector<std::string>& paths, const
                 if (fd >= 0) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
                 return fd;
               },
-              [&](size_t i) { return paths[i]; }, /*owned=*/true};
+              [&](size_t i) { return paths[i]; }, /*owned=*/true,
+              [&](size_t i) -> int64_t {
+                struct stat st {};
+                return ::stat(paths[i].c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+              }};
   return HashFileSet(set, options);
 }
 
 std::vector<Md5FileResult> Md5Fds(const std::vector<int>& fds, const std::vector<std::string>& names,
                                   const Md5FilesOptions& options) {
-  FileSet set{fds.size(), [&](size_t i) { return fds[i]; }, [&](size_t i) { return names[i]; }, /*owned=*/false};
+  FileSet set{fds.size(), [&](size_t i) { return fds[i]; }, [&](size_t i) { return names[i]; }, /*owned=*/false,
+              [&](size_t i) -> int64_t {
+                struct stat st {};
+                return ::fstat(fds[i], &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+              }};
   return HashFileSet(set, options);
 }
 

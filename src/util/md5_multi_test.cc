@@ -1,5 +1,8 @@
 #include "util/md5_multi.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -117,7 +120,8 @@ TEST(Md5Files, MatchOpenSslAcrossChunkBoundariesAndThreads) {
   std::mt19937_64 rng(4);
   const size_t chunk = 4096;
   std::vector<size_t> sizes = {0, 1, 55, 56, 63, 64, 65, 127, 128, chunk - 1, chunk, chunk + 1,
-                               3 * chunk + 17, 1 << 20};
+                               3 * chunk + 17, 1 << 20,
+                               (5 << 20) + 3};  // much larger than the rest: hashed alone, first
   for (int i = 0; i < 40; ++i) sizes.push_back(rng() % (5 * chunk));
   std::vector<std::string> paths;
   std::vector<std::string> expect;
@@ -151,6 +155,30 @@ TEST(Md5Files, MatchOpenSslAcrossChunkBoundariesAndThreads) {
       EXPECT_EQ(files.load(), paths.size());
     }
   }
+}
+
+TEST(Md5Fds, OpenFilesHashFromOffsetZeroAndStayOpen) {
+  testing::TempDir dir;
+  std::mt19937_64 rng(9);
+  std::vector<int> fds;
+  std::vector<std::string> names, expect;
+  for (size_t size : {size_t{0}, size_t{100}, size_t{70000}, size_t{(6 << 20) + 1}, size_t{4096}}) {
+    std::string data = RandomBytes(rng, size);
+    names.push_back(dir / ("g" + std::to_string(size)));
+    ASSERT_TRUE(WriteFileAtomic(names.back(), data).ok());
+    int fd = ::open(names.back().c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    ::lseek(fd, static_cast<off_t>(size / 2), SEEK_SET);  // the fd's position does not matter
+    fds.push_back(fd);
+    expect.push_back(ToHex(Md5Of(data)));
+  }
+  auto res = Md5Fds(fds, names);
+  ASSERT_EQ(res.size(), fds.size());
+  for (size_t i = 0; i < res.size(); ++i) {
+    ASSERT_TRUE(res[i].status.ok()) << res[i].status.ToString();
+    EXPECT_EQ(ToHex(res[i].digest), expect[i]) << names[i];
+  }
+  for (int fd : fds) EXPECT_EQ(::close(fd), 0) << "Md5Fds closed an fd it does not own";
 }
 
 TEST(Md5Files, MissingFileIsReportedByPathAndOthersStillHash) {
