@@ -7,7 +7,8 @@
 # bench/run.sh covers every stage and peer at the seed's small size; this one is the 4 GB set
 # the targets are stated for, without upload (boto3 would take a quarter of an hour).
 # Needs scripts/services.sh up (nginx) and a build; about 3.5x the dataset size of free disk.
-# Prints per-stage seconds and the ratio Python / tierbench for each round and their median.
+# Prints per-stage seconds and the ratio Python / tierbench for each round and their median,
+# and writes them with the machine and the command to $TB_BENCH_OUT (docs/benchmarks-fullsize.md).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -17,6 +18,7 @@ ROUNDS="${2:-2}"
 WORK="${TB_BENCH_WORK:-/tmp/tb-fullsize}"
 SETTLE="${TB_BENCH_SETTLE:-30}"
 PY=/usr/bin/python3
+OUT="${TB_BENCH_OUT:-$ROOT/docs/benchmarks-fullsize.md}"
 source /tmp/tierbench-services/services.env
 rm -rf "$WORK"
 mkdir -p "$WORK"
@@ -64,7 +66,7 @@ PYEOF
     fi
   done
 done
-$PY - "$WORK/results.jsonl" <<'PYEOF'
+$PY - "$WORK/results.jsonl" > "$WORK/table.md" <<'PYEOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 rounds = sorted({r["round"] for r in rows})
@@ -83,3 +85,23 @@ print()
 print("tierbench's download, integrity, extract and verify overlap (streaming ingest), so their")
 print("seconds are each stage's own span; the data-stages row is wall clock for both tools.")
 PYEOF
+cat "$WORK/table.md"
+{
+  echo "# Benchmarks at full size"
+  echo
+  echo "Written by \`bench/fullsize.sh $IPF $ROUNDS\` on $(date -u +%Y-%m-%d): the data stages (download .. meta) of"
+  echo "\`tierbench run --scenario staged\` and of \`bench/python/pipeline.py\` (torchvision / hashlib / tarfile, as the"
+  echo "seed notebook) on the same nginx origin, interleaved, $ROUNDS rounds; 1,283 files with $IPF images per"
+  echo "data_batch file (tarball $(stat -c %s "$WWW/cifar-10-python.tar.gz") bytes). The small-size harness with every peer is"
+  echo "\`bench/run.sh\` (docs/benchmarks.md)."
+  echo
+  echo "| fact | value |"
+  echo "|---|---|"
+  echo "| CPU | $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores visible |"
+  echo "| memory | $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) |"
+  echo "| load average at the end | $(cut -d' ' -f1-3 /proc/loadavg) |"
+  echo "| tierbench | $("$TB_BIN" --version 2>/dev/null | head -1) |"
+  echo
+  cat "$WORK/table.md"
+} > "$OUT"
+echo "[fullsize] wrote $OUT" >&2

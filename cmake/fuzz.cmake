@@ -28,7 +28,8 @@ endfunction()
 tb_fuzz(NAME s3_xml SOURCES storage/s3_xml_fuzz.cc storage/s3_xml.cc LIBS tb_util)
 tb_fuzz(NAME pickle SOURCES dataset/pickle_fuzz.cc dataset/pickle.cc LIBS tb_util)
 tb_fuzz(NAME manifest SOURCES dataset/manifest_fuzz.cc dataset/manifest.cc LIBS tb_util)
-tb_fuzz(NAME archive SOURCES dataset/archive_fuzz.cc dataset/archive.cc LIBS tb_util LibArchive::LibArchive)
+tb_fuzz(NAME archive SOURCES dataset/archive_fuzz.cc dataset/archive.cc dataset/gzip_reader.cc
+        LIBS tb_util LibArchive::LibArchive PkgConfig::ISAL)
 tb_fuzz(NAME config SOURCES pipeline/config_fuzz.cc pipeline/config.cc
         LIBS tb_util PkgConfig::TOMLPP nlohmann_json::nlohmann_json)
 add_custom_target(fuzz DEPENDS ${tb_fuzz_targets})
