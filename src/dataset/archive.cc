@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "dataset/gzip_reader.h"
-#include "util/clock.h"
 #include "util/fs.h"
 
 namespace tb::dataset {
@@ -210,8 +209,6 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
   TB_RETURN_IF_ERROR(MakeParents(entry, parts, parts.size() - 1));
   std::string final_path = Path(parts, parts.size());
   TB_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(final_path));
-  std::unique_ptr<Md5> md5;
-  if (options_.check_member && !options_.defer_member) md5 = std::make_unique<Md5>();
   uint64_t size = 0;
   bool keep = options_.defer_member && archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
               static_cast<uint64_t>(archive_entry_size(e)) <= options_.keep_member_bytes;
@@ -231,14 +228,8 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
     }
     TB_RETURN_IF_ERROR(out.Write(buf_.data(), static_cast<size_t>(n)));
     if (keep) kept.append(buf_.data(), static_cast<size_t>(n));
-    if (md5) {
-      double t0 = NowSeconds();
-      md5->Update(buf_.data(), static_cast<size_t>(n));
-      stats_.member_hash_seconds += NowSeconds() - t0;
-    }
     if (options_.progress && *options_.progress) (*options_.progress)(static_cast<uint64_t>(n), 0);
   }
-  if (md5) TB_RETURN_IF_ERROR(options_.check_member(Join(parts, parts.size()), md5->Finish(), size));
   mode_t mode = (archive_entry_perm(e) & 0755) | 0600;  // never setuid/setgid/sticky
   ::fchmod(out.fd(), mode);
   if (archive_entry_mtime_is_set(e)) {

@@ -11,7 +11,6 @@
 #include <string>
 
 #include "util/fs.h"
-#include "util/md5.h"
 #include "util/status.h"
 
 namespace tb::dataset {
@@ -30,13 +29,10 @@ struct ExtractOptions {
   uint64_t max_total_bytes = 0;  // 0 = derived from the archive size (generous ratio)
   uint64_t max_entries = 0;      // 0 = default limit (1,000,000)
   const std::function<void(uint64_t bytes, uint64_t files)>* progress = nullptr;
-  // When set, every regular file is hashed as it is written and this is called with its
-  // relative path, md5 and size before it is renamed into place; an error keeps the file
-  // from ever appearing under its final name (streaming ingest verifies members this way).
-  std::function<Status(const std::string& path, const Md5Digest& md5, uint64_t size)> check_member;
-  // When set (instead of check_member), every regular file is handed over here once written
-  // under its temporary name, unhashed and uncommitted; the receiver verifies and commits it
-  // (e.g. in batches, with multi-buffer MD5, on another thread). An error stops extraction.
+  // When set, every regular file is handed over here once written under its temporary name,
+  // uncommitted; the receiver verifies and commits it (streaming ingest: in batches, with
+  // multi-buffer MD5, on another thread). A member it drops never appears under its final
+  // name; an error stops extraction.
   std::function<Status(PendingMember member)> defer_member;
   // With defer_member: members up to this size also travel in memory (PendingMember::data),
   // so the receiver can hash them without reading them back.
@@ -50,7 +46,6 @@ struct ExtractOptions {
 struct ExtractStats {
   uint64_t files = 0;
   uint64_t bytes = 0;  // uncompressed member bytes written
-  double member_hash_seconds = 0;  // time spent hashing members (check_member set)
 };
 
 Result<ExtractStats> ExtractArchive(const std::string& archive_path, const std::string& dest_dir,

@@ -8,6 +8,7 @@
 #include "dataset/archive.h"
 #include "dataset/generate.h"
 #include "util/fs.h"
+#include "util/md5.h"
 #include "util/testing.h"
 
 namespace tb::dataset {
@@ -45,9 +46,11 @@ TEST_F(ExtractStreamTest, ExtractsAndHashesEveryMember) {
   size_t offset = 0;
   std::map<std::string, std::string> seen;
   ExtractOptions options;
-  options.check_member = [&](const std::string& path, const Md5Digest& md5, uint64_t) {
-    seen[path] = ToHex(md5);
-    return Status::Ok();
+  options.keep_member_bytes = 1 << 20;
+  options.defer_member = [&](PendingMember m) {
+    EXPECT_TRUE(m.has_data) << m.path;
+    seen[m.path] = ToHex(Md5Of(m.data));
+    return m.file.Commit();
   };
   auto stats = ExtractStream(FileReader(tarball_, &offset), "test://stream", dir_ / "out", options);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
@@ -63,8 +66,10 @@ TEST_F(ExtractStreamTest, ExtractsAndHashesEveryMember) {
 TEST_F(ExtractStreamTest, RejectedMemberNeverAppears) {
   size_t offset = 0;
   ExtractOptions options;
-  options.check_member = [&](const std::string& path, const Md5Digest&, uint64_t) {
-    return path == "cifar-10-batches-py/data_batch_2" ? Status::Corruption("md5 differs: " + path) : Status::Ok();
+  options.defer_member = [&](PendingMember m) {
+    // A dropped member's temporary file goes with it.
+    return m.path == "cifar-10-batches-py/data_batch_2" ? Status::Corruption("md5 differs: " + m.path)
+                                                         : m.file.Commit();
   };
   auto stats = ExtractStream(FileReader(tarball_, &offset), "test://stream", dir_ / "out", options);
   ASSERT_FALSE(stats.ok());

@@ -267,7 +267,7 @@ IngestResult StreamIngest(Context& ctx) {
   // When unpacking failed, the download still runs to its end (as in the sequential order):
   // a corrupt tarball must be reported by integrity, the root cause, not by extract.
   Status drained;
-  if (producer_error.ok() && !ctx.cancelled() && !(stats.ok() ? false : stats.status().IsCancelled())) {
+  if (producer_error.ok() && !ctx.cancelled() && (stats.ok() || !stats.status().IsCancelled())) {
     char sink[1 << 16];
     for (;;) {
       auto n = read(sink, sizeof sink);
@@ -341,12 +341,10 @@ IngestResult StreamIngest(Context& ctx) {
         extract.files = stats->files;
         extract.bytes = stats->bytes;
         std::vector<std::string> missing;
-        uint64_t verified_bytes = 0;
         for (const auto& e : entries)
           if (!verifier->seen(e.path)) missing.push_back(e.path);
         verify.files = verifier ? verifier->verified_files() : 0;
-        verified_bytes = stats->bytes;
-        verify.bytes = verified_bytes;
+        verify.bytes = stats->bytes;
         if (!missing.empty()) {
           std::string list;
           for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + missing[i];
