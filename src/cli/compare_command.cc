@@ -6,8 +6,22 @@
 #include "cli/flags.h"
 #include "report/results.h"
 #include "util/fs.h"
+#include "util/path_guard.h"
 
 namespace tb::cli {
+namespace {
+
+// The chart and the page must not overwrite a results file being compared, nor each other.
+Status CheckCompareOutputs(const Flags& flags) {
+  PathGuard guard;
+  for (const std::string& path : flags.positionals()) guard.AddInputFile("the results file", path);
+  for (const char* flag : {"svg", "html"}) {
+    if (auto path = flags.Find(flag)) TB_RETURN_IF_ERROR(guard.AddOutputFile(std::string("--") + flag, *path));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 int CompareCommand(const Args& args) {
   Flags flags(
@@ -24,6 +38,7 @@ int CompareCommand(const Args& args) {
   }
   if (flags.positionals().empty())
     return ReportError("compare", Status::InvalidArgument("no results files given (try --help)"));
+  if (Status s = CheckCompareOutputs(flags); !s.ok()) return ReportError("compare", s);
 
   std::vector<report::RunResult> runs;
   for (const std::string& path : flags.positionals()) {

@@ -5,12 +5,14 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "storage/transfer.h"
+#include "util/path_guard.h"
 #include "util/progress.h"
 #include "util/redact.h"
 
@@ -50,6 +52,42 @@ Flags MakeFlags() {
                    {"progress", "live progress on stderr (default: when stderr is a terminal)", true},
                    {"json", "print the summary as JSON", true},
                });
+}
+
+// The destination must not be the source, nor (--recursive) lie inside it or receive a copy
+// over one of its files. `dst` is the resolved destination of a single object.
+Status CheckCopyPaths(const std::string& src, const std::string& dst, bool recursive) {
+  std::string s = LocalPathOf(src), d = LocalPathOf(dst);
+  if (s.empty() != d.empty()) return Status::Ok();  // between a local path and a remote tier
+  const std::string why = ": an output must never overwrite an input";
+  if (s.empty()) {  // remote to remote: the same object, or a prefix inside the source's
+    auto trim = [](std::string u) {
+      while (u.size() > 1 && u.back() == '/') u.pop_back();
+      return u;
+    };
+    std::string a = trim(src), b = trim(dst);
+    if (a == b) return Status::InvalidArgument("DST " + dst + " is SRC " + src + why);
+    if (recursive && b.rfind(a + "/", 0) == 0)
+      return Status::InvalidArgument("DST " + dst + " lies inside SRC " + src + why);
+    return Status::Ok();
+  }
+  PathGuard guard;
+  if (!recursive) {
+    guard.AddInputFile("SRC", s);
+    return guard.AddOutputFile("DST", d);
+  }
+  guard.AddInputDir("SRC", s);
+  TB_RETURN_IF_ERROR(guard.AddOutputDir("DST", d));
+  // SRC inside DST: the copy of SRC/<p>/x lands on SRC/x, where p is SRC's path below DST.
+  std::string rs = ResolvePath(s), rd = ResolvePath(d);
+  if (PathIsWithin(rs, rd)) {
+    std::filesystem::path below = std::filesystem::path(rs).lexically_relative(rd);
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::path(rs) / below, ec))
+      return Status::InvalidArgument("DST " + dst + " would receive the copy of " + rs + "/" + below.string() +
+                                     " over SRC " + src + "'s own files" + why);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -97,6 +135,8 @@ int CpCommand(const Args& args) {
     if (!resolved.ok()) return ReportError("cp", resolved.status());
     dst_final = *resolved;
   }
+
+  if (Status s = CheckCopyPaths(src, dst_final, recursive); !s.ok()) return ReportError("cp", s);
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

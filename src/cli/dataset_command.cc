@@ -13,6 +13,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/md5.h"
+#include "util/path_lock.h"
 #include "util/progress.h"
 
 namespace tb::cli {
@@ -83,6 +84,9 @@ int Generate(const Args& args) {
   o.protocol = *pr;
   o.seed = static_cast<uint64_t>(*seed);
   o.tarball = f.Get("tarball", "tar.gz");
+  // The same lock as a run's scratch or model folder: no two writers in one folder (exit 2).
+  auto lock = PathLock::LockDir("output folder", o.out_dir);
+  if (!lock.ok()) return ReportError("dataset generate", lock.status());
   double start = NowSeconds();
   auto report = dataset::Generate(o);
   if (!report.ok()) return ReportError("dataset generate", report.status());

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/run_flags.h"
 #include "dataset/cifar.h"
+#include "pipeline/job_guard.h"
 #include "pipeline/stage.h"
 #include "storage/storage.h"
 #include "train/train.h"
@@ -68,6 +69,9 @@ int DoctorCommand(const Args& args) {
   storage::Options o = StorageOptions(cfg);
   Check check;
   check.Line(true, "config", "scenario " + cfg.scenario + ", label " + cfg.label);
+  Status paths = pipeline::CheckJobPaths(cfg, flags.Get("config"));
+  check.Line(paths.ok(), "outputs", paths.ok() ? "no output overwrites an input" : paths.message(),
+             "choose output paths outside the job's inputs and the dataset");
 
   uint64_t dataset_bytes = 0;
   if (cfg.scenario == "staged" && cfg.StageEnabled("download")) {

@@ -5,9 +5,22 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "dataset/cifar.h"
+#include "util/path_guard.h"
 #include "train/preview.h"
 
 namespace tb::cli {
+namespace {
+
+// The PNG must not overwrite a file of the dataset it draws from, nor land inside it.
+Status CheckPreviewPaths(const std::string& data_dir, const std::string& out_png) {
+  PathGuard guard;
+  auto found = dataset::FindDatasetDir(data_dir);
+  guard.AddInputDir("the dataset folder (--data)", found.ok() ? *found : data_dir);
+  return guard.AddOutputFile("--out", out_png);
+}
+
+}  // namespace
 
 int PreviewCommand(const Args& args) {
   Flags flags("tierbench preview --data DIR --out grid.png [--count 4] [--scale 4] [--seed S]\n\n"
@@ -30,6 +43,7 @@ int PreviewCommand(const Args& args) {
   if (o.data_dir.empty() || o.out_png.empty()) {
     return ReportError("preview", Status::InvalidArgument("--data and --out are required"));
   }
+  if (Status s = CheckPreviewPaths(o.data_dir, o.out_png); !s.ok()) return ReportError("preview", s);
   Result<int64_t> count = flags.GetInt("count", 4), scale = flags.GetInt("scale", 4),
                   seed = flags.GetInt("seed", 0);
   for (const auto* r : {&count, &scale, &seed}) {

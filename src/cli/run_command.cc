@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/run_flags.h"
+#include "pipeline/job_guard.h"
 #include "pipeline/runner.h"
 #include "report/results.h"
 #include "util/signals.h"
@@ -26,6 +27,13 @@ int RunCommand(const Args& args) {
   if (!overrides.ok()) return ReportError("run", overrides.status());
   auto cfg = pipeline::LoadConfig(flags.Get("config"), *overrides);
   if (!cfg.ok()) return ReportError("run", cfg.status());
+  // Before any stage: outputs that would overwrite inputs, and a scratch, model folder or
+  // results file another run is using, are refused (exit 2). The locks last until return.
+  if (Status s = pipeline::CheckJobPaths(*cfg, flags.Get("config")); !s.ok()) return ReportError("run", s);
+  std::vector<std::string> unlocked;
+  auto locks = pipeline::LockJob(*cfg, &unlocked);
+  if (!locks.ok()) return ReportError("run", locks.status());
+  for (const auto& why : unlocked) std::fprintf(stderr, "tierbench run: warning: not locked: %s\n", why.c_str());
 
   pipeline::RunOptions options;
   options.tool_version = TB_VERSION;

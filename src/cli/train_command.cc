@@ -6,12 +6,16 @@
 #include <csignal>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "dataset/cifar.h"
 #include "train/sagemaker.h"
 #include "train/train.h"
+#include "util/path_guard.h"
+#include "util/path_lock.h"
 #include "util/progress.h"
 
 namespace tb::cli {
@@ -130,6 +134,23 @@ void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
   if (!s.model_path.empty()) std::fprintf(out, "model: %s\n", s.model_path.c_str());
 }
 
+// Outputs never overwrite inputs: the failure file, the model folder and model.pth against
+// the dataset, --resume and the hyperparameters file. Each output is checked in that order, so
+// a refusal of a later one may still be written to the failure file (`failure_ok`).
+Status CheckTrainPaths(const train::SageMakerContext& sm, const train::TrainOptions& o, bool* failure_ok) {
+  PathGuard guard;
+  auto found = dataset::FindDatasetDir(o.data_dir);
+  guard.AddInputDir("the dataset folder (--data)", found.ok() ? *found : o.data_dir);
+  guard.AddInputFile("--resume", o.resume);
+  if (sm.hyperparameters_source != "SM_HPS") guard.AddInputFile("the hyperparameters file", sm.hyperparameters_source);
+  *failure_ok = false;
+  if (!sm.failure_path.empty()) TB_RETURN_IF_ERROR(guard.AddOutputFile("the failure file", sm.failure_path));
+  *failure_ok = true;
+  if (o.model_dir.empty()) return Status::Ok();
+  TB_RETURN_IF_ERROR(guard.AddOutputDir("--model-dir", o.model_dir));
+  return guard.AddOutputFile("--model-dir (model.pth)", o.model_dir + "/model.pth");
+}
+
 }  // namespace
 
 int TrainCommand(const Args& args) {
@@ -170,6 +191,17 @@ int TrainCommand(const Args& args) {
     return fail(Status::InvalidArgument(
         "no dataset: give --data DIR, or set SM_CHANNEL_TRAINING, or provide " + sm->prefix +
         "/input/data/training"));
+  }
+
+  bool failure_ok = false;
+  if (Status s = CheckTrainPaths(*sm, options, &failure_ok); !s.ok())
+    return failure_ok ? fail(s) : ReportError("train", s);
+  // Another process writing the same model folder is refused (exit 2); held until return.
+  std::optional<PathLock> model_lock;
+  if (!options.model_dir.empty()) {
+    auto lock = PathLock::LockDir("model folder", options.model_dir);
+    if (!lock.ok()) return ReportError("train", lock.status());
+    model_lock.emplace(std::move(lock).value());
   }
 
   bool json = flags.GetBool("json", false);
