@@ -64,6 +64,7 @@ PathGuard::Entry PathGuard::Make(Kind kind, const std::string& what, const std::
     e.exists = true;
     e.dev = st.st_dev;
     e.ino = st.st_ino;
+    e.is_dir = S_ISDIR(st.st_mode);
   }
   return e;
 }
@@ -85,7 +86,7 @@ void PathGuard::AddInputDir(const std::string& what, const std::string& path) {
     struct stat st {};
     if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     Entry f{Kind::kInputFile, "a file of " + what, it->path().string(), ResolvePath(it->path().string()), true,
-            st.st_dev, st.st_ino};
+            false, st.st_dev, st.st_ino};
     entries_.push_back(std::move(f));
   }
   entries_.push_back(std::move(dir));
@@ -110,6 +111,7 @@ Status PathGuard::Refuse(const Entry& out, const std::string& relation, const En
 
 Status PathGuard::AddOutputFile(const std::string& name, const std::string& path) {
   Entry out = Make(Kind::kOutputFile, name, path);
+  if (out.is_dir) return Status::InvalidArgument(out.what + " " + Quote(path) + " is a folder, not a file");
   for (const Entry& e : entries_) {
     bool same = (out.exists && e.exists && out.dev == e.dev && out.ino == e.ino) || out.resolved == e.resolved;
     switch (e.kind) {

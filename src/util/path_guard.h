@@ -28,8 +28,8 @@ class PathGuard {
   void AddInputDir(const std::string& what, const std::string& path);
 
   // A file the command writes; `name` is the flag or key that set it ("--out", "key 'log'").
-  // Refused when it is an input or an earlier output, or lies inside an input folder or a
-  // replaced folder. Recorded on success.
+  // Refused when it is an existing folder, an input or an earlier output, or lies inside an
+  // input folder or a replaced folder. Recorded on success.
   Status AddOutputFile(const std::string& name, const std::string& path);
   // A folder the command writes into; with `replaced`, one it removes and fills again. Refused
   // when it is or lies inside an input folder or a replaced folder, or (replaced) when an input
@@ -43,7 +43,8 @@ class PathGuard {
     std::string what;      // how messages name it
     std::string path;      // as given
     std::string resolved;  // absolute, symlinks resolved as far as the path exists
-    bool exists = false;   // stat() succeeded (dev/ino valid)
+    bool exists = false;   // stat() succeeded (dev/ino/is_dir valid)
+    bool is_dir = false;
     dev_t dev = 0;
     ino_t ino = 0;
   };

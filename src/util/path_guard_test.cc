@@ -92,6 +92,14 @@ TEST(PathGuard, OutputsMustNotShareAPath) {
   ExpectRefused(g.AddOutputFile("key 'log'", in.dir / "./r.json"), {"key 'log'", "is also", "key 'out'"});
 }
 
+TEST(PathGuard, ExistingFolderIsNoOutputFile) {
+  testing::TempDir dir;
+  ASSERT_TRUE(MakeDirs(dir / "runs").ok());
+  PathGuard g;
+  ExpectRefused(g.AddOutputFile("--out", dir / "runs"), {"--out", "is a folder"});
+  EXPECT_TRUE(g.AddOutputFile("--out", dir / "runs/r.json").ok());
+}
+
 TEST(PathGuard, ReplacedFolderMayHoldNoInputAndNoOutput) {
   Inputs in;
   {  // an input inside a folder the command empties

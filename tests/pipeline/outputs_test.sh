@@ -88,6 +88,9 @@ refused "run --model-dir inside the dataset" "key 'train.model_dir'" "'$data/mod
   "$TB_BIN" run --config "$WORK/inplace.toml" --set stages.train=true --model-dir "$data/model"
 refused "run --scratch inside the dataset" "key 'scratch'" "'$data/scratch'" -- \
   "$TB_BIN" run --config "$WORK/inplace.toml" --scratch "$data/scratch"
+mkdir -p "$WORK/runs"
+refused "run --out an existing folder" "key 'out'" "is a folder" -- \
+  "$TB_BIN" run --config "$WORK/inplace.toml" --out "$WORK/runs"
 refused "run --out same as --log" "key 'log'" "is also" "key 'out'" -- \
   "$TB_BIN" run --config "$WORK/inplace.toml" --out "$WORK/r.json" --log "$WORK/r.json"
 # Staged: results inside the extraction folder the run empties; origin inside it.

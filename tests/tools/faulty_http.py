@@ -25,6 +25,9 @@ Faults (--fault KIND on the command line, or ?fault=KIND per request):
     flip        send the full, correct-length body with `flips` bytes (default 1) inverted,
                 starting at body offset `after`: only a checksum can notice
     slow        send the full, correct body at `rate` bytes/s (default 1048576)
+    hold        send headers and `after` body bytes, then wait until /__control/release is
+                requested (at most `stall` seconds), then the rest: a transfer that stays in
+                flight exactly as long as a test needs
 
 Parameters (command line --name VALUE / query ?name=VALUE; the query wins for that request):
     fail_first N   only the first N matching requests get the fault, later ones succeed
@@ -38,7 +41,8 @@ Query parameters never change which file is served (the path alone names it).
 Control URLs (not faulted):
     GET  /__control/stats  JSON: {"requests": n, "by_path": {...}, "faults": {...}, "log": [...]}
                            where each log entry has method, path, range, fault, status
-    POST|GET /__control/reset   clears counters and the log
+    POST|GET /__control/reset   clears counters and the log, and re-arms the hold fault
+    POST|GET /__control/release lets every held response (fault hold) finish, now and later
     GET  /__control/set?fault=KIND&fail_first=N&...   changes the server-wide defaults (and
                            restarts the fail_first counts)
 """
@@ -55,7 +59,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("none", "reset", "truncate", "status", "429", "stall", "stall-headers", "flip", "slow")
+FAULTS = ("none", "reset", "truncate", "status", "429", "stall", "stall-headers", "flip", "slow", "hold")
 PARAMS = ("fault", "fail_first", "after", "status", "retry_after", "stall", "flips", "rate")
 CHUNK = 256 * 1024
 
@@ -66,9 +70,11 @@ class State:
     def __init__(self, defaults):
         self.lock = threading.Lock()
         self.defaults = dict(defaults)
+        self.released = threading.Event()
         self.reset()
 
     def reset(self):
+        self.released.clear()
         with self.lock:
             self.counts = {}
             self.by_path = {}
@@ -137,6 +143,9 @@ class Handler(BaseHTTPRequestHandler):
             body = json.dumps(state.stats(), indent=1).encode()
         elif action == "reset":
             state.reset()
+            body = b'{"ok": true}'
+        elif action == "release":
+            state.released.set()
             body = b'{"ok": true}'
         elif action == "set":
             try:
@@ -254,6 +263,12 @@ class Handler(BaseHTTPRequestHandler):
                                                struct.pack("ii", 1, 0))
                     self.connection.close()  # linger 0: the kernel sends RST, not FIN
                 self.close_connection = True
+                return
+            if fault == "hold":
+                self.copy(f, after)
+                self.wfile.flush()
+                self.server.state.released.wait(p["stall"])
+                self.copy(f, length - after)
                 return
             if fault == "flip":
                 self.copy(f, after)
