@@ -200,7 +200,7 @@ int TrainCommand(const Args& args) {
   std::optional<PathLock> model_lock;
   if (!options.model_dir.empty()) {
     auto lock = PathLock::LockDir("model folder", options.model_dir);
-    if (!lock.ok()) return ReportError("train", lock.status());
+    if (!lock.ok()) return lock.status().IsInvalidArgument() ? ReportError("train", lock.status()) : fail(lock.status());
     model_lock.emplace(std::move(lock).value());
   }
 

@@ -105,6 +105,10 @@ mkdir -p "$WORK/scratch-copy" && cp "$tarball" "$WORK/scratch-copy/"
 refused "run origin is the scratch copy" "key 'scratch' (the tarball's copy)" "origin.url" -- \
   "$TB_BIN" run --config "$WORK/staged.toml" --scratch "$WORK/scratch-copy" --origin "$WORK/scratch-copy/cifar-10-python.tar.gz"
 rm -rf "$WORK/scratch-copy"
+refused "run uploading over its own s3:// origin" "key 'upload.dest'" "origin.url" -- \
+  "$TB_BIN" run --scenario staged --origin "s3://tb-outputs-test/p/cifar-10-batches-py/cifar-10-python.tar.gz" \
+  --md5 "$(cut -c1-32 "$tarball.md5")" --upload-to "s3://tb-outputs-test/p/" --scratch "$WORK/scratch-staged" \
+  --endpoint-url http://127.0.0.1:9 --skip train
 
 echo "-- the same job with its outputs elsewhere runs (and writes them)"
 "$TB_BIN" run --config "$WORK/inplace.toml" --out "$WORK/ok.json" >"$WORK/ok.out" 2>"$WORK/ok.err"
