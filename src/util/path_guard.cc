@@ -85,8 +85,9 @@ void PathGuard::AddInputDir(const std::string& what, const std::string& path) {
        !ec && it != end && seen < kMaxFilesPerInputDir; it.increment(ec), ++seen) {
     struct stat st {};
     if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    Entry f{Kind::kInputFile, "a file of " + what, it->path().string(), ResolvePath(it->path().string()), true,
-            false, st.st_dev, st.st_ino};
+    // Under the resolved folder; a symlinked file is matched by the inode stat() followed to.
+    Entry f{Kind::kInputFile, "a file of " + what, it->path().string(), it->path().string(), true, false,
+            st.st_dev, st.st_ino};
     entries_.push_back(std::move(f));
   }
   entries_.push_back(std::move(dir));
