@@ -146,6 +146,8 @@ int Verify(const Args& args) {
   }
   std::fflush(stdout);
   if (!report->missing.empty()) {
+    for (size_t i = 0; i < report->missing_why.size() && i < 10; ++i)
+      std::fprintf(stderr, "tierbench dataset verify: %s\n", report->missing_why[i].c_str());
     std::fprintf(stderr, "tierbench dataset verify: WARNING: %zu listed file(s) could not be read\n",
                  report->missing.size());
   }
