@@ -120,6 +120,13 @@ int Verify(const Args& args) {
   if (!threads.ok()) return ReportError("dataset verify", threads.status());
   std::string root = f.Get("root", std::filesystem::path(manifest_path).parent_path().string());
   if (root.empty()) root = ".";
+  std::error_code size_error;
+  uint64_t manifest_bytes = std::filesystem::file_size(manifest_path, size_error);
+  if (!size_error && manifest_bytes > dataset::kMaxManifestBytes) {  // refused before it is read
+    return ReportError("dataset verify", Status::InvalidArgument(manifest_path + ": manifest is " +
+                                                                 std::to_string(manifest_bytes) +
+                                                                 " bytes, more than the 64 MiB limit"));
+  }
   auto text = ReadFile(manifest_path);
   if (!text.ok()) return ReportError("dataset verify", text.status());
   auto entries = dataset::ParseManifest(*text, manifest_path);

@@ -140,6 +140,15 @@ out=$("$TB_BIN" dataset verify --manifest "$WORK/huge.md5" --root "$WORK/a" 2>&1
 expect_eq "$?" 1 "dataset verify: 10 MB line exits 1"
 [ "${#out}" -lt 1024 ] && pass "dataset verify: error is short (${#out} bytes)" || fail "dataset verify printed ${#out} bytes"
 
+# A manifest over the 64 MiB limit (sparse: no disk used) is refused before it is read.
+truncate -s 65M "$WORK/big.md5"
+out=$("$TB_BIN" dataset verify --manifest "$WORK/big.md5" --root "$WORK/a" 2>&1); rc=$?
+[ "$rc" != 0 ] && pass "dataset verify: a 65 MiB manifest is refused (rc $rc)" || fail "dataset verify accepted a 65 MiB manifest"
+expect_contains "$out" "64 MiB" "dataset verify: the error gives the limit"
+run big --scenario inplace --dataset-dir "$ds" --manifest "$WORK/big.md5" --scratch "$WORK/s2" "${common[@]}"
+expect_eq "$rc" 1 "run: a 65 MiB manifest fails verify"
+expect_contains "$err" "64 MiB" "run: the error gives the limit"
+
 # 7. One path listed twice with different md5s: refused, naming the path and both lines.
 { cat "$WORK/a/cifar-10-batches-py.md5"; echo "00000000000000000000000000000000  ./cifar-10-batches-py//data_batch_1"; } \
   > "$WORK/dup.md5"
