@@ -124,6 +124,13 @@ int Verify(const Args& args) {
   if (!threads.ok()) return ReportError("dataset verify", threads.status());
   std::string root = f.Get("root", std::filesystem::path(manifest_path).parent_path().string());
   if (root.empty()) root = ".";
+  std::error_code size_error;
+  uint64_t manifest_bytes = std::filesystem::file_size(manifest_path, size_error);
+  if (!size_error && manifest_bytes > dataset::kMaxManifestBytes) {  // refused before it is read
+    return ReportError("dataset verify", Status::InvalidArgument(manifest_path + ": manifest is " +
+                                                                 std::to_string(manifest_bytes) +
+                                                                 " bytes, more than the 64 MiB limit"));
+  }
   auto text = ReadFile(manifest_path);
   if (!text.ok()) return ReportError("dataset verify", text.status());
   auto entries = dataset::ParseManifest(*text, manifest_path);
@@ -150,6 +157,8 @@ int Verify(const Args& args) {
   }
   std::fflush(stdout);
   if (!report->missing.empty()) {
+    for (size_t i = 0; i < report->missing_why.size() && i < 10; ++i)
+      std::fprintf(stderr, "tierbench dataset verify: %s\n", report->missing_why[i].c_str());
     std::fprintf(stderr, "tierbench dataset verify: WARNING: %zu listed file(s) could not be read\n",
                  report->missing.size());
   }

@@ -39,6 +39,7 @@ int RunCommand(const Args& args) {
   options.tool_version = TB_VERSION;
   options.cancel = InstallCancelHandlers();
   if (flags.Has("progress")) options.progress = flags.GetBool("progress", false) ? ProgressMode::kOn : ProgressMode::kOff;
+  options.warn = [](const std::string& line) { std::fprintf(stderr, "tierbench run: warning: %s\n", line.c_str()); };
   if (flags.GetBool("verbose", false))
     options.echo = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
 

@@ -40,6 +40,7 @@ constexpr Mapping kMappings[] = {
     {"preview-count", "preview.count"},
     {"preview-out", "preview.out"},
     {"verify-threads", "pipeline.verify_threads"},
+    {"unlisted", "verify.unlisted"},
 };
 
 }  // namespace

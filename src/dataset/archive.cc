@@ -15,6 +15,7 @@
 
 #include "dataset/gzip_reader.h"
 #include "util/fs.h"
+#include "util/text.h"
 
 namespace tb::dataset {
 
@@ -73,10 +74,10 @@ class Extractor {
 
  private:
   Status Refuse(const std::string& entry, const std::string& cause) const {
-    return Status::PermissionDenied("extract " + archive_path_ + ": entry '" + entry + "': refused: " + cause);
+    return Status::PermissionDenied("extract " + archive_path_ + ": entry '" + ShownName(entry) + "': refused: " + cause);
   }
   Status Fail(const std::string& entry, const Status& s) const {
-    return s.Prefix("extract " + archive_path_ + ": entry '" + entry + "'");
+    return s.Prefix("extract " + archive_path_ + ": entry '" + ShownName(entry) + "'");
   }
   // Creates the directories of parts[0..n) under dest, refusing anything that is not a real
   // directory (an extracted symlink or a file) on the way.
@@ -218,7 +219,7 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
     la_ssize_t n = archive_read_data(a, buf_.data(), buf_.size());
     if (n < 0) {
       if (!read_error_.ok()) return read_error_;
-      return Status::Corruption("extract " + archive_path_ + ": entry '" + entry + "': " + archive_error_string(a));
+      return Status::Corruption("extract " + archive_path_ + ": entry '" + ShownName(entry) + "': " + archive_error_string(a));
     }
     if (n == 0) break;
     stats_.bytes += static_cast<uint64_t>(n);

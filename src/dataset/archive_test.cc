@@ -113,6 +113,17 @@ TEST(ArchiveTest, RefusesEveryAttackAndNamesArchiveAndEntry) {
   EXPECT_FALSE(Exists("/tmp/tb-evil-abs"));
 }
 
+// A hostile member name (100 kB here) is shown cut short in the error, with its length.
+TEST(ArchiveTest, LongEntryNamesAreShownShort) {
+  testing::TempDir dir;
+  std::string name = "/tmp/tb-evil-" + std::string(100000, 'n');
+  Status s = Extract(dir, {{name, "x"}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_LT(s.message().size(), 1000u) << s.message().substr(0, 300);
+  EXPECT_NE(s.message().find("...(" + std::to_string(name.size()) + " bytes)"), std::string::npos)
+      << s.message().substr(0, 300);
+}
+
 TEST(ArchiveTest, LimitsBytesAndEntriesAndLeavesNoPartialFile) {
   testing::TempDir dir;
   ExtractOptions o;

@@ -252,35 +252,50 @@ Result<std::string> FindDatasetDir(const std::string& dir) {
                           "/cifar-10-batches-py)");
 }
 
-Result<std::vector<std::string>> SplitFiles(const std::string& dataset_dir, bool train) {
+Result<std::vector<std::string>> SplitFiles(const std::string& dataset_dir, bool train,
+                                            const std::vector<std::string>* listed) {
+  std::vector<std::string> names;
+  if (listed != nullptr) {
+    for (const auto& name : *listed)
+      if (name.find('/') == std::string::npos) names.push_back(name);
+  } else {
+    std::error_code ec;
+    fs::directory_iterator it(dataset_dir, ec);
+    if (ec) return Status::FromErrno(ec.value(), "list", dataset_dir);
+    for (const auto& entry : it) names.push_back(entry.path().filename().string());
+  }
   std::vector<std::pair<long, std::string>> found;
-  std::error_code ec;
-  fs::directory_iterator it(dataset_dir, ec);
-  if (ec) return Status::FromErrno(ec.value(), "list", dataset_dir);
-  for (const auto& entry : it) {
-    std::string name = entry.path().filename().string();
+  for (const std::string& name : names) {
     if (IsTempName(name)) continue;
+    std::string path = (fs::path(dataset_dir) / name).string();
     std::string stem = EndsWith(name, ".bin") ? name.substr(0, name.size() - 4) : name;
     if (train) {
       constexpr std::string_view kPrefix = "data_batch_";
       if (stem.rfind(kPrefix, 0) == 0 && stem.size() > kPrefix.size() &&
           stem.find_first_not_of("0123456789", kPrefix.size()) == std::string::npos &&
           stem.size() - kPrefix.size() < 10) {
-        found.emplace_back(std::stol(stem.substr(kPrefix.size())), entry.path().string());
+        found.emplace_back(std::stol(stem.substr(kPrefix.size())), path);
       } else if (stem == "train") {
-        found.emplace_back(0, entry.path().string());
+        found.emplace_back(0, path);
       }
     } else if (stem == "test_batch" || stem == "test") {
-      found.emplace_back(0, entry.path().string());
+      found.emplace_back(0, path);
     }
   }
   if (found.empty()) {
-    return Status::NotFound(dataset_dir + ": no " + (train ? "data_batch_* (training)" : "test_batch") + " files");
+    return Status::NotFound(dataset_dir + ": no " + (train ? "data_batch_* (training)" : "test_batch") + " files" +
+                            (listed != nullptr ? " among the files the manifest lists" : ""));
   }
   std::sort(found.begin(), found.end());
   std::vector<std::string> files;
   for (auto& f : found) files.push_back(std::move(f.second));
   return files;
+}
+
+Status RequireListed(const std::string& dataset_dir, const std::string& name, const std::vector<std::string>* listed) {
+  if (listed == nullptr || std::find(listed->begin(), listed->end(), name) != listed->end()) return Status::Ok();
+  return Status::NotFound((fs::path(dataset_dir) / name).string() +
+                          ": not among the files the manifest lists (so not verified, not read)");
 }
 
 namespace {
@@ -319,12 +334,9 @@ class Fd {
 };
 
 Result<FileId> OpenRegular(const std::string& path, Fd* fd) {
-  int f = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f < 0) return Status::FromErrno(errno, "open", path);
-  fd->reset(f);
   struct stat st {};
-  if (::fstat(f, &st) != 0) return Status::FromErrno(errno, "stat", path);
-  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + ": not a regular file");
+  TB_ASSIGN_OR_RETURN(int f, OpenRegularFile(path, &st));
+  fd->reset(f);
   return FileId{st.st_dev, st.st_ino, st.st_size, st.st_mtim};
 }
 
@@ -419,8 +431,9 @@ Status ScanFile(const std::string& path, char* slot, size_t slot_size, Part* par
   return Status::Ok();
 }
 
-Result<std::vector<Part>> ScanSplit(const std::string& dataset_dir, bool train, int threads) {
-  TB_ASSIGN_OR_RETURN(std::vector<std::string> files, SplitFiles(dataset_dir, train));
+Result<std::vector<Part>> ScanSplit(const std::string& dataset_dir, bool train, int threads,
+                                    const std::vector<std::string>* listed) {
+  TB_ASSIGN_OR_RETURN(std::vector<std::string> files, SplitFiles(dataset_dir, train, listed));
   // Slots sized from a stat of each file (a file that has grown since gets its own mapping).
   std::vector<size_t> slot_at(files.size() + 1, 0);
   for (size_t i = 0; i < files.size(); ++i) {
@@ -507,8 +520,9 @@ void FreePixelStorage(void* p, size_t bytes) {
   }
 }
 
-Result<Split> LoadSplit(const std::string& dataset_dir, bool train, int threads) {
-  TB_ASSIGN_OR_RETURN(std::vector<Part> parts, ScanSplit(dataset_dir, train, threads));
+Result<Split> LoadSplit(const std::string& dataset_dir, bool train, int threads,
+                        const std::vector<std::string>* listed) {
+  TB_ASSIGN_OR_RETURN(std::vector<Part> parts, ScanSplit(dataset_dir, train, threads, listed));
   Split split;
   split.files = static_cast<int>(parts.size());
   for (const Part& p : parts) {
@@ -545,8 +559,9 @@ Result<Split> LoadSplit(const std::string& dataset_dir, bool train, int threads)
 }
 
 Result<Split> LoadSplitImages(const std::string& dataset_dir, bool train, int threads,
-                              const std::function<std::vector<uint32_t>(size_t count)>& choose) {
-  TB_ASSIGN_OR_RETURN(std::vector<Part> parts, ScanSplit(dataset_dir, train, threads));
+                              const std::function<std::vector<uint32_t>(size_t count)>& choose,
+                              const std::vector<std::string>* listed) {
+  TB_ASSIGN_OR_RETURN(std::vector<Part> parts, ScanSplit(dataset_dir, train, threads, listed));
   size_t total = 0;
   uint64_t file_bytes = 0;
   for (const Part& p : parts) {

@@ -100,8 +100,15 @@ struct Split {
 // The folder holding batches.meta: `dir` itself or `dir/cifar-10-batches-py`.
 Result<std::string> FindDatasetDir(const std::string& dir);
 // The batch files of a split, in order: data_batch_1..N (numeric order; ".bin" too) or
-// test_batch; CIFAR-100's train / test.
-Result<std::vector<std::string>> SplitFiles(const std::string& dataset_dir, bool train);
+// test_batch; CIFAR-100's train / test. `listed` (optional): the only names that may be
+// used, relative to dataset_dir (the files a verified manifest lists there); the folder is
+// then not listed at all, so a file the manifest does not list is never read, and a listed
+// batch that is absent fails when opened.
+Result<std::vector<std::string>> SplitFiles(const std::string& dataset_dir, bool train,
+                                            const std::vector<std::string>* listed = nullptr);
+// OK when `listed` is null or holds `name` (a file of dataset_dir, e.g. "batches.meta"); else
+// NotFound naming the file: a file a verified manifest does not list is not read.
+Status RequireListed(const std::string& dataset_dir, const std::string& name, const std::vector<std::string>* listed);
 // Loads the training split (data_batch_*) or the test split (test_batch) of a dataset dir.
 // Pass 1 runs the safe pickle decoder over every file (in parallel) for its labels and where
 // its pixels lie, without touching the pixel bytes, and unmaps the file; the output is then
@@ -109,14 +116,17 @@ Result<std::vector<std::string>> SplitFiles(const std::string& dataset_dir, bool
 // (one copy, no file pages mapped into the process; big files in pieces, in parallel). Files
 // whose pixels are not one contiguous run of the file (binary records; pickles whose pixels
 // the decoder rebuilds, e.g. _codecs.encode) are decoded again and copied in pass 2. A file
-// replaced or changed between the passes fails the load. Errors name the file.
-Result<Split> LoadSplit(const std::string& dataset_dir, bool train, int threads);
+// replaced or changed between the passes fails the load. Errors name the file. `listed`: as
+// for SplitFiles.
+Result<Split> LoadSplit(const std::string& dataset_dir, bool train, int threads,
+                        const std::vector<std::string>* listed = nullptr);
 
 // Loads only some images of a split: `choose` gets the split's image count (from pass 1
 // above) and returns the indices wanted; the result holds those images in that order
 // (count = indices.size()), and only the files holding them have pixel bytes read. `files`
 // and `file_bytes` count the whole split.
 Result<Split> LoadSplitImages(const std::string& dataset_dir, bool train, int threads,
-                              const std::function<std::vector<uint32_t>(size_t count)>& choose);
+                              const std::function<std::vector<uint32_t>(size_t count)>& choose,
+                              const std::vector<std::string>* listed = nullptr);
 
 }  // namespace tb::dataset

@@ -136,6 +136,56 @@ TEST(CifarTest, LoadSplitKeepsNumericFileOrderAndFindsTheFolder) {
   EXPECT_NE(bad.status().message().find("data_batch_2"), std::string::npos);
 }
 
+// With a list of the names a manifest gives, only those files are read: a stale or added
+// data_batch in the folder is not, a listed one that is absent or not a batch fails, named.
+TEST(CifarTest, LoadSplitReadsOnlyTheListedFiles) {
+  testing::TempDir dir;
+  std::string ds = dir / "cifar-10-batches-py";
+  ASSERT_TRUE(MakeDirs(ds).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_1", MakePickle(2, 1)).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_2", MakePickle(3, 2)).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_9", MakePickle(5, 7)).ok());  // not listed
+  ASSERT_TRUE(WriteFileAtomic(ds + "/test_batch", MakePickle(4, 0)).ok());
+  const std::vector<std::string> listed = {"batches.meta", "data_batch_2", "data_batch_1", "test_batch",
+                                           "readme.html", "sub/data_batch_3"};
+  auto files = SplitFiles(ds, true, &listed);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  EXPECT_EQ(*files, (std::vector<std::string>{ds + "/data_batch_1", ds + "/data_batch_2"}));
+  auto all = LoadSplit(ds, true, 2);  // no list: every batch in the folder
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->count, 10u);
+  auto s = LoadSplit(ds, true, 2, &listed);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->count, 5u);
+  EXPECT_EQ(s->files, 2);
+  EXPECT_EQ(s->labels, (std::vector<uint8_t>{1, 2, 2, 3, 4}));
+  auto picked = LoadSplitImages(ds, true, 2, [](size_t n) { return std::vector<uint32_t>{static_cast<uint32_t>(n - 1)}; },
+                                &listed);
+  ASSERT_TRUE(picked.ok());
+  EXPECT_EQ(picked->labels, std::vector<uint8_t>{4});
+  auto t = LoadSplit(ds, false, 2, &listed);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->count, 4u);
+  // No training batch among the listed names: NotFound, saying the list was used.
+  const std::vector<std::string> none = {"batches.meta", "test_batch"};
+  auto empty = LoadSplit(ds, true, 2, &none);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_TRUE(empty.status().IsNotFound());
+  EXPECT_NE(empty.status().message().find("manifest"), std::string::npos) << empty.status().message();
+  // A listed batch that is absent is an error naming it, not a smaller split.
+  const std::vector<std::string> absent = {"data_batch_1", "data_batch_4"};
+  auto gone = LoadSplit(ds, true, 2, &absent);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_NE(gone.status().message().find(ds + "/data_batch_4"), std::string::npos) << gone.status().message();
+  // A listed data_batch that is not a CIFAR batch (its md5 may well match the manifest)
+  // fails the split, named, instead of being skipped.
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_3", "<html>not a batch</html>").ok());
+  const std::vector<std::string> junk = {"data_batch_1", "data_batch_3"};
+  auto bad = LoadSplit(ds, true, 2, &junk);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(ds + "/data_batch_3"), std::string::npos) << bad.status().message();
+}
+
 // Every file decoded alone by the pickle VM (DecodeBatchBytes), concatenated in split order.
 Batch DecodeAll(const std::string& ds, bool train) {
   Batch all;

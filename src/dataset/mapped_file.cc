@@ -8,21 +8,13 @@
 #include <cerrno>
 #include <utility>
 
+#include "util/fs.h"
+
 namespace tb::dataset {
 
 Result<MappedFile> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno(errno, "open", path);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::FromErrno(err, "stat", path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::InvalidArgument(path + ": not a regular file");
-  }
+  TB_ASSIGN_OR_RETURN(int fd, OpenRegularFile(path, &st));
   size_t size = static_cast<size_t>(st.st_size);
   void* addr = nullptr;
   if (size > 0) {

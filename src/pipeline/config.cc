@@ -87,6 +87,8 @@ const std::vector<Key>& Keys() {
                   "false runs them one after another as the seed did)"},
                  [](JobConfig& c, const Value& v) { c.stream = v.b; }});
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
+    str("verify.unlisted", "files in the dataset folder the manifest does not list (never read by later "
+        "stages): warn (default) or fail", &JobConfig::verify_unlisted);
     for (const char* stage : kStageNames) {
       static std::deque<std::string> names;  // keys must outlive the table (stable addresses)
       names.push_back(std::string("stages.") + stage);
@@ -206,6 +208,8 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
   } else if (cfg.inplace_dir.empty()) {
     return bad("inplace.dir", "is required for the inplace scenario");
   }
+  if (cfg.verify_unlisted != "warn" && cfg.verify_unlisted != "fail")
+    return bad("verify.unlisted", "must be \"warn\" or \"fail\", got '" + cfg.verify_unlisted + "'");
   if (!cfg.upload_dest.empty() && cfg.upload_dest.rfind("s3://", 0) != 0)
     return bad("upload.dest", "must be an s3://bucket/prefix URI, got '" + cfg.upload_dest + "'");
   if (cfg.StageEnabled("upload") && cfg.upload_dest.empty() && cfg.scenario == "staged" &&
@@ -307,6 +311,7 @@ std::string ConfigToJson(const JobConfig& c) {
                 {"max_steps", c.max_steps}, {"model_dir", c.model_dir}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
   j["pipeline"] = {{"stream", c.stream}, {"verify_threads", c.verify_threads}};
+  j["verify"] = {{"unlisted", c.verify_unlisted}};
   nlohmann::ordered_json stages;
   for (const char* s : kStageNames) stages[s] = c.StageEnabled(s);
   j["stages"] = stages;

@@ -16,6 +16,7 @@
 //   [preview]  count = 4  scale = 4  out = "runs/preview.png"
 //   [stages]   upload = false  ...                      # switch any stage off
 //   [pipeline] stream = true   verify_threads = 0   # stream=false: the seed's sequential order
+//   [verify]   unlisted = "warn"                    # or "fail": refuse files the manifest omits
 #pragma once
 
 #include <array>
@@ -62,6 +63,7 @@ struct JobConfig {
 
   bool stream = true;               // one overlapped pass for download..verify (staged)
   int verify_threads = 0;
+  std::string verify_unlisted = "warn";  // files the manifest does not list: warn | fail
 
   std::map<std::string, bool> enabled;  // stage -> on (all on by default)
   bool StageEnabled(const std::string& stage) const;

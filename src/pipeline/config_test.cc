@@ -92,5 +92,18 @@ TEST(Config, JsonHasEffectiveValues) {
   EXPECT_EQ(j["upload"]["dest"], "s3://bucket/prefix");
 }
 
+TEST(Config, VerifyUnlistedIsWarnOrFail) {
+  auto cfg = ParseConfigText(kStaged, "job.toml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->verify_unlisted, "warn");
+  auto fail = ParseConfigText(std::string(kStaged) + "[verify]\nunlisted = \"fail\"\n", "job.toml");
+  ASSERT_TRUE(fail.ok()) << fail.status().ToString();
+  EXPECT_EQ(fail->verify_unlisted, "fail");
+  auto bad = ParseConfigText(kStaged, "job.toml", {{"verify.unlisted", "ignore"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsInvalidArgument());
+  EXPECT_NE(bad.status().message().find("verify.unlisted"), std::string::npos) << bad.status().message();
+}
+
 }  // namespace
 }  // namespace tb::pipeline

@@ -20,6 +20,7 @@
 #include "util/fs.h"
 #include "util/md5.h"
 #include "util/md5_multi.h"
+#include "util/text.h"
 
 namespace tb::pipeline {
 namespace {
@@ -149,6 +150,7 @@ IngestResult StreamIngest(Context& ctx) {
 
   report::StageResult download = Named("download"), integrity = Named("integrity"),
                       extract = Named("extract"), verify = Named("verify");
+  UnlistedFiles unlisted;
   auto fail_rest = [&](report::StageResult& failed, const Status& s) {
     failed.status = s.IsCancelled() || ctx.cancelled() ? "interrupted" : "failed";
     failed.error = "stage " + failed.name + ": " + s.message();
@@ -345,18 +347,23 @@ IngestResult StreamIngest(Context& ctx) {
           if (!verifier->seen(e.path)) missing.push_back(e.path);
         verify.files = verifier ? verifier->verified_files() : 0;
         verify.bytes = stats->bytes;
-        if (!missing.empty()) {
-          std::string list;
-          for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + missing[i];
-          fail_rest(verify, Status::Corruption(std::to_string(missing.size()) + " file(s) of " + ctx.cfg.manifest +
-                                               " missing from " + ctx.cfg.origin_url + ": " + list));
-        } else {
-          verify.status = "ok";
-        }
         ctx.tarball_path = tarball;
         ctx.data_root = dest_dir;
         auto dir = dataset::FindDatasetDir(dest_dir);
         if (dir.ok()) ctx.dataset_dir = *dir;
+        if (!missing.empty()) {
+          std::string list;
+          for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + ShownName(missing[i]);
+          fail_rest(verify, Status::Corruption(std::to_string(missing.size()) + " file(s) of " + ctx.cfg.manifest +
+                                               " missing from " + ctx.cfg.origin_url + ": " + list));
+        } else if (check_members && !ctx.dataset_dir.empty()) {
+          // Members the manifest does not list were extracted unverified: never read later.
+          Status applied = ApplyManifest(ctx, entries, &unlisted);
+          if (applied.ok()) verify.status = "ok";
+          else fail_rest(verify, applied);
+        } else {
+          verify.status = "ok";
+        }
       }
     }
   }
@@ -367,8 +374,12 @@ IngestResult StreamIngest(Context& ctx) {
   integrity.detail_json = nlohmann::json{{"mode", "streaming"}, {"file", tarball}, {"expected_md5", expected},
                                          {"actual_md5", actual}}.dump();
   extract.detail_json = nlohmann::json{{"mode", "streaming"}, {"dest", dest_dir}}.dump();
+  std::vector<std::string> mismatched;
+  if (verifier)
+    for (const auto& p : verifier->mismatched_paths()) mismatched.push_back(ShownName(p));
   verify.detail_json = nlohmann::json{{"mode", "streaming"}, {"manifest", ctx.cfg.manifest},
-                                      {"entries", entries.size()}, {"mismatched", verifier ? verifier->mismatched_paths() : std::vector<std::string>()},
+                                      {"entries", entries.size()}, {"mismatched", mismatched},
+                                      {"unlisted", unlisted.count}, {"unlisted_files", unlisted.first},
                                       {"md5", Md5IsaName(BestMd5Isa())}}.dump();
   // A stage that never got to run after an earlier failure stays "skipped" with no time.
   // Stages switched off are left out (the runner reports them as switched off).

@@ -2,6 +2,7 @@
 
 #include "util/clock.h"
 #include "util/md5_multi.h"
+#include "util/text.h"
 
 namespace tb::pipeline {
 
@@ -118,7 +119,7 @@ void MemberVerifier::Process(std::vector<dataset::PendingMember>& batch) {
       ok[listed[k]] = false;
       mismatched_.push_back(m.path);
       if (first.ok()) {
-        first = Status::Corruption(m.path + " differs from " + manifest_ + ": expected md5 " + expected + ", actual " +
+        first = Status::Corruption(ShownName(m.path) + " differs from " + manifest_ + ": expected md5 " + expected + ", actual " +
                                    actual);
       }
     }

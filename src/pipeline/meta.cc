@@ -14,6 +14,7 @@ class MetaStage : public Stage {
 
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
+    TB_RETURN_IF_ERROR(dataset::RequireListed(ctx.dataset_dir, "batches.meta", ctx.listed_files()));
     std::string path = ctx.dataset_dir + "/batches.meta";
     TB_ASSIGN_OR_RETURN(ctx.label_names, dataset::ReadLabelNames(path));
     result.files = 1;

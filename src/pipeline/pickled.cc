@@ -13,8 +13,9 @@ class PickledStage : public Stage {
 
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
-    TB_ASSIGN_OR_RETURN(dataset::Split train, dataset::LoadSplit(ctx.dataset_dir, true, 0));
-    TB_ASSIGN_OR_RETURN(dataset::Split test, dataset::LoadSplit(ctx.dataset_dir, false, 0));
+    // After verify, only the files the manifest lists (ctx.verified_files).
+    TB_ASSIGN_OR_RETURN(dataset::Split train, dataset::LoadSplit(ctx.dataset_dir, true, 0, ctx.listed_files()));
+    TB_ASSIGN_OR_RETURN(dataset::Split test, dataset::LoadSplit(ctx.dataset_dir, false, 0, ctx.listed_files()));
     result.bytes = train.file_bytes + test.file_bytes;
     result.files = static_cast<uint64_t>(train.files + test.files);
     std::vector<uint64_t> histogram(10, 0);
@@ -23,7 +24,9 @@ class PickledStage : public Stage {
     result.detail_json = nlohmann::json{{"dir", ctx.dataset_dir}, {"train_images", train.count},
                                         {"test_images", test.count}, {"pixel_bytes",
                                         train.pixels.size() + test.pixels.size()},
-                                        {"train_label_histogram", histogram}}
+                                        {"train_label_histogram", histogram},
+                                        {"train_files", train.files}, {"test_files", test.files},
+                                        {"files_from", ctx.verified_files ? "manifest" : "folder"}}
                              .dump();
     return Status::Ok();
   }

@@ -23,6 +23,7 @@ class PreviewStage : public Stage {
     options.count = ctx.cfg.preview_count;
     options.scale = ctx.cfg.preview_scale;
     options.seed = ctx.cfg.seed;
+    options.files = ctx.verified_files;
     TB_ASSIGN_OR_RETURN(train::PreviewResult preview, train::RenderPreview(options));
     std::string names;
     for (const auto& n : preview.class_names) names += (names.empty() ? "" : " ") + n;

@@ -121,6 +121,10 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   ctx.storage_options.part_size_bytes = cfg.part_size_bytes;
   ctx.storage_options.cancel = options.cancel;
   ctx.log = [&](const std::string& line) { log.Line(line); };
+  ctx.warn = [&](const std::string& line) {
+    log.Line("warning: " + line);
+    if (options.warn && !options.echo) options.warn(Scrub(line, secrets));  // echo printed it
+  };
 
   if (cfg.scenario == "inplace") {
     auto dir = dataset::FindDatasetDir(cfg.inplace_dir);

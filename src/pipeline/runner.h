@@ -20,6 +20,9 @@ struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;
   // Each log line is also passed here (e.g. to stderr); the log file always gets it.
   std::function<void(const std::string&)> echo;
+  // Warnings (e.g. dataset files the manifest does not list) are also passed here, whether or
+  // not `echo` is set; they are in the log file as "warning: ..." lines too.
+  std::function<void(const std::string&)> warn;
 };
 
 // Runs the job; writes the log file (cfg.log). Never throws. Does not write the results JSON

@@ -8,9 +8,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "dataset/manifest.h"
 #include "pipeline/config.h"
 #include "report/results.h"
 #include "storage/storage.h"
@@ -24,6 +26,7 @@ struct Context {
   storage::Options storage_options;
   ProgressMode progress = ProgressMode::kAuto;
   std::function<void(const std::string&)> log;  // one line to the log file (and stderr if verbose)
+  std::function<void(const std::string&)> warn;  // a warning: the log file and always stderr
 
   // Produced by stages, consumed by later ones.
   std::string tarball_path;     // download: the local copy of the origin
@@ -31,6 +34,10 @@ struct Context {
   std::string dataset_dir;      // the cifar-10-batches-py folder
   std::string train_input_dir;  // train: where training reads from
   std::vector<std::string> label_names;  // meta
+  // verify: the files of dataset_dir the manifest lists (names relative to it). Once set, the
+  // data stages after verify (pickled, meta, preview, train) read only these, so what is
+  // trained is what was verified. Unset when verify is switched off.
+  std::optional<std::vector<std::string>> verified_files;
   std::string no_dataset_reason = "no dataset folder (stage extract is off or did not run)";
 
   explicit Context(const JobConfig& c) : cfg(c) {}
@@ -39,7 +46,21 @@ struct Context {
     return dataset_dir.empty() ? Status::NotFound(no_dataset_reason) : Status::Ok();
   }
   bool cancelled() const { return storage_options.cancel && storage_options.cancel->load(); }
+  // The list the dataset loaders take (dataset/cifar.h): nullptr = every file in the folder.
+  const std::vector<std::string>* listed_files() const { return verified_files ? &*verified_files : nullptr; }
 };
+
+// Files in the dataset folder that the manifest does not list.
+struct UnlistedFiles {
+  uint64_t count = 0;
+  std::vector<std::string> first;  // the first few names (relative to the data root), for details
+};
+
+// Called by verify (sequential or streaming) once the manifest's entries matched: sets
+// ctx.verified_files from `entries` and looks for files in ctx.dataset_dir the manifest does
+// not list. Those are never read by later stages; they are reported with a warning naming
+// them, or, under verify.unlisted = "fail", the returned error names them.
+Status ApplyManifest(Context& ctx, const std::vector<dataset::ManifestEntry>& entries, UnlistedFiles* unlisted);
 
 class Stage {
  public:

@@ -48,6 +48,7 @@ class TrainStage : public Stage {
     options.workers = ctx.cfg.workers;
     options.threads = ctx.cfg.threads;
     options.seed = ctx.cfg.seed;
+    options.files = ctx.verified_files;  // the same names in the fetched copy
     options.device = ctx.cfg.device;
     options.model_dir = ctx.cfg.model_dir;
     options.max_steps = ctx.cfg.max_steps;
@@ -59,6 +60,7 @@ class TrainStage : public Stage {
     detail["device"] = summary.device;
     detail["epochs"] = summary.epochs;
     detail["steps"] = summary.steps;
+    detail["files_from"] = ctx.verified_files ? "manifest" : "folder";
     detail["train_images"] = summary.train_images;
     detail["test_images"] = summary.test_images;
     detail["final_loss"] = summary.final_loss;

@@ -8,6 +8,7 @@
 
 #include "dataset/manifest.h"
 #include "pipeline/stage.h"
+#include "util/text.h"
 
 namespace tb::pipeline {
 namespace {
@@ -46,25 +47,39 @@ class VerifyStage : public Stage {
       report->bytes += r->bytes;
       report->mismatched.insert(report->mismatched.end(), r->mismatched.begin(), r->mismatched.end());
       report->missing.insert(report->missing.end(), r->missing.begin(), r->missing.end());
+      report->missing_why.insert(report->missing_why.end(), r->missing_why.begin(), r->missing_why.end());
     }
     progress.Finish();
     if (!report.ok()) return report.status();
     if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
     result.bytes = report->bytes;
     result.files = report->files;
+    auto shown = [](const std::vector<std::string>& names) {
+      std::vector<std::string> out;
+      for (const auto& n : names) out.push_back(ShownName(n));
+      return out;
+    };
     nlohmann::json detail{{"manifest", ctx.cfg.manifest}, {"root", ctx.data_root},
-                          {"entries", entries.size()}, {"mismatched", report->mismatched},
-                          {"missing", report->missing}};
-    result.detail_json = detail.dump();
+                          {"entries", entries.size()}, {"mismatched", shown(report->mismatched)},
+                          {"missing", shown(report->missing)}};
     if (!report->ok()) {
+      result.detail_json = detail.dump();
+      // Mismatches first; an unreadable file is given with its cause (e.g. not a regular file).
       std::string what;
-      const auto& list = report->mismatched.empty() ? report->missing : report->mismatched;
-      for (size_t i = 0; i < list.size() && i < 5; ++i) what += (i ? ", " : "") + list[i];
+      const bool mismatched = !report->mismatched.empty();
+      const auto& list = mismatched ? report->mismatched : report->missing_why;
+      for (size_t i = 0; i < list.size() && i < 5; ++i) what += (i ? ", " : "") + ShownName(list[i], 2 * kShownNameBytes);
       if (list.size() > 5) what += ", …";
       return Status::Corruption(std::to_string(report->mismatched.size()) + " file(s) differ from " +
                                 ctx.cfg.manifest + " and " + std::to_string(report->missing.size()) +
-                                " missing under " + ctx.data_root + ": " + what);
+                                " missing or unreadable under " + ctx.data_root + ": " + what);
     }
+    UnlistedFiles unlisted;
+    Status applied = ApplyManifest(ctx, entries, &unlisted);
+    detail["unlisted"] = unlisted.count;
+    detail["unlisted_files"] = unlisted.first;
+    result.detail_json = detail.dump();
+    TB_RETURN_IF_ERROR(applied);
     return Status::Ok();
   }
 };

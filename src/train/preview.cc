@@ -32,13 +32,15 @@ Result<PreviewResult> RenderPreview(const PreviewOptions& o) {
   // The first batch the training loader would draw in epoch 0 with this seed: only the pixels
   // of those images are read (the split's size comes from its pickle structure alone).
   size_t total = 0;
+  const std::vector<std::string>* listed = o.files ? &*o.files : nullptr;
   TB_ASSIGN_OR_RETURN(dataset::Split split,
                       dataset::LoadSplitImages(dir, true, DefaultThreads(), [&](size_t count) {
                         total = count;
                         std::vector<uint32_t> order = ShuffledOrder(count, o.seed, 0);
                         order.resize(std::min(order.size(), static_cast<size_t>(o.count)));
                         return order;
-                      }));
+                      }, listed));
+  TB_RETURN_IF_ERROR(dataset::RequireListed(dir, "batches.meta", listed));
   TB_ASSIGN_OR_RETURN(std::vector<std::string> names, dataset::ReadLabelNames(dir + "/batches.meta"));
   if (total < static_cast<size_t>(o.count)) {
     return Status::InvalidArgument("preview: " + dir + " has " + std::to_string(total) +

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct PreviewOptions {
   int count = 4;
   int scale = 4;
   uint64_t seed = 0;
+  // When set, the only files of the dataset folder read (names relative to it: those a
+  // verified manifest lists); unset, every batch in the folder.
+  std::optional<std::vector<std::string>> files;
 };
 
 struct PreviewResult {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct TrainProgress {
 
 struct TrainOptions {
   std::string data_dir;        // a cifar-10-batches-py folder (or its parent)
+  // When set, the only files of the dataset folder read (names relative to it: those a
+  // verified manifest lists); unset, every batch in the folder.
+  std::optional<std::vector<std::string>> files;
   int epochs = 2;
   int batch_size = 4;
   double lr = 0.001;

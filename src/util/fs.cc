@@ -82,6 +82,29 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
   return f.Commit(true);
 }
 
+Result<int> OpenRegularFile(const std::string& path, struct ::stat* st_out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Status::FromErrno(err, "stat", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const char* kind = S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "fifo"
+                       : S_ISSOCK(st.st_mode) ? "socket" : S_ISCHR(st.st_mode) ? "character device"
+                       : S_ISBLK(st.st_mode) ? "block device" : "special file";
+    return Status::InvalidArgument(path + ": not a regular file (" + kind + ")");
+  }
+  // Reads of a regular file never block anyway; clear the flag so none of them can see EAGAIN.
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  if (st_out != nullptr) *st_out = st;
+  return fd;
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "open", path);

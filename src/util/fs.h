@@ -9,6 +9,8 @@
 
 #include "util/status.h"
 
+struct stat;
+
 namespace tb {
 
 // "<dir>/.<name>.tb-tmp.<pid>.<n>": a unique sibling temp name for `path`.
@@ -19,6 +21,11 @@ bool IsTempName(std::string_view filename);
 // Writes `data` to `path` atomically (temp + fsync + rename).
 Status WriteFileAtomic(const std::string& path, std::string_view data);
 Result<std::string> ReadFile(const std::string& path);
+// Opens an input data file read-only, refusing anything but a regular file: the open is
+// non-blocking (a FIFO without a writer, or a device, never hangs it) and the check is an
+// fstat of the opened descriptor (no race with a rename). Errors: "<path>: not a regular
+// file (fifo)". The caller closes the returned fd; `st` (optional) receives its fstat.
+Result<int> OpenRegularFile(const std::string& path, struct ::stat* st = nullptr);
 // mkdir -p
 Status MakeDirs(const std::string& path);
 // rm -rf (no error if missing)

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 
+#include "util/fs.h"
 #include "util/md5_multi_kernels.h"
 #include "util/parallel.h"
 
@@ -228,11 +229,11 @@ struct FreeDeleter {
 };
 
 // One worker: keeps up to m.lanes() files open, one per lane, and refills lanes as files end.
-// Files are named by index: `open(i)` gives a readable fd (or -1 with errno set) and `owned`
+// Files are named by index: `open(i)` gives a readable fd (or the error) and `owned`
 // says whether the worker closes it; `name(i)` is used in errors. Reads use pread from 0.
 struct FileSet {
   size_t count;
-  std::function<int(size_t)> open;
+  std::function<Result<int>(size_t)> open;
   std::function<std::string(size_t)> name;
   bool owned;
   std::function<int64_t(size_t)> size;  // bytes, or -1 when unknown
@@ -248,11 +249,12 @@ struct Schedule {
 
 void HashAlone(const FileSet& set, size_t i, uint8_t* buf, size_t chunk, const Md5FilesOptions& opt,
                Md5FileResult& r) {
-  int fd = set.open(i);
-  if (fd < 0) {
-    r.status = Status::FromErrno(errno, "open", set.name(i));
+  Result<int> opened = set.open(i);
+  if (!opened.ok()) {
+    r.status = opened.status();
     return;
   }
+  int fd = *opened;
   Md5 md5;
   off_t offset = 0;
   for (;;) {
@@ -306,12 +308,13 @@ void HashFilesWorker(const FileSet& set, Schedule& plan, const Md5FilesOptions& 
           if (k >= plan.lanes.size()) break;
           size_t i = plan.lanes[k];
           f.idx = static_cast<long>(i);
-          f.fd = set.open(i);
-          if (f.fd < 0) {
-            results[i].status = Status::FromErrno(errno, "open", set.name(i));
+          Result<int> opened = set.open(i);
+          if (!opened.ok()) {
+            results[i].status = opened.status();
             close_lane(f);
             continue;
           }
+          f.fd = *opened;
           m.Start(l);
         }
         if (m.pending(l) >= 64) break;  // the lane still has blocks to hash
@@ -384,9 +387,10 @@ std::vector<Md5FileResult> HashFileSet(const FileSet& set, const Md5FilesOptions
 
 std::vector<Md5FileResult> Md5Files(const std::vector<std::string>& paths, const Md5FilesOptions& options) {
   FileSet set{paths.size(),
-              [&](size_t i) {
-                int fd = ::open(paths[i].c_str(), O_RDONLY | O_CLOEXEC);
-                if (fd >= 0) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+              [&](size_t i) -> Result<int> {
+                // A FIFO, device or directory listed as a file is refused, never waited on.
+                TB_ASSIGN_OR_RETURN(int fd, OpenRegularFile(paths[i]));
+                posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
                 return fd;
               },
               [&](size_t i) { return paths[i]; }, /*owned=*/true,
@@ -399,7 +403,7 @@ std::vector<Md5FileResult> Md5Files(const std::vector<std::string>& paths, const
 
 std::vector<Md5FileResult> Md5Fds(const std::vector<int>& fds, const std::vector<std::string>& names,
                                   const Md5FilesOptions& options) {
-  FileSet set{fds.size(), [&](size_t i) { return fds[i]; }, [&](size_t i) { return names[i]; }, /*owned=*/false,
+  FileSet set{fds.size(), [&](size_t i) -> Result<int> { return fds[i]; }, [&](size_t i) { return names[i]; }, /*owned=*/false,
               [&](size_t i) -> int64_t {
                 struct stat st {};
                 return ::fstat(fds[i], &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;

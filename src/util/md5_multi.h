@@ -92,7 +92,9 @@ struct Md5FileResult {
 
 // Hashes many local files: files are spread over threads, and each thread keeps up to
 // lanes() files in flight, refilling a lane as soon as its file ends. Reads are large,
-// page-aligned and sequential. Results are in the order of `paths`.
+// page-aligned and sequential. Results are in the order of `paths`. A path that is not a
+// regular file (a FIFO, a device, a directory) fails at once with "not a regular file"
+// instead of blocking (util/fs.h OpenRegularFile).
 std::vector<Md5FileResult> Md5Files(const std::vector<std::string>& paths, const Md5FilesOptions& options = {});
 
 // The same for files already open (read with pread from offset 0; the fds stay open):

@@ -63,8 +63,10 @@ Result<Data> LoadData(const TrainOptions& o) {
   TB_ASSIGN_OR_RETURN(std::string dir, dataset::FindDatasetDir(o.data_dir));
   Data d;
   int threads = DefaultThreads();
-  TB_ASSIGN_OR_RETURN(d.train, dataset::LoadSplit(dir, true, threads));
-  TB_ASSIGN_OR_RETURN(d.test, dataset::LoadSplit(dir, false, threads));
+  const std::vector<std::string>* listed = o.files ? &*o.files : nullptr;
+  TB_ASSIGN_OR_RETURN(d.train, dataset::LoadSplit(dir, true, threads, listed));
+  TB_ASSIGN_OR_RETURN(d.test, dataset::LoadSplit(dir, false, threads, listed));
+  TB_RETURN_IF_ERROR(dataset::RequireListed(dir, "batches.meta", listed));
   TB_ASSIGN_OR_RETURN(d.names, dataset::ReadLabelNames(dir + "/batches.meta"));
   if (d.names.empty()) return Status::Corruption("train: " + dir + "/batches.meta has no label names");
   if (d.train.count == 0) return Status::InvalidArgument("train: " + dir + " has no training images");
