@@ -76,7 +76,8 @@ int DoctorCommand(const Args& args) {
   Flags flags = MakeRunFlags(
       "usage: tierbench doctor [--config job.toml] [options]\n\n"
       "Checks that the environment is ready for the job: origin reachable, S3 credentials and\n"
-      "bucket usable, scratch writable with room, in-place data readable, training device.");
+      "bucket usable, scratch writable with room, in-place data readable, training device.\n"
+      "--json prints one JSON object instead: {ready, failures, checks: [{name, ok, detail, fix}]}.");
   if (Status s = flags.Parse(args); !s.ok()) return ReportError("doctor", s);
   if (flags.help_requested()) {
     std::fputs(flags.HelpText().c_str(), stdout);
