@@ -48,11 +48,11 @@ common=(--endpoint-url "$TB_S3_ENDPOINT" --epochs "$EPOCHS" --seed 1)
 echo "== scenario staged: S3 + local NVMe"
 "$TB" run --label "S3+NVMe" --scenario staged --scratch "$DEMO/scratch-staged" \
   --origin "$TB_HTTP_ORIGIN/cifar/cifar-10-python.tar.gz" \
-  --upload-to "s3://tierbench-demo/staged" --out runs/demo/staged.json "${common[@]}"
+  --upload-to "s3://tierbench-demo/staged" --create-bucket --out runs/demo/staged.json "${common[@]}"
 echo "== scenario inplace: $shared_label"
 "$TB" run --label "$shared_label" --scenario inplace --scratch "$DEMO/scratch-inplace" \
   --dataset-dir "$shared/cifar/cifar-10-batches-py" \
-  --upload-to "s3://tierbench-demo/inplace" --out runs/demo/inplace.json "${common[@]}"
+  --upload-to "s3://tierbench-demo/inplace" --create-bucket --out runs/demo/inplace.json "${common[@]}"
 echo "== comparison"
 "$TB" compare runs/demo/staged.json runs/demo/inplace.json \
   --svg runs/demo/compare.svg --html runs/demo/compare.html

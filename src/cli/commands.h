@@ -19,8 +19,9 @@ int TrainCommand(const Args& args);    // train_command.cc
 int PreviewCommand(const Args& args);  // preview_command.cc
 int DoctorCommand(const Args& args);   // doctor_command.cc
 
-// Prints "tierbench <verb>: <message>" to stderr; returns 2 for InvalidArgument, 130 for
-// Cancelled, else 1.
+// Prints "tierbench <verb>: <message>" to stderr (control characters escaped, see
+// util/terminal_text.h); returns 2 for InvalidArgument, 128 + the signal that cancelled (130
+// SIGINT, 143 SIGTERM, see util/signals.h) for Cancelled, else 1.
 int ReportError(const std::string& verb, const Status& status);
 
 }  // namespace tb::cli

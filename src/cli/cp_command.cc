@@ -2,8 +2,6 @@
 // and verified, with `aws s3 cp` naming rules.
 #include <sys/stat.h>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 
@@ -11,22 +9,20 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "storage/s3_storage.h"
 #include "storage/transfer.h"
 #include "util/path_guard.h"
 #include "util/progress.h"
 #include "util/redact.h"
+#include "util/signals.h"
+#include "util/terminal_text.h"
 
 namespace tb::cli {
 
 namespace {
 
-std::atomic<bool> g_cancel{false};
-std::atomic<int> g_signal{0};
-
-void OnSignal(int sig) {
-  g_signal = sig;
-  g_cancel = true;
-}
+// Entries named one by one on stderr before the rest are only counted.
+constexpr size_t kSkippedShown = 20;
 
 bool IsLocalDirectory(const std::string& uri) {
   if (uri.find("://") != std::string::npos && uri.rfind("file://", 0) != 0) return false;
@@ -43,6 +39,10 @@ Flags MakeFlags() {
                "Copying to an existing directory or a DST ending in '/' keeps the source's name.",
                {
                    {"recursive", "copy every object under SRC (a directory or s3:// prefix)", true},
+                   {"skip-special", "with --recursive: entries that hold no regular file (FIFOs, sockets, "
+                    "devices, dangling symlinks, symlinks to directories) are left out and counted, "
+                    "exit 0 (default: reported, exit 1)", true},
+                   {"create-bucket", "create the destination bucket when it does not exist (s3:// DST)", true},
                    {"concurrency", "parallel connections (default 16)", false, "N"},
                    {"part-size", "bytes per ranged part, e.g. 8MiB (default 8MiB)", false, "SIZE"},
                    {"endpoint-url", "S3 endpoint (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)", false, "URL"},
@@ -123,7 +123,7 @@ int CpCommand(const Args& args) {
   options.endpoint_url = f.Get("endpoint-url");
   options.region = f.Get("region");
   options.profile = f.Get("profile");
-  options.cancel = &g_cancel;
+  options.cancel = InstallCancelHandlers();
 
   bool recursive = f.GetBool("recursive", false);
   if (!recursive && IsLocalDirectory(src)) {
@@ -138,33 +138,53 @@ int CpCommand(const Args& args) {
 
   if (Status s = CheckCopyPaths(src, dst_final, recursive); !s.ok()) return ReportError("cp", s);
 
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  if (f.GetBool("create-bucket", false) && dst.rfind("s3://", 0) == 0) {
+    std::string bucket = dst.substr(5, dst.find('/', 5) - 5);
+    auto created = storage::EnsureBucket(bucket, options, /*create=*/true);
+    if (!created.ok()) return ReportError("cp", created.status());
+    if (*created) std::fprintf(stderr, "tierbench cp: created bucket %s\n", TerminalSafe(bucket).c_str());
+  }
+
   bool show = f.Has("progress") ? f.GetBool("progress", false) : ProgressEnabled(ProgressMode::kAuto);
   Progress progress("cp", 0, 0, show);
   storage::ProgressFn on_progress = [&](uint64_t bytes, uint64_t files) { progress.Add(bytes, files); };
   Result<storage::TransferStats> stats = recursive ? storage::CopyTree(src, dst, options, on_progress)
                                                    : storage::CopyObject(src, dst_final, options, on_progress);
   progress.Finish();
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  if (!stats.ok()) {
-    int rc = ReportError("cp", stats.status());
-    return g_signal == SIGTERM ? 143 : rc;
+  if (!stats.ok()) return ReportError("cp", stats.status());
+  // A tree copy never skips silently: name what was left out, and fail unless told to skip.
+  const std::vector<storage::SkippedEntry>& skipped = stats->skipped;
+  bool skip_ok = f.GetBool("skip-special", false);
+  for (size_t i = 0; i < skipped.size() && i < kSkippedShown; ++i) {
+    std::string path = src + (src.empty() || src.back() == '/' ? "" : "/") + skipped[i].key;
+    std::fprintf(stderr, "tierbench cp: %s %s: %s\n", skip_ok ? "skipped" : "not copied",
+                 TerminalSafe(RedactUrlUserinfo(path)).c_str(), skipped[i].kind.c_str());
+  }
+  if (skipped.size() > kSkippedShown)
+    std::fprintf(stderr, "tierbench cp: ... and %zu more\n", skipped.size() - kSkippedShown);
+  if (!skipped.empty()) {
+    std::fprintf(stderr, "tierbench cp: %zu entr%s not copied (not regular files)%s\n", skipped.size(),
+                 skipped.size() == 1 ? "y" : "ies", skip_ok ? "" : "; --skip-special leaves them out with exit 0");
   }
   double mb_per_s = stats->seconds > 0 ? stats->bytes / 1e6 / stats->seconds : 0;
   if (f.GetBool("json", false)) {
     nlohmann::json j = {{"src", RedactUrlUserinfo(src)}, {"dst", RedactUrlUserinfo(dst_final)}, {"bytes", stats->bytes},
                         {"files", stats->files}, {"seconds", stats->seconds}, {"mb_per_s", mb_per_s},
-                        {"concurrency", options.concurrency}, {"part_size_bytes", options.part_size_bytes}};
-    std::printf("%s\n", j.dump(2).c_str());
+                        {"concurrency", options.concurrency}, {"part_size_bytes", options.part_size_bytes},
+                        {"skipped", skipped.size()}};
+    nlohmann::json entries = nlohmann::json::array();  // the first ones, like stderr
+    for (size_t i = 0; i < skipped.size() && i < kSkippedShown; ++i)
+      entries.push_back({{"key", skipped[i].key}, {"kind", skipped[i].kind}});
+    j["skipped_entries"] = entries;
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("copied %llu file%s, %s (%llu bytes) in %.2f s, %.1f MB/s: %s -> %s\n",
                 static_cast<unsigned long long>(stats->files), stats->files == 1 ? "" : "s",
                 HumanBytes(static_cast<double>(stats->bytes)).c_str(), static_cast<unsigned long long>(stats->bytes),
-                stats->seconds, mb_per_s, RedactUrlUserinfo(src).c_str(), RedactUrlUserinfo(dst_final).c_str());
+                stats->seconds, mb_per_s, TerminalSafe(RedactUrlUserinfo(src)).c_str(),
+                TerminalSafe(RedactUrlUserinfo(dst_final)).c_str());
   }
-  return 0;
+  return skipped.empty() || skip_ok ? 0 : 1;
 }
 
 }  // namespace tb::cli

@@ -15,6 +15,7 @@
 #include "util/md5.h"
 #include "util/path_lock.h"
 #include "util/progress.h"
+#include "util/terminal_text.h"
 
 namespace tb::cli {
 
@@ -237,8 +238,10 @@ int Inspect(const Args& args) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  for (auto& [k, v] : j.items()) {
-    std::printf("%-16s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+  for (auto& [k, v] : j.items()) {  // strings from the file reach the terminal escaped
+    std::string text = v.is_string() ? v.get<std::string>()
+                                     : v.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    std::printf("%-16s %s\n", k.c_str(), TerminalSafe(text).c_str());
   }
   return 0;
 }

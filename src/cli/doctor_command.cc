@@ -1,33 +1,55 @@
 // tierbench doctor: the seed's "control script" — is this environment ready for a job?
-// One line per check with what to fix; exit 1 if any check fails, 2 for a bad config.
+// One line per check with what to fix (--json: one JSON object); exit 1 if any check fails,
+// 2 for a bad config.
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/run_flags.h"
 #include "dataset/cifar.h"
 #include "pipeline/job_guard.h"
 #include "pipeline/stage.h"
+#include "storage/s3_storage.h"
 #include "storage/storage.h"
 #include "train/train.h"
 #include "util/fs.h"
 #include "util/progress.h"
 #include "util/redact.h"
+#include "util/terminal_text.h"
 
 namespace tb::cli {
 namespace {
 
+// The checks, printed as they run ("[ OK ] name: detail"), or collected for --json.
 struct Check {
+  explicit Check(bool json) : json(json) {}
+  bool json;
   int failures = 0;
+  nlohmann::json checks = nlohmann::json::array();
   void Line(bool ok, const std::string& what, const std::string& detail, const std::string& fix = "") {
-    std::printf("[%s] %s: %s\n", ok ? " OK " : "FAIL", what.c_str(), RedactUrlUserinfo(detail).c_str());
-    if (!ok) {
-      ++failures;
-      if (!fix.empty()) std::printf("       fix: %s\n", fix.c_str());
+    std::string shown = RedactUrlUserinfo(detail);
+    if (!ok) ++failures;
+    if (json) {
+      nlohmann::json c = {{"name", what}, {"ok", ok}, {"detail", shown}};
+      if (!ok && !fix.empty()) c["fix"] = fix;
+      checks.push_back(std::move(c));
+      return;
     }
+    std::printf("[%s] %s: %s\n", ok ? " OK " : "FAIL", what.c_str(), TerminalSafe(shown).c_str());
+    if (!ok && !fix.empty()) std::printf("       fix: %s\n", fix.c_str());
     std::fflush(stdout);
+  }
+  // The closing line, or with --json the one JSON object {"ready", "failures", "checks"}.
+  void Finish() {
+    if (json) {
+      nlohmann::json out = {{"ready", failures == 0}, {"failures", failures}, {"checks", checks}};
+      std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+      std::printf("%s\n", failures ? "doctor: some checks failed" : "doctor: ready");
+    }
   }
 };
 
@@ -55,7 +77,8 @@ int DoctorCommand(const Args& args) {
   Flags flags = MakeRunFlags(
       "usage: tierbench doctor [--config job.toml] [options]\n\n"
       "Checks that the environment is ready for the job: origin reachable, S3 credentials and\n"
-      "bucket usable, scratch writable with room, in-place data readable, training device.");
+      "bucket usable, scratch writable with room, in-place data readable, training device.\n"
+      "--json prints one JSON object instead: {ready, failures, checks: [{name, ok, detail, fix}]}.");
   if (Status s = flags.Parse(args); !s.ok()) return ReportError("doctor", s);
   if (flags.help_requested()) {
     std::fputs(flags.HelpText().c_str(), stdout);
@@ -67,7 +90,7 @@ int DoctorCommand(const Args& args) {
   if (!cfg_or.ok()) return ReportError("doctor", cfg_or.status());
   const pipeline::JobConfig& cfg = *cfg_or;
   storage::Options o = StorageOptions(cfg);
-  Check check;
+  Check check(flags.GetBool("json", false));
   check.Line(true, "config", "scenario " + cfg.scenario + ", label " + cfg.label);
   Status paths = pipeline::CheckJobPaths(cfg, flags.Get("config"));
   check.Line(paths.ok(), "outputs", paths.ok() ? "no output overwrites an input" : paths.message(),
@@ -105,8 +128,17 @@ int DoctorCommand(const Args& args) {
     std::string bucket = rest.substr(0, rest.find('/'));
     auto store = storage::Open("s3://" + bucket, o);
     Status s = store.ok() ? (*store)->List("tierbench-doctor-probe/").status() : store.status();
-    check.Line(s.ok(), "s3", s.ok() ? "bucket " + bucket + " listable with the configured credentials" : s.message(),
-               "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the profile, the endpoint and that the bucket exists");
+    std::string detail = "bucket " + bucket + " listable with the configured credentials";
+    if (!s.ok() && s.IsNotFound() && cfg.upload_create_bucket) {  // the upload stage will create it
+      auto exists = storage::EnsureBucket(bucket, o, /*create=*/false);
+      if (!exists.ok() && exists.status().IsNotFound()) {
+        s = Status::Ok();
+        detail = "bucket " + bucket + " does not exist; the upload stage will create it (upload.create_bucket = true)";
+      }
+    }
+    check.Line(s.ok(), "s3", s.ok() ? detail : s.message(),
+               "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the profile, the endpoint and that the bucket exists "
+               "(or set upload.create_bucket = true)");
   }
   {
     Status s = MakeDirs(cfg.scratch);
@@ -128,7 +160,7 @@ int DoctorCommand(const Args& args) {
     check.Line(device.ok(), "training device", device.ok() ? *device : device.status().message(),
                "install libtorch (scripts/install-deps.sh) or choose --device cpu");
   }
-  std::printf("%s\n", check.failures ? "doctor: some checks failed" : "doctor: ready");
+  check.Finish();
   return check.failures ? 1 : 0;
 }
 

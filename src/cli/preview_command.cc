@@ -8,6 +8,7 @@
 #include "dataset/cifar.h"
 #include "util/path_guard.h"
 #include "train/preview.h"
+#include "util/terminal_text.h"
 
 namespace tb::cli {
 namespace {
@@ -57,7 +58,7 @@ int PreviewCommand(const Args& args) {
   std::string line;
   for (size_t i = 0; i < r->class_names.size(); ++i) {
     char cell[64];
-    std::snprintf(cell, sizeof(cell), "%-5s", r->class_names[i].c_str());
+    std::snprintf(cell, sizeof(cell), "%-5s", TerminalSafe(r->class_names[i]).c_str());
     line += (i ? " " : "") + std::string(cell);
   }
   std::printf("%s\n", line.c_str());

@@ -7,6 +7,7 @@
 #include "pipeline/runner.h"
 #include "report/results.h"
 #include "util/signals.h"
+#include "util/terminal_text.h"
 
 namespace tb::cli {
 
@@ -53,7 +54,7 @@ int RunCommand(const Args& args) {
     std::printf("results: %s\nlog:     %s\n", cfg->out.c_str(), cfg->log.c_str());
   }
   for (const auto& s : run.stages)
-    if (!s.error.empty()) std::fprintf(stderr, "tierbench run: %s\n", s.error.c_str());
+    if (!s.error.empty()) std::fprintf(stderr, "tierbench run: %s\n", TerminalSafe(s.error).c_str());
   if (!written.ok()) return ReportError("run", written.Prefix("writing results"));
   if (run.status == "interrupted") return InterruptedExitCode();
   return run.status == "ok" ? 0 : 1;

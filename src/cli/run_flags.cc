@@ -57,6 +57,7 @@ Flags MakeRunFlags(const std::string& usage) {
   }
   specs.push_back({"skip", "comma-separated stages to switch off (e.g. upload,preview); repeatable", false, "STAGES", true});
   specs.push_back({"set", "comma-separated key=value config overrides (e.g. train.epochs=1); repeatable", false, "K=V,...", true});
+  specs.push_back({"create-bucket", "create the upload bucket if it does not exist [upload.create_bucket]", true});
   specs.push_back({"json", "print the results JSON instead of the table", true});
   specs.push_back({"progress", "live progress on stderr (default: only on a terminal)", true});
   specs.push_back({"verbose", "echo log lines to stderr", true});
@@ -75,6 +76,8 @@ Result<pipeline::Overrides> RunOverrides(const Flags& flags) {
       if (!item.empty()) parts.push_back(item);
     return parts;
   };
+  if (flags.Has("create-bucket"))
+    out.emplace_back("upload.create_bucket", flags.GetBool("create-bucket", false) ? "true" : "false");
   if (auto skip = flags.Find("skip")) {
     for (const auto& stage : split(*skip)) {
       bool known = false;

@@ -1,9 +1,5 @@
 // tierbench train: the training stage alone, honouring the SageMaker training-container
 // contract (see train/sagemaker.h). Precedence: flags > hyperparameters > defaults.
-#include <unistd.h>
-
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,12 +13,11 @@
 #include "util/path_guard.h"
 #include "util/path_lock.h"
 #include "util/progress.h"
+#include "util/signals.h"
+#include "util/terminal_text.h"
 
 namespace tb::cli {
 namespace {
-
-std::atomic<bool> g_cancel{false};
-void OnSignal(int) { g_cancel.store(true); }
 
 const std::vector<FlagSpec> kSpecs = {
     {"data", "dataset folder (cifar-10-batches-py or its parent); default: the SageMaker training channel", false, "DIR"},
@@ -121,7 +116,7 @@ void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
     std::fprintf(out, "Accuracy of the network on the %lld test images: %.2f %%\n",
                  static_cast<long long>(s.test_images), 100 * s.test_accuracy);
     for (size_t c = 0; c < s.class_names.size() && c < s.class_accuracy.size(); ++c) {
-      std::fprintf(out, "Accuracy for class: %-5s is %.1f %%\n", s.class_names[c].c_str(),
+      std::fprintf(out, "Accuracy for class: %-5s is %.1f %%\n", TerminalSafe(s.class_names[c]).c_str(),
                    100 * s.class_accuracy[c]);
     }
   }
@@ -212,18 +207,16 @@ int TrainCommand(const Args& args) {
   ProgressLine progress(ProgressEnabled(mode));
   options.log = [&](const std::string& line) {
     progress.Clear();
-    std::fprintf(log_out, "%s\n", line.c_str());
+    std::fprintf(log_out, "%s\n", TerminalSafe(line).c_str());
     std::fflush(log_out);
   };
   options.progress = [&](const train::TrainProgress& p) { progress.Show(p); };
-  options.cancel = &g_cancel;
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
+  // SIGINT/SIGTERM stop training between steps; the exit status is 128 + the signal.
+  options.cancel = InstallCancelHandlers();
 
   Result<train::TrainSummary> summary = train::Train(options);
   progress.Clear();
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  if (summary.ok() && options.cancel->load()) summary = Status::Cancelled("train: interrupted");
   if (!summary.ok()) return fail(summary.status());
   PrintSummary(log_out, *summary, options.evaluate);
   if (json) std::printf("%s\n", SummaryJson(*summary).dump().c_str());

@@ -216,6 +216,9 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
   std::string kept;
   if (keep) kept.reserve(static_cast<size_t>(archive_entry_size(e)));
   for (;;) {
+    // Per chunk, not per member: a large member must not delay an interrupt by seconds. The
+    // member is still under its temporary name, which `out` removes on the way out.
+    if (cancelled()) return Cancelled();
     la_ssize_t n = archive_read_data(a, buf_.data(), buf_.size());
     if (n < 0) {
       if (!read_error_.ok()) return read_error_;

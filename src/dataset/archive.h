@@ -39,7 +39,8 @@ struct ExtractOptions {
   uint64_t keep_member_bytes = 0;
   // For streams: the compressed size when known (derives the default byte limit).
   uint64_t source_size_hint = 0;
-  // Polled between reads: when it becomes true, extraction stops with Status::Cancelled.
+  // Polled for every chunk read: when it becomes true, extraction stops with Status::Cancelled
+  // (the member being written is removed: nothing partial appears under its final name).
   const std::atomic<bool>* cancel = nullptr;
 };
 

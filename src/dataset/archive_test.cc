@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
 
 #include "util/fs.h"
 #include "util/testing.h"
@@ -142,6 +144,30 @@ TEST(ArchiveTest, LimitsBytesAndEntriesAndLeavesNoPartialFile) {
   s = Extract(dir2, {{"a", "1"}, {"b", "2"}, {"c", "3"}}, o2);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("'c'"), std::string::npos) << s.message();
+}
+
+TEST(ArchiveTest, CancelInsideAMemberStopsAtTheNextChunkAndLeavesNothing) {
+  testing::TempDir dir;
+  const std::string big(64u << 20, 'x');  // many chunks
+  std::atomic<bool> cancel{false};
+  uint64_t seen = 0;
+  // The interrupt arrives while the member's first chunk is written.
+  std::function<void(uint64_t, uint64_t)> progress = [&](uint64_t bytes, uint64_t) {
+    seen += bytes;
+    if (seen > 8) cancel = true;  // past "done": inside "huge"
+  };
+  ExtractOptions o;
+  o.cancel = &cancel;
+  o.progress = &progress;
+  Status s = Extract(dir, {{"done", "complete"}, {"huge", big}}, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.IsCancelled()) << s.ToString();
+  EXPECT_LT(seen, big.size() / 4) << "kept writing the member after the cancel";
+  EXPECT_TRUE(Exists(dir / "out/done"));
+  EXPECT_FALSE(Exists(dir / "out/huge"));
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out")) {
+    EXPECT_FALSE(IsTempName(e.path().filename().string())) << e.path();
+  }
 }
 
 TEST(ArchiveTest, CorruptOrMissingArchiveIsAnError) {

@@ -62,6 +62,9 @@ const std::vector<Key>& Keys() {
     str("inplace.dir", "dataset directory on the shared filesystem (cifar-10-batches-py or its parent)",
         &JobConfig::inplace_dir);
     str("upload.dest", "S3 destination of the upload stage: s3://bucket/prefix", &JobConfig::upload_dest);
+    k.push_back({{"upload.create_bucket", "bool",
+                  "create the upload bucket when it does not exist (default false: the upload stage fails)"},
+                 [](JobConfig& c, const Value& v) { c.upload_create_bucket = v.b; }});
     str("s3.endpoint_url", "S3 endpoint (default AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL / AWS)",
         &JobConfig::s3_endpoint_url);
     str("s3.region", "S3 region (default AWS_REGION / profile / us-east-1)", &JobConfig::s3_region);
@@ -303,7 +306,7 @@ std::string ConfigToJson(const JobConfig& c) {
   j["origin"] = {{"url", RedactUrlUserinfo(c.origin_url)}, {"md5", c.origin_md5},
                  {"md5_file", RedactUrlUserinfo(c.origin_md5_file)}, {"manifest", RedactUrlUserinfo(c.manifest)}};
   j["inplace"] = {{"dir", c.inplace_dir}};
-  j["upload"] = {{"dest", c.upload_dest}};
+  j["upload"] = {{"dest", c.upload_dest}, {"create_bucket", c.upload_create_bucket}};
   j["s3"] = {{"endpoint_url", RedactUrlUserinfo(c.s3_endpoint_url)}, {"region", c.s3_region}, {"profile", c.s3_profile},
              {"concurrency", c.concurrency}, {"part_size_bytes", c.part_size_bytes}};
   j["train"] = {{"epochs", c.epochs}, {"batch_size", c.batch_size}, {"lr", c.lr}, {"momentum", c.momentum},

@@ -8,7 +8,7 @@
 //              md5 = "c58f30108f718f92721af3b95e74349a"     # or md5_file = "...md5" (path/URL)
 //              manifest = "http://host/cifar-10-batches-py.md5"
 //   [inplace]  dir = "/mnt/weka/cifar"
-//   [upload]   dest = "s3://bucket/prefix"
+//   [upload]   dest = "s3://bucket/prefix"  create_bucket = false  # true: create it if missing
 //   [s3]       endpoint_url = "http://127.0.0.1:18000"  region = "us-east-1"  profile = "x"
 //              concurrency = 16  part_size = "8MiB"
 //   [train]    epochs = 2  batch_size = 4  lr = 0.001  momentum = 0.9  workers = 2
@@ -46,6 +46,7 @@ struct JobConfig {
 
   std::string inplace_dir;
   std::string upload_dest;          // s3://bucket/prefix
+  bool upload_create_bucket = false;  // a missing bucket: create it (else the stage fails)
 
   std::string s3_endpoint_url, s3_region, s3_profile;
   int concurrency = 16;

@@ -105,5 +105,23 @@ TEST(Config, VerifyUnlistedIsWarnOrFail) {
   EXPECT_NE(bad.status().message().find("verify.unlisted"), std::string::npos) << bad.status().message();
 }
 
+TEST(Config, UploadCreatesABucketOnlyWhenTold) {
+  auto cfg = ParseConfigText(kStaged, "job.toml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_FALSE(cfg->upload_create_bucket);
+  EXPECT_EQ(nlohmann::json::parse(ConfigToJson(*cfg))["upload"]["create_bucket"], false);
+  auto keyed = ParseConfigText(
+      "[origin]\nurl = \"/a/b.tgz\"\n[upload]\ndest = \"s3://b/p\"\ncreate_bucket = true\n", "job.toml");
+  ASSERT_TRUE(keyed.ok()) << keyed.status().ToString();
+  EXPECT_TRUE(keyed->upload_create_bucket);
+  EXPECT_EQ(nlohmann::json::parse(ConfigToJson(*keyed))["upload"]["create_bucket"], true);
+  auto flag = ParseConfigText(kStaged, "job.toml", {{"upload.create_bucket", "true"}});
+  ASSERT_TRUE(flag.ok()) << flag.status().ToString();
+  EXPECT_TRUE(flag->upload_create_bucket);
+  auto bad = ParseConfigText(kStaged, "job.toml", {{"upload.create_bucket", "maybe"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("upload.create_bucket"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tb::pipeline

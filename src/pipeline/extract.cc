@@ -23,6 +23,7 @@ class ExtractStage : public Stage {
     std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) { progress.Add(b, f); };
     dataset::ExtractOptions options;
     options.progress = &on_progress;
+    options.cancel = ctx.storage_options.cancel;  // polled per chunk: a large member stops midway
     auto stats = dataset::ExtractArchive(ctx.tarball_path, dest, options);
     progress.Finish();
     if (!stats.ok()) return stats.status();

@@ -13,6 +13,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/redact.h"
+#include "util/terminal_text.h"
 
 namespace tb::pipeline {
 namespace {
@@ -53,7 +54,8 @@ std::string Scrub(std::string text, const std::vector<std::string>& secrets) {
   return text;
 }
 
-// Appends timestamped lines to the log file; thread-safe.
+// Appends timestamped lines to the log file; thread-safe. Control characters in the text
+// (from label names, member names, error messages) are escaped: one event, one line.
 class LogFile {
  public:
   LogFile(const std::string& path, std::function<void(const std::string&)> echo, std::vector<std::string> secrets)
@@ -67,7 +69,7 @@ class LogFile {
   }
   void Line(const std::string& text) {
     std::lock_guard<std::mutex> lock(mu_);
-    std::string line = UtcTimestamp() + " " + Scrub(text, secrets_);
+    std::string line = UtcTimestamp() + " " + TerminalSafe(Scrub(text, secrets_));
     if (file_) {
       std::fprintf(file_, "%s\n", line.c_str());
       std::fflush(file_);

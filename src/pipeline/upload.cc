@@ -18,7 +18,16 @@ class UploadStage : public Stage {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     std::string dest = UploadUri(ctx);
     std::string bucket = ctx.cfg.upload_dest.substr(5, ctx.cfg.upload_dest.find('/', 5) - 5);
-    TB_RETURN_IF_ERROR(storage::EnsureBucket(bucket, ctx.storage_options));
+    // Like `tierbench cp`, the stage creates a bucket only when told to, and says so.
+    auto created = storage::EnsureBucket(bucket, ctx.storage_options, ctx.cfg.upload_create_bucket);
+    if (!created.ok()) {
+      if (!created.status().IsNotFound()) return created.status();
+      return Status::NotFound(created.status().message() +
+                              "; create it first (aws s3 mb s3://" + bucket +
+                              ") or let the upload stage create it: upload.create_bucket = true (--create-bucket)");
+    }
+    if (*created) ctx.log("upload: created bucket " + bucket + " (upload.create_bucket = true)");
+    result.detail_json = nlohmann::json{{"dest", dest}, {"bucket", bucket}, {"bucket_created", *created}}.dump();
     Progress progress("upload", 0, 0, ProgressEnabled(ctx.progress));
     auto stats = storage::CopyTree(ctx.dataset_dir, dest, ctx.storage_options,
                                    [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
@@ -26,7 +35,11 @@ class UploadStage : public Stage {
     if (!stats.ok()) return stats.status();
     result.bytes = stats->bytes;
     result.files = stats->files;
+    for (size_t i = 0; i < stats->skipped.size() && i < 20; ++i)
+      ctx.log("upload: not uploaded " + stats->skipped[i].key + ": " + stats->skipped[i].kind);
     result.detail_json = nlohmann::json{{"source", ctx.dataset_dir}, {"dest", dest},
+                                        {"bucket", bucket}, {"bucket_created", *created},
+                                        {"skipped", stats->skipped.size()},
                                         {"concurrency", ctx.storage_options.concurrency},
                                         {"part_size_bytes", ctx.storage_options.part_size_bytes}}
                              .dump();

@@ -81,7 +81,7 @@ TEST(CompareTable, LabelsAndErrorsAreSanitizedForTheTerminal) {
   std::string t = RenderCompareTable({a, b});
   EXPECT_EQ(t.find('\x1b'), std::string::npos) << t;
   EXPECT_EQ(t.find('\x07'), std::string::npos) << t;
-  EXPECT_NE(t.find("WEKA: pickled FAILED: decode /data/batch?[31m: bad opcode"), std::string::npos) << t;
+  EXPECT_NE(t.find("WEKA: pickled FAILED: decode /data/batch\\x1b[31m: bad opcode"), std::string::npos) << t;
   EXPECT_EQ(RenderStageTable(b).find('\x1b'), std::string::npos);
 }
 

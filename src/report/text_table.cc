@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/terminal_text.h"
+
 namespace tb::report {
 
 size_t TextTable::DisplayWidth(std::string_view s) {
@@ -11,12 +13,7 @@ size_t TextTable::DisplayWidth(std::string_view s) {
   return n;
 }
 
-std::string TextTable::Sanitize(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return out;
-}
+std::string TextTable::Sanitize(std::string_view s) { return TerminalSafe(s); }
 
 std::string TextTable::Render() const {
   std::vector<Row> rows = rows_;

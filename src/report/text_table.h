@@ -17,8 +17,9 @@ class TextTable {
   void AddRule() { rows_.push_back({true, {}}); }
   std::string Render() const;
 
-  // Control characters (ESC, newlines, …) replaced by '?', so text from a results file cannot
-  // move the cursor or recolour the terminal. Cells are sanitized by Render().
+  // Control characters (ESC, newlines, …) and invalid UTF-8 written as visible escapes (see
+  // util/terminal_text.h), so text from a results file cannot move the cursor or recolour the
+  // terminal. Cells are sanitized by Render().
   static std::string Sanitize(std::string_view s);
   // Number of code points (terminal columns for the text this tool prints).
   static size_t DisplayWidth(std::string_view s);

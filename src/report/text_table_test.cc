@@ -22,8 +22,8 @@ TEST(TextTable, PadsByDisplayWidth) {
 TEST(TextTable, ControlCharactersCannotReachTheTerminal) {
   TextTable t({TextTable::Align::kLeft});
   t.AddRow({"evil\x1b[2J\nlabel"});
-  EXPECT_EQ(t.Render(), "evil?[2J?label\n");
-  EXPECT_EQ(TextTable::Sanitize("a\tb\x7f"), "a?b?");
+  EXPECT_EQ(t.Render(), "evil\\x1b[2J\\nlabel\n");
+  EXPECT_EQ(TextTable::Sanitize("a\tb\x7f"), "a\\tb\\x7f");
 }
 
 }  // namespace

@@ -108,6 +108,17 @@ class PosixParallelWriter : public ParallelWriter {
   uint64_t size_;
 };
 
+// What a non-regular, non-directory entry is, for the entries a listing leaves out.
+const char* SpecialKind(fs::file_type type) {
+  switch (type) {
+    case fs::file_type::fifo: return "FIFO";
+    case fs::file_type::socket: return "socket";
+    case fs::file_type::block: return "block device";
+    case fs::file_type::character: return "character device";
+    default: return "not a regular file";
+  }
+}
+
 class PosixStorage : public Storage {
  public:
   explicit PosixStorage(std::string root) : root_(std::move(root)) {}
@@ -163,7 +174,10 @@ class PosixStorage : public Storage {
     return std::unique_ptr<ParallelWriter>(new PosixParallelWriter(std::move(file), size_bytes));
   }
 
-  Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix) override { return ListWithSkipped(prefix, nullptr); }
+
+  Result<std::vector<ObjectInfo>> ListWithSkipped(std::string_view prefix,
+                                                  std::vector<SkippedEntry>* skipped) override {
     std::vector<ObjectInfo> out;
     // Walk only the deepest directory the prefix names.
     std::string_view dir_part = prefix.substr(0, prefix.rfind('/') == std::string_view::npos ? 0 : prefix.rfind('/'));
@@ -176,19 +190,40 @@ class PosixStorage : public Storage {
     fs::recursive_directory_iterator it(start, fs::directory_options::none, ec), end;
     if (ec) return Status::FromErrno(ec.value(), "list", start);
     const size_t root_len = root_ == "/" ? 1 : root_.size() + 1;
+    std::vector<SkippedEntry> left_out;
     for (; it != end; it.increment(ec)) {
       if (ec) return Status::FromErrno(ec.value(), "list", start);
       const fs::path& p = it->path();
       std::string name = p.filename().string();
       if (IsTempName(name)) continue;
-      if (!it->is_regular_file(ec)) continue;
+      fs::file_type type = it->symlink_status(ec).type();
+      if (type == fs::file_type::not_found) continue;  // removed while listing
+      if (ec) return Status::FromErrno(ec.value(), "stat", p.string());
+      if (type == fs::file_type::directory) continue;  // walked into
       std::string key = p.string().substr(root_len);
       if (key.compare(0, prefix.size(), prefix) != 0) continue;
+      const char* kind = nullptr;
+      if (type == fs::file_type::symlink) {
+        fs::file_type target = fs::status(p, ec).type();
+        if (target == fs::file_type::regular) type = target;
+        else if (target == fs::file_type::directory) kind = "symlink to a directory (not followed)";
+        else if (target == fs::file_type::not_found) kind = "dangling symlink";
+        else if (ec) kind = "unresolvable symlink";  // e.g. a loop (ELOOP)
+        else kind = "symlink to a special file";
+        ec.clear();
+      }
+      if (type != fs::file_type::regular) {
+        if (!kind) kind = SpecialKind(type);
+        left_out.push_back(SkippedEntry{std::move(key), kind});
+        continue;
+      }
       uint64_t size = it->file_size(ec);
       if (ec) return Status::FromErrno(ec.value(), "stat", p.string());
       out.push_back(ObjectInfo{std::move(key), size, ""});
     }
     std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    std::sort(left_out.begin(), left_out.end(), [](const SkippedEntry& a, const SkippedEntry& b) { return a.key < b.key; });
+    if (skipped) skipped->insert(skipped->end(), left_out.begin(), left_out.end());
     return out;
   }
 

@@ -345,6 +345,18 @@ Status S3Client::CreateBucket(const std::string& bucket) const {
   return r.status();
 }
 
+Result<bool> S3Client::BucketExists(const std::string& bucket) const {
+  // An empty listing rather than HEAD (same permission, s3:ListBucket), so that a refusal
+  // carries S3's error code (SignatureDoesNotMatch, AccessDenied) in its body.
+  S3Request req;
+  req.bucket = bucket;
+  req.query = {{"list-type", "2"}, {"max-keys", "0"}};
+  auto r = Call("ListObjectsV2", req);
+  if (r.ok()) return true;
+  if (r.status().IsNotFound()) return false;
+  return r.status();
+}
+
 Status S3Client::DeleteBucket(const std::string& bucket) const {
   S3Request req;
   req.method = "DELETE";

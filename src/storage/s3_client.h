@@ -82,6 +82,9 @@ class S3Client {
   }
 
   Status CreateBucket(const std::string& bucket) const;  // "already owned by you" is OK
+  // True when the bucket exists and these credentials may list it, false when it does not
+  // exist (404 NoSuchBucket); other failures (403, network) are errors.
+  Result<bool> BucketExists(const std::string& bucket) const;
   Status DeleteBucket(const std::string& bucket) const;  // must be empty
   Result<HeadResult> HeadObject(const std::string& bucket, const std::string& key) const;
   // Returns the ETag (verified to equal the md5 of `data`).

@@ -418,9 +418,15 @@ Result<std::unique_ptr<Storage>> NewS3Storage(const std::string& bucket, const s
   return std::unique_ptr<Storage>(new S3Storage(std::move(client), bucket, TrimSlashes(prefix)));
 }
 
-Status EnsureBucket(const std::string& bucket, const Options& options) {
+Result<bool> EnsureBucket(const std::string& bucket, const Options& options, bool create) {
   TB_ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, S3Client::Create(options));
-  return client->CreateBucket(bucket);
+  TB_ASSIGN_OR_RETURN(bool exists, client->BucketExists(bucket));
+  if (exists) return false;
+  if (!create) {
+    return Status::NotFound("bucket " + bucket + " does not exist (endpoint " + client->config().endpoint_url + ")");
+  }
+  TB_RETURN_IF_ERROR(client->CreateBucket(bucket));
+  return true;
 }
 
 }  // namespace tb::storage

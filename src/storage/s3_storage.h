@@ -15,7 +15,9 @@ namespace tb::storage {
 Result<std::unique_ptr<Storage>> NewS3Storage(const std::string& bucket, const std::string& prefix,
                                               const Options& options);
 
-// Creates the bucket if it does not exist (CreateBucket; "already owned by you" is success).
-Status EnsureBucket(const std::string& bucket, const Options& options);
+// Makes sure the bucket exists: true when it was created here (only with `create`), false when
+// it was there already. A missing bucket without `create` is NotFound, naming the bucket and
+// the endpoint.
+Result<bool> EnsureBucket(const std::string& bucket, const Options& options, bool create);
 
 }  // namespace tb::storage

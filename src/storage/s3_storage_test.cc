@@ -229,11 +229,25 @@ TEST_F(S3StorageRgw, ParallelWriterPartsInAnyOrder) {
   EXPECT_TRUE(uploads->uploads.empty());
 }
 
-TEST_F(S3StorageRgw, EnsureBucketIsIdempotent) {
+TEST_F(S3StorageRgw, EnsureBucketCreatesOnlyWhenAskedAndIsIdempotent) {
   std::string name = testing::UniqueBucketName();
-  ASSERT_TRUE(EnsureBucket(name, S3TestOptions()).ok());
-  Status again = EnsureBucket(name, S3TestOptions());
-  EXPECT_TRUE(again.ok()) << again.ToString();
+  auto refused = EnsureBucket(name, S3TestOptions(), /*create=*/false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.status().IsNotFound()) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("bucket " + name + " does not exist"), std::string::npos)
+      << refused.status().ToString();
+  auto exists = bucket_->client().BucketExists(name);
+  ASSERT_TRUE(exists.ok()) << exists.status().ToString();
+  EXPECT_FALSE(*exists);  // refusing created nothing
+  auto created = EnsureBucket(name, S3TestOptions(), /*create=*/true);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_TRUE(*created);
+  auto again = EnsureBucket(name, S3TestOptions(), /*create=*/true);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(*again);
+  auto present = EnsureBucket(name, S3TestOptions(), /*create=*/false);
+  ASSERT_TRUE(present.ok()) << present.status().ToString();
+  EXPECT_FALSE(*present);
   EXPECT_TRUE(bucket_->client().DeleteBucket(name).ok());
 }
 

@@ -36,6 +36,14 @@ struct ObjectInfo {
   bool ranged_reads = true; // false when the server said it cannot serve byte ranges
 };
 
+// An entry under a listed prefix that holds no object, left out of List: a FIFO, socket or
+// device node, a symlink whose target is missing, a symlink loop, a symlink to a directory
+// (not followed). Only local trees have such entries.
+struct SkippedEntry {
+  std::string key;   // relative to the storage root
+  std::string kind;  // e.g. "FIFO", "dangling symlink"
+};
+
 // The md5 of an object's bytes when its ETag is one (S3 single-part uploads: 32 hex digits,
 // no "-N" suffix); "" otherwise (multipart ETags, HTTP server ETags like nginx's "mtime-size").
 std::string Md5FromEtag(std::string_view etag);
@@ -111,6 +119,13 @@ class Storage {
   virtual Result<std::unique_ptr<Writer>> OpenWrite(std::string_view key, uint64_t size_hint = 0) = 0;
   // Every object whose key starts with `prefix`, recursively, sorted by key.
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
+  // List, also appending to *skipped (sorted by key) the entries under `prefix` that it left
+  // out because they hold no object. Backends without such entries keep this default.
+  virtual Result<std::vector<ObjectInfo>> ListWithSkipped(std::string_view prefix,
+                                                          std::vector<SkippedEntry>* skipped) {
+    (void)skipped;
+    return List(prefix);
+  }
   virtual Status Delete(std::string_view key) = 0;
   // Optional (caps().parallel_writes): see ParallelWriter.
   virtual Result<std::unique_ptr<ParallelWriter>> OpenParallelWrite(std::string_view key,

@@ -442,13 +442,16 @@ Result<TransferStats> CopyObjectBetween(Storage& src, std::string_view src_key, 
 
 Result<TransferStats> CopyTreeBetween(Storage& src, Storage& dst, const Options& options,
                                       const ProgressFn& progress) {
-  TB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, src.List(""));
+  std::vector<SkippedEntry> skipped;
+  TB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, src.ListWithSkipped("", &skipped));
   Copier copier(src, dst, options, progress);
   for (ObjectInfo& obj : objects) {
     std::string key = obj.key;
     copier.Add(key, key, std::move(obj));
   }
-  return copier.Run();
+  TB_ASSIGN_OR_RETURN(TransferStats stats, copier.Run());
+  stats.skipped = std::move(skipped);
+  return stats;
 }
 
 Result<TransferStats> CopyTree(std::string_view src_uri, std::string_view dst_uri, const Options& options,

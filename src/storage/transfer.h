@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/storage.h"
 #include "util/status.h"
@@ -17,6 +18,9 @@ struct TransferStats {
   uint64_t bytes = 0;
   uint64_t files = 0;
   double seconds = 0;
+  // Tree copies: source entries that hold no object (FIFOs, dangling symlinks, ...), not
+  // copied. The caller decides whether that is an error.
+  std::vector<SkippedEntry> skipped;
 };
 
 // Called from worker threads (must be thread-safe) with increments as data moves.
@@ -27,7 +31,8 @@ Result<TransferStats> CopyObject(std::string_view src_uri, std::string_view dst_
                                  const Options& options, const ProgressFn& progress = {});
 
 // Copies every object under the src prefix to dst, keeping relative keys
-// ("s3://b/p" + "/x/y" -> "<dst>/x/y"), files in parallel, large files in parts.
+// ("s3://b/p" + "/x/y" -> "<dst>/x/y"), files in parallel, large files in parts. Entries that
+// hold no object are listed in TransferStats::skipped.
 Result<TransferStats> CopyTree(std::string_view src_uri, std::string_view dst_uri,
                                const Options& options, const ProgressFn& progress = {});
 

@@ -1,6 +1,10 @@
 #include "storage/transfer.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -233,6 +237,52 @@ TEST(OpenStream, ReadsAnObject) {
   auto n = (*r)->Read(buf, sizeof buf);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(std::string(buf, *n), "streamed");
+}
+
+TEST(CopyTree, EntriesThatHoldNoObjectAreReportedNotSilentlySkipped) {
+  testing::TempDir tmp;
+  std::string src = tmp / "src";
+  ASSERT_TRUE(MakeDirs(src + "/sub").ok());
+  ASSERT_TRUE(WriteFileAtomic(src + "/a.bin", Pattern(1000, 1)).ok());
+  ASSERT_TRUE(WriteFileAtomic(src + "/sub/b.bin", Pattern(2000, 2)).ok());
+  ASSERT_EQ(::mkfifo((src + "/sub/pipe").c_str(), 0600), 0);                   // would block a reader
+  ASSERT_EQ(::symlink("no-such-target", (src + "/dangling").c_str()), 0);       // nothing to read
+  ASSERT_EQ(::symlink("a.bin", (src + "/link-to-a").c_str()), 0);              // a file: copied
+  ASSERT_EQ(::symlink("sub", (src + "/link-to-dir").c_str()), 0);              // not followed
+  ASSERT_EQ(::symlink("loop", (src + "/loop").c_str()), 0);                    // ELOOP
+  int sock = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string sock_path = src + "/sock";
+  ASSERT_LT(sock_path.size(), sizeof addr.sun_path);
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+
+  auto stats = CopyTree(src, tmp / "dst", SmallParts());
+  ::close(sock);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->files, 3u);  // a.bin, sub/b.bin, link-to-a
+  ASSERT_EQ(stats->skipped.size(), 5u);
+  std::map<std::string, std::string> kinds;
+  for (const SkippedEntry& e : stats->skipped) kinds[e.key] = e.kind;
+  EXPECT_EQ(kinds["sub/pipe"], "FIFO");
+  EXPECT_EQ(kinds["dangling"], "dangling symlink");
+  EXPECT_EQ(kinds["link-to-dir"], "symlink to a directory (not followed)");
+  EXPECT_EQ(kinds["loop"], "unresolvable symlink");
+  EXPECT_EQ(kinds["sock"], "socket");
+  EXPECT_TRUE(std::filesystem::is_regular_file(tmp / "dst/link-to-a"));
+  EXPECT_FALSE(std::filesystem::exists(tmp / "dst/sub/pipe"));
+  EXPECT_FALSE(std::filesystem::exists(tmp / "dst/dangling"));
+
+  // The counting wrapper passes the report through.
+  CountingStorage counted(NewPosixStorage(src));
+  std::vector<SkippedEntry> skipped;
+  auto listed = counted.ListWithSkipped("sub/", &skipped);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_EQ(skipped[0].key, "sub/pipe");
 }
 
 }  // namespace

@@ -143,8 +143,13 @@ Result<std::unique_ptr<ParallelWriter>> CountingStorage::OpenParallelWrite(std::
 }
 
 Result<std::vector<ObjectInfo>> CountingStorage::List(std::string_view prefix) {
+  return ListWithSkipped(prefix, nullptr);
+}
+
+Result<std::vector<ObjectInfo>> CountingStorage::ListWithSkipped(std::string_view prefix,
+                                                                 std::vector<SkippedEntry>* skipped) {
   auto start = Clock::now();
-  auto r = inner_->List(prefix);
+  auto r = inner_->ListWithSkipped(prefix, skipped);
   counters_->Record(StorageOp::kList, r.ok(), 0, start);
   return r;
 }
@@ -267,8 +272,13 @@ Result<std::unique_ptr<ParallelWriter>> FaultInjectionStorage::OpenParallelWrite
 }
 
 Result<std::vector<ObjectInfo>> FaultInjectionStorage::List(std::string_view prefix) {
+  return ListWithSkipped(prefix, nullptr);
+}
+
+Result<std::vector<ObjectInfo>> FaultInjectionStorage::ListWithSkipped(std::string_view prefix,
+                                                                       std::vector<SkippedEntry>* skipped) {
   TB_RETURN_IF_ERROR(NextOp(StorageOp::kList));
-  return inner_->List(prefix);
+  return inner_->ListWithSkipped(prefix, skipped);
 }
 
 Status FaultInjectionStorage::Delete(std::string_view key) {

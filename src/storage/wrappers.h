@@ -48,6 +48,8 @@ class CountingStorage : public Storage {
   Result<std::unique_ptr<ParallelWriter>> OpenParallelWrite(std::string_view key, uint64_t size_bytes,
                                                             uint64_t part_size_bytes) override;
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
+  Result<std::vector<ObjectInfo>> ListWithSkipped(std::string_view prefix,
+                                                  std::vector<SkippedEntry>* skipped) override;
   Status Delete(std::string_view key) override;
 
   struct Counters;  // shared with the readers/writers handed out
@@ -78,6 +80,8 @@ class FaultInjectionStorage : public Storage {
   Result<std::unique_ptr<ParallelWriter>> OpenParallelWrite(std::string_view key, uint64_t size_bytes,
                                                             uint64_t part_size_bytes) override;
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
+  Result<std::vector<ObjectInfo>> ListWithSkipped(std::string_view prefix,
+                                                  std::vector<SkippedEntry>* skipped) override;
   Status Delete(std::string_view key) override;
 
   // Returns the injected failure for the next op of this kind, or OK (used by wrapped

@@ -10,8 +10,9 @@ std::atomic<bool> g_cancel{false};
 std::atomic<int> g_signal{0};
 
 void OnSignal(int sig) {
-  if (g_cancel.exchange(true)) _exit(128 + sig);  // second signal: leave now
-  g_signal = sig;
+  int none = 0;
+  g_signal.compare_exchange_strong(none, sig);  // the first signal decides the exit status,
+  if (g_cancel.exchange(true)) _exit(128 + sig);  // set before the flag is seen; second: leave now
 }
 
 }  // namespace

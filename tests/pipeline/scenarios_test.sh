@@ -8,7 +8,7 @@ id="pipe-$$-$RANDOM"
 url=$(publish "$WORK/data" "$id")
 
 out=$("$TB_BIN" run --label "S3+NVMe" --origin "$url" --scratch "$WORK/scratch" \
-  --upload-to "s3://tb-pipeline-test/$id" --endpoint-url "$TB_S3_ENDPOINT" \
+  --upload-to "s3://tb-pipeline-test/$id" --create-bucket --endpoint-url "$TB_S3_ENDPOINT" \
   --epochs 1 --seed 1 --out "$WORK/staged.json" 2>"$WORK/staged.err")
 rc=$?
 expect_eq "$rc" 0 "staged run exits 0 ($(tail -3 "$WORK/staged.err"))"

@@ -193,6 +193,9 @@ Status Evaluate(const TrainOptions& o, const at::Device& device, const Data& dat
   for (;;) {
     TB_ASSIGN_OR_RETURN(bool more, loader.Next(&batch));
     if (!more) break;
+    if (o.cancel && o.cancel->load(std::memory_order_relaxed)) {
+      return Status::Cancelled("train: interrupted in the test pass");
+    }
     at::Tensor x = slots.images[batch.slot].narrow(0, 0, batch.size);
     if (!device.is_cpu()) x = x.to(device);
     at::Tensor pred = at::argmax(Forward(params, x), 1).to(at::kCPU).contiguous();
@@ -274,6 +277,8 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
     TB_RETURN_IF_ERROR(Evaluate(o, device, data, params, &summary));
     summary.test_seconds = NowSeconds() - test_start;
   }
+  // An interrupted run writes no model: a model.pth means training ran to its end.
+  if (o.cancel && o.cancel->load()) return Status::Cancelled("train: interrupted before saving the model");
   if (!o.model_dir.empty()) {
     TB_RETURN_IF_ERROR(MakeDirs(o.model_dir));
     summary.model_path = o.model_dir + "/model.pth";
