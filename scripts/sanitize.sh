@@ -46,8 +46,8 @@ for t in "${tests[@]}"; do
   start=$(date +%s)
   if "$bin" --gtest_brief=1 > "$log" 2>&1; then
     echo "ok: $t ($(grep -o '[0-9]* tests\? from [0-9]* test suites\? ran' "$log" | head -1), $(( $(date +%s) - start ))s)"
-    # What did not run, with gtest's reason (the line before "[  SKIPPED ]" holds it).
-    grep -B1 '^\[  SKIPPED \] [A-Za-z]' "$log" | grep -v '^--$' | sed 's/^/    skipped: /' || true
+    # What did not run, with gtest's reason (the line after "FILE:LINE: Skipped").
+    awk 'w { print "    skipped: " w " " $0; w = "" } / Skipped$/ { w = $1 }' "$log"
   else
     echo "FAIL: $t (log: $log)" >&2
     grep -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error|SUMMARY|\[  FAILED  \]' "$log" | head -20 >&2 || true
