@@ -9,7 +9,8 @@
 #     scenario "inplace" (train where the data lies), then prints the side-by-side comparison.
 # Knobs: TB_DEMO_IMAGES_PER_FILE (default 10), TB_DEMO_EPOCHS (2), TB_DEMO_DIR.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
 [ "${TB_SKIP_INSTALL:-0}" = 1 ] || scripts/install-deps.sh
 scripts/build.sh
 TB="$PWD/${TB_BUILD_DIR:-build}/tierbench"
@@ -17,13 +18,14 @@ DEMO="${TB_DEMO_DIR:-/tmp/tierbench-demo}"
 PER_FILE="${TB_DEMO_IMAGES_PER_FILE:-10}"
 EPOCHS="${TB_DEMO_EPOCHS:-2}"
 
+services="$root/scripts/services.sh"  # absolute: the EXIT trap must work from any directory
 started=0
-if ! scripts/services.sh status >/dev/null 2>&1; then
-  scripts/services.sh up
-  started=1
-fi
-cleanup() { [ "$started" = 1 ] && [ "${TB_KEEP_SERVICES:-0}" != 1 ] && scripts/services.sh down >/dev/null || true; }
+cleanup() { [ "$started" = 1 ] && [ "${TB_KEEP_SERVICES:-0}" != 1 ] && "$services" down >/dev/null || true; }
 trap cleanup EXIT
+if ! "$services" status >/dev/null 2>&1; then
+  started=1
+  "$services" up
+fi
 # shellcheck disable=SC1090
 source "${TB_SERVICES_DIR:-/tmp/tierbench-services}/services.env"
 

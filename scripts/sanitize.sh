@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds every GoogleTest binary with gcc and -DTB_SANITIZE=address,undefined in build-asan
 # (TB_WITH_TORCH=OFF) and runs them with halt_on_error: any ASan/UBSan/LSan report fails.
-# Service-dependent tests run only when scripts/services.sh is up (they skip otherwise).
+# Service-dependent tests run only when scripts/services.sh is up (they skip otherwise);
+# with TB_REQUIRE_SERVICES=1 (CI, which starts the services first) services that are not up
+# fail the run, and so does every test that would skip for want of one.
 # Usage: scripts/sanitize.sh [GTEST_BINARY...]   (default: every tb_*_test)
 #   TB_ASAN_DIR  build dir (default build-asan)
 set -euo pipefail
@@ -26,8 +28,11 @@ if [ -f "$services_env" ] && scripts/services.sh status > /dev/null 2>&1; then
   # shellcheck disable=SC1090
   source "$services_env"
   echo "services up: running the service-dependent tests too"
+elif [ "${TB_REQUIRE_SERVICES:-0}" = 1 ]; then
+  echo "FAIL: TB_REQUIRE_SERVICES=1 but the services are not up (scripts/services.sh up)" >&2
+  exit 1
 else
-  unset TB_S3_ENDPOINT TB_HTTP_ORIGIN TB_HTTP_ROOT TB_CEPHFS_MOUNT TB_REQUIRE_SERVICES
+  unset TB_S3_ENDPOINT TB_HTTP_ORIGIN TB_HTTP_ROOT TB_CEPHFS_MOUNT
   echo "services not up: service-dependent tests skip"
 fi
 export TB_SOURCE_DIR="$src" TB_BINARY_DIR="$build"
@@ -41,6 +46,8 @@ for t in "${tests[@]}"; do
   start=$(date +%s)
   if "$bin" --gtest_brief=1 > "$log" 2>&1; then
     echo "ok: $t ($(grep -o '[0-9]* tests\? from [0-9]* test suites\? ran' "$log" | head -1), $(( $(date +%s) - start ))s)"
+    # What did not run, with gtest's reason (the line after "FILE:LINE: Skipped").
+    awk 'w { print "    skipped: " w " " $0; w = "" } / Skipped$/ { w = $1 }' "$log"
   else
     echo "FAIL: $t (log: $log)" >&2
     grep -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error|SUMMARY|\[  FAILED  \]' "$log" | head -20 >&2 || true

@@ -1,7 +1,11 @@
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "storage/storage.h"
 #include "util/fs.h"
@@ -70,13 +74,41 @@ TEST(PosixStorage, ListOfMissingRootIsNotFound) {
   EXPECT_NE(list.status().message().find(tmp / "nope"), std::string::npos);
 }
 
+// Runs `check` in a child process that, when this one is root (who ignores permissions, as
+// in CI), first drops to the unprivileged user 65534 ("nobody"); returns the child's exit
+// status: 0 when `check` held, 1 when it did not, 2 when privileges could not be dropped.
+int AsUnprivileged(const std::function<bool()>& check) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (geteuid() == 0) {
+      const uid_t nobody = 65534;
+      if (setgroups(0, nullptr) != 0 || setresgid(nobody, nobody, nobody) != 0 ||
+          setresuid(nobody, nobody, nobody) != 0 || geteuid() == 0) {
+        _exit(2);
+      }
+    }
+    _exit(check() ? 0 : 1);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
 TEST(PosixStorage, PermissionDenied) {
-  if (geteuid() == 0) GTEST_SKIP() << "root ignores permissions";
   testing::TempDir tmp;
+  chmod(tmp.path().c_str(), 0755);  // the unprivileged user may enter, and write only in rw/
   ASSERT_TRUE(MakeDirs(tmp / "ro").ok());
-  chmod((tmp / "ro").c_str(), 0555);
-  auto s = NewPosixStorage(tmp / "ro");
-  EXPECT_EQ(s->OpenWrite("x", 0).status().code(), Code::kPermissionDenied);
+  ASSERT_TRUE(MakeDirs(tmp / "rw").ok());
+  ASSERT_EQ(chmod((tmp / "ro").c_str(), 0555), 0);
+  ASSERT_EQ(chmod((tmp / "rw").c_str(), 0777), 0);
+  // The denial comes from the folder's mode: the same user may write where the mode allows.
+  EXPECT_EQ(AsUnprivileged([&] { return NewPosixStorage(tmp / "rw")->OpenWrite("x", 0).ok(); }), 0)
+      << "user 65534 cannot write into a 0777 folder (2: could not drop privileges)";
+  EXPECT_EQ(AsUnprivileged([&] {
+              return NewPosixStorage(tmp / "ro")->OpenWrite("x", 0).status().code() == Code::kPermissionDenied;
+            }),
+            0)
+      << "writing into a 0555 folder is not PermissionDenied (2: could not drop privileges)";
 }
 
 }  // namespace

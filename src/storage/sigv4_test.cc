@@ -7,12 +7,19 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "util/testing.h"
+
 namespace tb::storage::sigv4 {
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSuiteDir = TB_SOURCE_DIR "/../shared/vectors/aws-sigv4";
+// The AWS SigV4 test suite (one folder per case) is not part of the repository: by default it
+// is looked for beside the checkout; TB_VECTORS_DIR names the folder holding "aws-sigv4".
+std::string SuiteDir() {
+  const std::string dir = ::tb::testing::Env("TB_VECTORS_DIR");
+  return (dir.empty() ? std::string(TB_SOURCE_DIR "/../shared/vectors") : dir) + "/aws-sigv4";
+}
 
 std::string Slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -100,9 +107,19 @@ std::string Trimmed(std::string s) {
 }
 
 TEST(SigV4Suite, EveryVectorMatches) {
-  ASSERT_TRUE(fs::is_directory(kSuiteDir)) << kSuiteDir;
+  const std::string suite = SuiteDir();
+  if (!fs::is_directory(suite)) {
+    // A plain clone has no suite: skip, unless the run requires it (CI sets
+    // TB_REQUIRE_VECTORS=1), where its absence is a failure.
+    if (::tb::testing::Env("TB_REQUIRE_VECTORS") == "1") {
+      FAIL() << "AWS SigV4 test suite not found at " << suite
+             << " (TB_REQUIRE_VECTORS=1; TB_VECTORS_DIR names the folder holding aws-sigv4)";
+    }
+    GTEST_SKIP() << "AWS SigV4 test suite not found at " << suite
+                 << " (set TB_VECTORS_DIR to the folder holding aws-sigv4)";
+  }
   int cases = 0;
-  for (const auto& entry : fs::directory_iterator(kSuiteDir)) {
+  for (const auto& entry : fs::directory_iterator(suite)) {
     if (!entry.is_directory()) continue;
     const fs::path dir = entry.path();
     SCOPED_TRACE(dir.filename().string());

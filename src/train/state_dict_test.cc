@@ -109,9 +109,8 @@ TEST(StateDict, RefusesForeignGlobalsAndBrokenFiles) {
 
 // The real thing: Python's default torch.save(net.state_dict()) and a plain dict.
 TEST(StateDict, ReadsFilesWrittenByPythonTorch) {
-  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
-    GTEST_SKIP() << "/usr/bin/python3 with torch not available";
-  }
+  TB_REQUIRE_PEER(std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0,
+                  "/usr/bin/python3 with torch");
   tb::testing::TempDir tmp;
   std::string script = tmp / "save.py";
   ASSERT_TRUE(WriteFileAtomic(script, R"(

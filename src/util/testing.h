@@ -45,3 +45,13 @@ inline std::string Env(const char* name) {
       GTEST_SKIP() << var " not set (run scripts/services.sh up)";                    \
     }                                                                                 \
   } while (0)
+
+// The same for a peer program every test run installs (e.g. /usr/bin/python3 with torch):
+// skips when `available` is false, unless TB_REQUIRE_SERVICES=1, where that is a failure.
+#define TB_REQUIRE_PEER(available, what)                                                     \
+  do {                                                                                       \
+    if (!(available)) {                                                                      \
+      if (::tb::testing::Env("TB_REQUIRE_SERVICES") == "1") FAIL() << what << " not available"; \
+      GTEST_SKIP() << what << " not available";                                              \
+    }                                                                                        \
+  } while (0)

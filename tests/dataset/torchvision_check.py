@@ -4,6 +4,8 @@ decoding (`tierbench dataset inspect --json` md5s). With --train-epochs it also 
 PyTorch tutorial CNN on CPU and prints the test accuracy.
 
 usage: torchvision_check.py ROOT TB_BIN [--train-epochs N] [--min-accuracy A]
+                             [--batch-size B] [--lr LR]
+(the defaults of --batch-size and --lr are the tutorial's: 4 and 0.001)
 """
 import argparse
 import hashlib
@@ -55,6 +57,8 @@ def main():
     ap.add_argument("tb_bin")
     ap.add_argument("--train-epochs", type=int, default=0)
     ap.add_argument("--min-accuracy", type=float, default=0.0)
+    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=0.001)
     args = ap.parse_args()
 
     md5s = manifest_md5s(args.root)
@@ -91,9 +95,9 @@ def main():
         return 0
     torch.manual_seed(0)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    loader = torch.utils.data.DataLoader(train, batch_size=4, shuffle=True, num_workers=0)
+    loader = torch.utils.data.DataLoader(train, batch_size=args.batch_size, shuffle=True, num_workers=0)
     net = Net()
-    opt = torch.optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9)
     crit = nn.CrossEntropyLoss()
     t0 = time.time()
     for _ in range(args.train_epochs):

@@ -10,7 +10,8 @@ need_env TB_S3_ENDPOINT
 bucket=tb-reliability
 id="crash-$$-$RANDOM"
 trap 'faulty_http_stop_all; rm -rf "$WORK"' EXIT
-# kill9_after COND_CMD CMD...: starts CMD, waits until COND_CMD succeeds (max 60 s), SIGKILLs it.
+# kill9_when COND_CMD CMD...: starts CMD, waits until COND_CMD succeeds (max 60 s), SIGKILLs it
+# and reaps it: the checks that follow see the files exactly as the crash left them.
 kill9_when() {
   local cond=$1; shift
   "$@" >"$WORK/last.out" 2>"$WORK/last.err" &
@@ -27,7 +28,6 @@ FAULTY_HTTP_LOG_DIR="$WORK" faulty_http_start "$WORK/www" --fault slow --rate 20
 kill9_when '[ -n "$(temp_files "$WORK/s1")" ]' "$TB_BIN" run --origin "$FAULTY_HTTP_URL/cifar-10-python.tar.gz" \
   --md5 "$(md5_of "$WORK/www/cifar-10-python.tar.gz")" --scratch "$WORK/s1" --out "$WORK/r1.json" \
   --skip verify,pickled,meta,upload,preview,train
-sleep 0.5
 [ -z "$(find "$WORK/s1" -name cifar-10-python.tar.gz)" ] && pass "download: no tarball under its final name" \
   || fail "download: a partial tarball has its final name"
 echo "download: temporaries left by the crash: $(temp_files "$WORK/s1" | wc -l)"
@@ -42,7 +42,6 @@ rm -rf "$WORK/t"
 kill9_when '[ -n "$(temp_files "$WORK/s2/extract")" ]' "$TB_BIN" run --origin "$WORK/cifar-10-python.tar.gz" \
   --md5 "$(md5_of "$WORK/cifar-10-python.tar.gz")" --scratch "$WORK/s2" --out "$WORK/r2.json" \
   --skip verify,pickled,meta,upload,preview,train
-sleep 0.5
 f="$WORK/s2/extract/cifar-10-batches-py/data_batch_1"
 if [ ! -e "$f" ]; then pass "extract: no data_batch_1 under its final name"
 elif [ "$(stat -c %s "$f")" = $((1536 << 20)) ]; then pass "extract: data_batch_1 exists only complete"
@@ -55,10 +54,8 @@ bad=$(find "$WORK/s2/extract" -type f ! -name '.*.tb-tmp.*' ! -name batches.meta
 head -c $((64 << 20)) /dev/urandom > "$WORK/chunk"
 for i in $(seq 12); do cat "$WORK/chunk"; done > "$WORK/big.bin"
 rm -f "$WORK/chunk"
-before=$(s3_uploads "$bucket")
-kill9_when '[ "$(s3_uploads "$bucket")" != "$before" ]' "$TB_BIN" cp --endpoint-url "$TB_S3_ENDPOINT" \
+kill9_when '[ "$(s3_uploads "$bucket" "$id/")" != 0 ]' "$TB_BIN" cp --endpoint-url "$TB_S3_ENDPOINT" \
   --concurrency 4 "$WORK/big.bin" "s3://$bucket/$id/big.bin"
-sleep 0.5
 if /usr/bin/aws s3api head-object --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" --key "$id/big.bin" >/dev/null 2>&1
 then fail "upload: an object exists under the final key after the crash"; else pass "upload: nothing under the final key"; fi
 # Clean up the orphaned upload(s) of this key (what a lifecycle rule would do).

@@ -52,7 +52,7 @@ attack device "cifar-10-batches-py/null" "device node"
 attack blockdev "cifar-10-batches-py/disk" "device node"
 attack fifo "cifar-10-batches-py/pipe" "FIFO"
 if [ "${TB_RELIABILITY_QUICK:-0}" = 1 ]; then
-  echo "skipping the bomb and entry-count cases (TB_RELIABILITY_QUICK=1)"
+  skip_part "the bomb and entry-count cases (TB_RELIABILITY_QUICK=1)"
 else
   attack bomb "cifar-10-batches-py/data_batch_1" "expands past the limit"
   attack entries "cifar-10-batches-py/" "more than 1000000 entries"

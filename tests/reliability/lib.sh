@@ -10,9 +10,13 @@ expect_no_temp() {
   left=$(temp_files "$1")
   if [ -z "$left" ]; then pass "$2: no temporary files left"; else fail "$2: temporary files left: $left"; fi
 }
+# progressed FILE LABEL: FILE (stderr of a command run with --progress) shows the live
+# progress line LABEL with a non-zero byte count: the work is under way.
+progressed() { tr '\r' '\n' < "$1" | grep -aqE "^(.\[K)?$2  [1-9]"; }
 expect_rc() { expect_eq "$1" "$2" "$3 exits $2"; }
-# s3_uploads BUCKET: the number of incomplete multipart uploads in BUCKET.
+# s3_uploads BUCKET [PREFIX]: the number of incomplete multipart uploads in BUCKET (under
+# PREFIX: other tests share the bucket, so a test counts only its own keys).
 s3_uploads() {
-  /usr/bin/aws s3api list-multipart-uploads --endpoint-url "$TB_S3_ENDPOINT" --bucket "$1" \
+  /usr/bin/aws s3api list-multipart-uploads --endpoint-url "$TB_S3_ENDPOINT" --bucket "$1" --prefix "${2:-}" \
     --query 'length(Uploads || `[]`)' --output text 2>/dev/null
 }

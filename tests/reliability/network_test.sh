@@ -35,6 +35,8 @@ recovers http503 "fault=status&status=503&fail_first=4"
 recovers http429 "fault=429&retry_after=1&fail_first=2"
 if [ "${TB_RELIABILITY_QUICK:-0}" != 1 ]; then
   recovers stall "fault=stall&stall=45&fail_first=1&after=65536"
+else
+  skip_part "the stall case (TB_RELIABILITY_QUICK=1)"
 fi
 
 # The same faults through `tierbench run` (download + integrity against the known md5).

@@ -31,23 +31,24 @@ want=$(md5_of "$WORK/big.bin")
 # upload_with_restart NAME [CP FLAGS]: starts the upload, restarts RGW once parts are flowing.
 upload_with_restart() {
   local name=$1; shift
-  "$TB_BIN" cp --endpoint-url "$TB_S3_ENDPOINT" --concurrency 2 --part-size 8MiB "$@" "$WORK/big.bin" \
+  : >"$WORK/$name.err"
+  "$TB_BIN" cp --progress --endpoint-url "$TB_S3_ENDPOINT" --concurrency 2 --part-size 8MiB "$@" "$WORK/big.bin" \
     "s3://$bucket/$id/$name.bin" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   local pid=$! i
-  sleep "${TB_RGW_RESTART_AFTER_S:-1}"  # parts are flowing by then (awscli polling is too slow)
+  # Restart once bytes are flowing (cp's own progress line; awscli polling is too slow).
+  for ((i = 0; i < 600; i++)); do progressed "$WORK/$name.err" cp && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then "$SERVICES" restart-rgw >"$WORK/$name.restart" 2>&1 || fail "restart-rgw"
   else fail "$name: upload finished before RGW could be restarted"; fi
   wait "$pid"
   rc=$?
 }
-before=$(s3_uploads "$bucket")
 upload_with_restart survive
 expect_rc "$rc" 0 "upload across an RGW restart"
 [ "$rc" = 0 ] || tail -3 "$WORK/survive.err" >&2
 "$TB_BIN" cp --endpoint-url "$TB_S3_ENDPOINT" "s3://$bucket/$id/survive.bin" "$WORK/back.bin" >/dev/null 2>&1
 expect_eq "$(md5_of "$WORK/back.bin")" "$want" "object read back after the restart is byte-identical"
 rm -f "$WORK/back.bin"
-expect_eq "$(s3_uploads "$bucket")" "$before" "no incomplete multipart upload after the completed upload"
+expect_eq "$(s3_uploads "$bucket" "$id/")" 0 "no incomplete multipart upload after the completed upload"
 
 upload_with_restart fail --retries 0
 expect_rc "$rc" 1 "upload without retries across an RGW restart"
@@ -56,7 +57,7 @@ for ((i = 0; i < 50; i++)); do /usr/bin/aws s3api head-bucket --endpoint-url "$T
   >/dev/null 2>&1 && break; sleep 0.2; done
 # The AbortMultipartUpload sent while RGW is down retries on its own budget (s3_client.cc),
 # so even with --retries 0 the failed upload is aborted once RGW is back.
-expect_eq "$(s3_uploads "$bucket")" "$before" "failed upload left no incomplete multipart upload"
+expect_eq "$(s3_uploads "$bucket" "$id/")" 0 "failed upload left no incomplete multipart upload"
 /usr/bin/aws s3api head-object --endpoint-url "$TB_S3_ENDPOINT" --bucket "$bucket" --key "$id/fail.bin" >/dev/null 2>&1 \
   && fail "failed upload: object exists under the final key" || pass "failed upload: nothing under the final key"
 finish

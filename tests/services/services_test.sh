@@ -4,7 +4,7 @@
 # multipart ETag), SigV4 enforcement (wrong secret / unknown key / anonymous -> 403), and
 # a CephFS write+read when TB_CEPHFS_MOUNT is set. Fails when a service is down.
 # Environment: the service variables, else ${TB_SERVICES_ENV:-/tmp/tierbench-services/services.env}.
-# Without them the test is skipped (exit 0), or fails when TB_REQUIRE_SERVICES=1.
+# Without them the test is skipped (exit 77), or fails when TB_REQUIRE_SERVICES=1.
 set -euo pipefail
 
 if [ -z "${TB_S3_ENDPOINT:-}" ]; then
@@ -18,7 +18,7 @@ if [ -z "${TB_S3_ENDPOINT:-}" ] || [ -z "${TB_HTTP_ORIGIN:-}" ]; then
     exit 1
   fi
   echo "SKIP: services not running (run scripts/services.sh up)"
-  exit 0
+  exit 77
 fi
 
 AWS=/usr/bin/aws   # Debian's awscli v2; it ignores AWS_ENDPOINT_URL, so pass --endpoint-url

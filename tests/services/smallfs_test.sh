@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Checks "scripts/services.sh smallfs SIZE": a size-limited filesystem for "scratch full" tests.
 # Writing past SIZE must fail with ENOSPC; smallfs-rm must unmount and remove it. Needs root
-# (mount); skipped otherwise.
+# (mount); skipped otherwise (exit 77), a failure when TB_REQUIRE_ROOT=1.
 set -euo pipefail
 
 SERVICES="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/services.sh"
 if [ "$(id -u)" != 0 ]; then
+  if [ "${TB_REQUIRE_ROOT:-0}" = 1 ]; then echo "FAIL: smallfs needs root (mount), TB_REQUIRE_ROOT=1"; exit 1; fi
   echo "SKIP: smallfs needs root (mount)"
-  exit 0
+  exit 77
 fi
 
 failures=0

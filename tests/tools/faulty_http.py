@@ -41,6 +41,8 @@ Query parameters never change which file is served (the path alone names it).
 Control URLs (not faulted):
     GET  /__control/stats  JSON: {"requests": n, "by_path": {...}, "faults": {...}, "log": [...]}
                            where each log entry has method, path, range, fault, status
+                           (and for "slow", "paced": [[bytes sent before, seconds since
+                           the body started], ...] for each chunk when it was written)
     POST|GET /__control/reset   clears counters and the log, and re-arms the hold fault
     POST|GET /__control/release lets every held response (fault hold) finish, now and later
     GET  /__control/set?fault=KIND&fail_first=N&...   changes the server-wide defaults (and
@@ -278,16 +280,22 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(bytes(bad))
                 self.copy(f, length - after - len(bad))
                 return
-            self.copy(f, length, p["rate"] if fault == "slow" else 0)
+            if fault == "slow":
+                entry["paced"] = []
+                return self.copy(f, length, p["rate"], entry["paced"])
+            self.copy(f, length)
 
-    def copy(self, f, n, rate=0):
-        """Sends n bytes of f; at most `rate` bytes per second when rate > 0."""
+    def copy(self, f, n, rate=0, paced=None):
+        """Sends n bytes of f; at most `rate` bytes per second when rate > 0. Appends
+        [bytes sent before, seconds since the start] of each chunk to `paced` if given."""
         chunk = CHUNK if rate <= 0 else max(1, min(CHUNK, rate // 10))
         start, sent = time.monotonic(), 0
         while n > 0:
             data = f.read(min(chunk, n))
             if not data:
                 raise IOError("file shrank while serving")
+            if paced is not None:
+                paced.append([sent, time.monotonic() - start])
             self.wfile.write(data)
             n -= len(data)
             sent += len(data)

@@ -9,11 +9,18 @@
 set -euo pipefail
 : "${TB_BIN:?}" "${TB_SOURCE_DIR:?}"
 py=/usr/bin/python3
+# Python torch is a peer every test run has (scripts/install-deps.sh): missing, it is a
+# failure under TB_REQUIRE_SERVICES=1. The plugin is missing only from a build configured
+# without libtorch (TB_BUILT_WITH_TORCH=OFF, set by CTest); in a build with it, it is a failure.
 if ! "$py" -c 'import torch, torchvision' 2>/dev/null; then
-  echo "SKIP: /usr/bin/python3 lacks torch/torchvision"; exit 0
+  [ "${TB_REQUIRE_SERVICES:-0}" = 1 ] && { echo "FAIL: /usr/bin/python3 lacks torch/torchvision" >&2; exit 1; }
+  echo "SKIP: /usr/bin/python3 lacks torch/torchvision"; exit 77
 fi
 if [ ! -e "$(dirname "$TB_BIN")/libtierbench_torch.so" ]; then
-  echo "SKIP: tierbench built without libtorch"; exit 0
+  if [ "${TB_BUILT_WITH_TORCH:-ON}" != OFF ]; then
+    echo "FAIL: $(dirname "$TB_BIN")/libtierbench_torch.so missing from a build with libtorch" >&2; exit 1
+  fi
+  echo "SKIP: tierbench built without libtorch (TB_WITH_TORCH=OFF)"; exit 77
 fi
 t=$(mktemp -d "${TMPDIR:-/tmp}/tb-train-interop.XXXXXX")
 trap 'rm -rf "$t"' EXIT
