@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "storage/transfer.h"
+#include "util/json.h"
 #include "util/progress.h"
 #include "util/redact.h"
 
@@ -117,7 +118,7 @@ int CpCommand(const Args& args) {
     nlohmann::json j = {{"src", RedactUrlUserinfo(src)}, {"dst", RedactUrlUserinfo(dst_final)}, {"bytes", stats->bytes},
                         {"files", stats->files}, {"seconds", stats->seconds}, {"mb_per_s", mb_per_s},
                         {"concurrency", options.concurrency}, {"part_size_bytes", options.part_size_bytes}};
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", JsonText(j, 2).c_str());
   } else {
     std::printf("copied %llu file%s, %s (%llu bytes) in %.2f s, %.1f MB/s: %s -> %s\n",
                 static_cast<unsigned long long>(stats->files), stats->files == 1 ? "" : "s",

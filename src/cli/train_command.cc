@@ -12,6 +12,7 @@
 #include "cli/flags.h"
 #include "train/sagemaker.h"
 #include "train/train.h"
+#include "util/json.h"
 #include "util/progress.h"
 
 namespace tb::cli {
@@ -194,7 +195,7 @@ int TrainCommand(const Args& args) {
   std::signal(SIGTERM, SIG_DFL);
   if (!summary.ok()) return fail(summary.status());
   PrintSummary(log_out, *summary, options.evaluate);
-  if (json) std::printf("%s\n", SummaryJson(*summary).dump().c_str());
+  if (json) std::printf("%s\n", JsonText(SummaryJson(*summary)).c_str());
   return 0;
 }
 

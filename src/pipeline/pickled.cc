@@ -3,6 +3,7 @@
 
 #include "dataset/cifar.h"
 #include "pipeline/stage.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -20,11 +21,10 @@ class PickledStage : public Stage {
     std::vector<uint64_t> histogram(10, 0);
     for (uint8_t l : train.labels)
       if (l < histogram.size()) histogram[l]++;
-    result.detail_json = nlohmann::json{{"dir", ctx.dataset_dir}, {"train_images", train.count},
-                                        {"test_images", test.count}, {"pixel_bytes",
-                                        train.pixels.size() + test.pixels.size()},
-                                        {"train_label_histogram", histogram}}
-                             .dump();
+    result.detail_json = JsonText(nlohmann::json{{"dir", ctx.dataset_dir}, {"train_images", train.count},
+                                                 {"test_images", test.count}, {"pixel_bytes",
+                                                 train.pixels.size() + test.pixels.size()},
+                                                 {"train_label_histogram", histogram}});
     return Status::Ok();
   }
 };

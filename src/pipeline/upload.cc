@@ -5,6 +5,7 @@
 #include "pipeline/stage.h"
 #include "storage/s3_storage.h"
 #include "storage/transfer.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -26,10 +27,9 @@ class UploadStage : public Stage {
     if (!stats.ok()) return stats.status();
     result.bytes = stats->bytes;
     result.files = stats->files;
-    result.detail_json = nlohmann::json{{"source", ctx.dataset_dir}, {"dest", dest},
-                                        {"concurrency", ctx.storage_options.concurrency},
-                                        {"part_size_bytes", ctx.storage_options.part_size_bytes}}
-                             .dump();
+    result.detail_json = JsonText(nlohmann::json{{"source", ctx.dataset_dir}, {"dest", dest},
+                                                 {"concurrency", ctx.storage_options.concurrency},
+                                                 {"part_size_bytes", ctx.storage_options.part_size_bytes}});
     return Status::Ok();
   }
 };

@@ -8,6 +8,7 @@
 
 #include "dataset/manifest.h"
 #include "pipeline/stage.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -55,7 +56,7 @@ class VerifyStage : public Stage {
     nlohmann::json detail{{"manifest", ctx.cfg.manifest}, {"root", ctx.data_root},
                           {"entries", entries.size()}, {"mismatched", report->mismatched},
                           {"missing", report->missing}};
-    result.detail_json = detail.dump();
+    result.detail_json = JsonText(detail);
     if (!report->ok()) {
       std::string what;
       const auto& list = report->mismatched.empty() ? report->missing : report->mismatched;
