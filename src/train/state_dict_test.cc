@@ -160,11 +160,27 @@ TEST(StateDict, HostileStructuresFailCleanly) {
   EXPECT_NE(d.status().message().find("bad local header"), std::string::npos) << d.status().ToString();
 }
 
-// The fuzz target's seeds (tests/fuzz/make_state_dict_seeds.py: torch.save's layout, with
-// 64-byte aligned records, and libtorch's pickle_save form) are valid model files.
+// The fuzz target's seeds are valid model files: torch_save_linear.pth is Python torch 1.13's
+// torch.save(nn.Linear(3, 2).state_dict()) after torch.manual_seed(0); the others come from
+// tests/fuzz/make_state_dict_seeds.py (torch.save's layout and libtorch's pickle_save form).
 TEST(StateDict, ReadsTheFuzzSeeds) {
+  const std::string dir = std::string(TB_SOURCE_DIR) + "/tests/fuzz/corpus/state_dict/";
+  Result<std::string> real = ReadFile(dir + "torch_save_linear.pth");
+  ASSERT_TRUE(real.ok()) << real.status().ToString();
+  Result<StateDict> linear = ParseStateDict(*real, "torch_save_linear.pth");
+  ASSERT_TRUE(linear.ok()) << linear.status().ToString();
+  ASSERT_EQ(linear->tensors.size(), 2u);
+  EXPECT_EQ(linear->tensors[0].name, "weight");
+  EXPECT_EQ(linear->tensors[0].sizes, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(linear->tensors[1].name, "bias");
+  Result<std::vector<float>> bias = TensorFloats(*linear, linear->tensors[1]);
+  ASSERT_TRUE(bias.ok());
+  ASSERT_EQ(bias->size(), 2u);
+  EXPECT_NEAR((*bias)[0], -0.0114f, 1e-4);
+  EXPECT_NEAR((*bias)[1], 0.4578f, 1e-4);
+
   for (const char* name : {"python_ordered_dict.pth", "libtorch_pickle_save.pth"}) {
-    std::string path = std::string(TB_SOURCE_DIR) + "/tests/fuzz/corpus/state_dict/" + name;
+    std::string path = dir + name;
     Result<std::string> bytes = ReadFile(path);
     ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
     Result<StateDict> d = ParseStateDict(*bytes, name);
