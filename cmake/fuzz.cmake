@@ -32,4 +32,5 @@ tb_fuzz(NAME archive SOURCES dataset/archive_fuzz.cc dataset/archive.cc dataset/
         LIBS tb_util LibArchive::LibArchive PkgConfig::ISAL)
 tb_fuzz(NAME config SOURCES pipeline/config_fuzz.cc pipeline/config.cc
         LIBS tb_util PkgConfig::TOMLPP nlohmann_json::nlohmann_json)
+tb_fuzz(NAME state_dict SOURCES train/state_dict_fuzz.cc train/state_dict.cc LIBS tb_util)
 add_custom_target(fuzz DEPENDS ${tb_fuzz_targets})

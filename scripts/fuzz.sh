@@ -11,7 +11,7 @@ src="$PWD"
 secs="${TB_FUZZ_SECONDS:-60}"
 build="${TB_FUZZ_DIR:-$src/build-fuzz}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(s3_xml pickle manifest archive config)
+[ ${#targets[@]} -gt 0 ] || targets=(s3_xml pickle manifest archive config state_dict)
 
 mkdir -p "$build"
 CC=clang CXX=clang++ cmake -S "$src" -B "$build" -G Ninja -DTB_FUZZ=ON -DTB_WITH_TORCH=OFF \

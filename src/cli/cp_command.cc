@@ -12,6 +12,7 @@
 #include "storage/s3_storage.h"
 #include "storage/transfer.h"
 #include "util/path_guard.h"
+#include "util/json.h"
 #include "util/progress.h"
 #include "util/redact.h"
 #include "util/signals.h"
@@ -176,7 +177,7 @@ int CpCommand(const Args& args) {
     for (size_t i = 0; i < skipped.size() && i < kSkippedShown; ++i)
       entries.push_back({{"key", skipped[i].key}, {"kind", skipped[i].kind}});
     j["skipped_entries"] = entries;
-    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", JsonText(j, 2).c_str());
   } else {
     std::printf("copied %llu file%s, %s (%llu bytes) in %.2f s, %.1f MB/s: %s -> %s\n",
                 static_cast<unsigned long long>(stats->files), stats->files == 1 ? "" : "s",

@@ -12,10 +12,12 @@
 #include "dataset/pickle.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/md5.h"
 #include "util/path_lock.h"
 #include "util/progress.h"
 #include "util/terminal_text.h"
+#include "util/utf8.h"
 
 namespace tb::cli {
 
@@ -205,11 +207,25 @@ int Inspect(const Args& args) {
   }
   auto batch = dataset::DecodeBatchBytes(*bytes, path);
   if (batch.ok()) {
+    // Labels are checked against the class count of the meta file beside the batch.
+    size_t classes = 0;
+    std::string folder = std::filesystem::path(path).parent_path().string();
+    auto meta = dataset::FindMetaFile(folder.empty() ? "." : folder);
+    auto names = meta.ok() ? dataset::ReadLabelNames(*meta) : Result<std::vector<std::string>>(meta.status());
+    if (names.ok()) {
+      Status labels = dataset::CheckLabels(batch->labels, names->size(), path, *meta);
+      if (!labels.ok()) return ReportError("dataset inspect", labels);
+      classes = names->size();
+    } else {
+      std::fprintf(stderr, "tierbench dataset inspect: labels not checked against a class count: %s\n",
+                   names.status().message().c_str());
+    }
     j["kind"] = "batch";
     j["format"] = batch->format;
     j["protocol"] = batch->protocol;
     j["batch_label"] = batch->batch_label;
     j["count"] = batch->count();
+    if (classes > 0) j["classes"] = classes;
     j["shape"] = {batch->count(), dataset::kImageBytes};
     std::map<int, size_t> hist;
     for (uint8_t l : batch->labels) ++hist[l];
@@ -235,12 +251,12 @@ int Inspect(const Args& args) {
     return ReportError("dataset inspect", decoded.ok() ? batch.status() : decoded.status());
   }
   if (f.GetBool("json", false)) {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", JsonText(j, 2).c_str());
     return 0;
   }
   for (auto& [k, v] : j.items()) {  // strings from the file reach the terminal escaped
     std::string text = v.is_string() ? v.get<std::string>()
-                                     : v.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+                                     : JsonText(v);
     std::printf("%-16s %s\n", k.c_str(), TerminalSafe(text).c_str());
   }
   return 0;
@@ -285,7 +301,7 @@ int Load(const Args& args) {
                   split->files, HumanBytes(static_cast<double>(split->file_bytes)).c_str(), secs, mbps);
     }
   }
-  if (f.GetBool("json", false)) std::printf("%s\n", nlohmann::json{{"dir", *dir}, {"split", split_name}, {"runs", runs}}.dump(2).c_str());
+  if (f.GetBool("json", false)) std::printf("%s\n", JsonText(nlohmann::json{{"dir", *dir}, {"split", split_name}, {"runs", runs}}, 2).c_str());
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "train/train.h"
 #include "util/path_guard.h"
 #include "util/path_lock.h"
+#include "util/json.h"
 #include "util/progress.h"
 #include "util/signals.h"
 #include "util/terminal_text.h"
@@ -219,7 +220,7 @@ int TrainCommand(const Args& args) {
   if (summary.ok() && options.cancel->load()) summary = Status::Cancelled("train: interrupted");
   if (!summary.ok()) return fail(summary.status());
   PrintSummary(log_out, *summary, options.evaluate);
-  if (json) std::printf("%s\n", SummaryJson(*summary).dump().c_str());
+  if (json) std::printf("%s\n", JsonText(SummaryJson(*summary)).c_str());
   return 0;
 }
 

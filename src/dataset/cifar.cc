@@ -240,16 +240,38 @@ Result<std::vector<std::string>> ReadLabelNames(const std::string& meta_path) {
   return names;
 }
 
+constexpr const char* kMetaNames[] = {"batches.meta", "batches.meta.txt", "meta"};
+
 Result<std::string> FindDatasetDir(const std::string& dir) {
   std::error_code ec;
   for (const char* sub : {"", "cifar-10-batches-py", "cifar-10-batches-bin", "cifar-100-python"}) {
     fs::path d = *sub ? fs::path(dir) / sub : fs::path(dir);
-    for (const char* meta : {"batches.meta", "batches.meta.txt", "meta"}) {
+    for (const char* meta : kMetaNames) {
       if (fs::is_regular_file(d / meta, ec)) return d.string();
     }
   }
   return Status::NotFound(dir + ": no CIFAR dataset here (looked for batches.meta in it and in " + dir +
                           "/cifar-10-batches-py)");
+}
+
+Result<std::string> FindMetaFile(const std::string& dataset_dir) {
+  std::error_code ec;
+  for (const char* meta : kMetaNames) {
+    fs::path p = fs::path(dataset_dir) / meta;
+    if (fs::is_regular_file(p, ec)) return p.string();
+  }
+  return Status::NotFound(dataset_dir + ": no batches.meta (or batches.meta.txt, meta) to tell the number of classes");
+}
+
+Status CheckLabels(const std::vector<uint8_t>& labels, size_t classes, const std::string& file,
+                   const std::string& meta_file) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < classes) continue;
+    return Status::Corruption(file + ": label " + std::to_string(labels[i]) + " at index " + std::to_string(i) +
+                              " is outside 0.." + std::to_string(classes - 1) + " (" + std::to_string(classes) +
+                              " classes in " + BaseName(meta_file) + ")");
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> SplitFiles(const std::string& dataset_dir, bool train,
@@ -403,10 +425,24 @@ size_t PageRound(uint64_t n) {
   return static_cast<size_t>((n + page - 1) / page * page);
 }
 
+// The number of classes a split's labels must stay below, and the meta file that says so.
+struct ClassCount {
+  size_t count = 0;
+  std::string meta_file;
+};
+
+Result<ClassCount> ReadClassCount(const std::string& dataset_dir) {
+  ClassCount c;
+  TB_ASSIGN_OR_RETURN(c.meta_file, FindMetaFile(dataset_dir));
+  TB_ASSIGN_OR_RETURN(std::vector<std::string> names, ReadLabelNames(c.meta_file));
+  c.count = names.size();
+  return c;
+}
+
 // Pass 1 for one file: the safe decoder over a mapping of it (it reads the pickle structure,
 // not the pixel bytes). The mapping goes into `slot` (`slot_size` bytes of the region) when the
 // file fits, else it is a mapping of its own, unmapped here.
-Status ScanFile(const std::string& path, char* slot, size_t slot_size, Part* part) {
+Status ScanFile(const std::string& path, char* slot, size_t slot_size, const ClassCount& classes, Part* part) {
   part->path = path;
   Fd fd;
   TB_ASSIGN_OR_RETURN(part->id, OpenRegular(path, &fd));
@@ -422,6 +458,7 @@ Status ScanFile(const std::string& path, char* slot, size_t slot_size, Part* par
     bytes = own->data();
   }
   TB_ASSIGN_OR_RETURN(BatchView view, DecodeBatchView(bytes, path, /*with_filenames=*/false));
+  TB_RETURN_IF_ERROR(CheckLabels(view.labels, classes.count, path, classes.meta_file));
   part->labels = std::move(view.labels);
   uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data());
   uintptr_t px = reinterpret_cast<uintptr_t>(view.pixels);
@@ -434,6 +471,7 @@ Status ScanFile(const std::string& path, char* slot, size_t slot_size, Part* par
 Result<std::vector<Part>> ScanSplit(const std::string& dataset_dir, bool train, int threads,
                                     const std::vector<std::string>* listed) {
   TB_ASSIGN_OR_RETURN(std::vector<std::string> files, SplitFiles(dataset_dir, train, listed));
+  TB_ASSIGN_OR_RETURN(ClassCount classes, ReadClassCount(dataset_dir));
   // Slots sized from a stat of each file (a file that has grown since gets its own mapping).
   std::vector<size_t> slot_at(files.size() + 1, 0);
   for (size_t i = 0; i < files.size(); ++i) {
@@ -445,7 +483,7 @@ Result<std::vector<Part>> ScanSplit(const std::string& dataset_dir, bool train, 
   std::vector<Part> parts(files.size());
   TB_RETURN_IF_ERROR(ParallelFor(files.size(), threads, [&](size_t i) {
     char* slot = region.base() != nullptr ? region.base() + slot_at[i] : nullptr;
-    return ScanFile(files[i], slot, slot_at[i + 1] - slot_at[i], &parts[i]);
+    return ScanFile(files[i], slot, slot_at[i + 1] - slot_at[i], classes, &parts[i]);
   }));
   size_t first = 0;
   for (Part& p : parts) {

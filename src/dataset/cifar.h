@@ -99,6 +99,14 @@ struct Split {
 
 // The folder holding batches.meta: `dir` itself or `dir/cifar-10-batches-py`.
 Result<std::string> FindDatasetDir(const std::string& dir);
+// The meta file of a dataset folder: batches.meta, batches.meta.txt (binary version) or meta
+// (CIFAR-100), the first that exists; NotFound naming the folder otherwise.
+Result<std::string> FindMetaFile(const std::string& dataset_dir);
+// Checks that every label of `file` names a class: below `classes`, the number of label names
+// in `meta_file`. The error names the file, the first bad label and its index, e.g.
+// "data_batch_3: label 255 at index 17 is outside 0..9 (10 classes in batches.meta)".
+Status CheckLabels(const std::vector<uint8_t>& labels, size_t classes, const std::string& file,
+                   const std::string& meta_file);
 // The batch files of a split, in order: data_batch_1..N (numeric order; ".bin" too) or
 // test_batch; CIFAR-100's train / test. `listed` (optional): the only names that may be
 // used, relative to dataset_dir (the files a verified manifest lists there); the folder is
@@ -116,8 +124,9 @@ Status RequireListed(const std::string& dataset_dir, const std::string& name, co
 // (one copy, no file pages mapped into the process; big files in pieces, in parallel). Files
 // whose pixels are not one contiguous run of the file (binary records; pickles whose pixels
 // the decoder rebuilds, e.g. _codecs.encode) are decoded again and copied in pass 2. A file
-// replaced or changed between the passes fails the load. Errors name the file. `listed`: as
-// for SplitFiles.
+// replaced or changed between the passes fails the load. Every label is checked against the
+// number of classes in the folder's meta file (CheckLabels). Errors name the file. `listed`:
+// as for SplitFiles.
 Result<Split> LoadSplit(const std::string& dataset_dir, bool train, int threads,
                         const std::vector<std::string>* listed = nullptr);
 

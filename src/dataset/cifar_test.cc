@@ -258,7 +258,9 @@ TEST(CifarTest, LoadSplitMatchesTheVmForEveryLayout) {
   testing::TempDir dir;
   std::string ds = dir / "cifar-10-batches-bin";
   ASSERT_TRUE(MakeDirs(ds).ok());
-  ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta.txt", "airplane\nautomobile\n").ok());
+  std::string names;
+  for (const std::string& name : Cifar10LabelNames()) names += name + "\n";
+  ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta.txt", names).ok());
   for (int f = 1; f <= 3; ++f) {
     std::string bin;
     for (int i = 0; i < 4 * f; ++i) {
@@ -295,6 +297,96 @@ TEST(CifarTest, LoadSplitRefusesHostileAndTruncatedFiles) {
     EXPECT_EQ(s.status().ToString(), vm.status().ToString());
     EXPECT_FALSE(LoadSplitImages(ds, true, 2, [](size_t) { return std::vector<uint32_t>{0}; }).ok());
   }
+}
+
+// A protocol-`protocol` batch of n images, labels i % 10, except label `bad` at index `at`.
+std::string BatchWithLabel(size_t n, size_t at, uint8_t bad, int protocol) {
+  std::string pixels(n * kImageBytes, '\x11');
+  BatchContent b;
+  b.batch_label = "training batch";
+  for (size_t i = 0; i < n; ++i) b.labels.push_back(static_cast<uint8_t>(i % 10));
+  b.labels[at] = bad;  // the hostile value, written as any label is
+  b.pixels = pixels;
+  auto e = EncodeBatch(b, protocol);
+  EXPECT_TRUE(e.ok());
+  return e->head + std::string(e->pixels) + e->tail;
+}
+
+// A label that decodes (0..255) but names no class fails every load at decode, naming the
+// file, the label, its index and the meta file that gives the class count.
+TEST(CifarTest, LabelsOutsideTheClassRangeAreRefusedNamingFileAndIndex) {
+  for (int protocol : {2, 4}) {
+    for (uint8_t bad : {uint8_t{10}, uint8_t{255}}) {
+      testing::TempDir dir;
+      std::string ds = dir / "cifar-10-batches-py";
+      ASSERT_TRUE(MakeDirs(ds).ok());
+      ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta", EncodeMeta(Cifar10LabelNames(), 30, 2)).ok());
+      ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_1", MakePickle(30, 0, protocol)).ok());
+      ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_2", MakePickle(30, 3, protocol)).ok());
+      ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_3", BatchWithLabel(30, 17, bad, protocol)).ok());
+      ASSERT_TRUE(WriteFileAtomic(ds + "/test_batch", BatchWithLabel(20, 0, bad, protocol)).ok());
+      const std::string want = ds + "/data_batch_3: label " + std::to_string(bad) +
+                               " at index 17 is outside 0..9 (10 classes in batches.meta)";
+      for (int threads : {1, 3}) {
+        auto s = LoadSplit(ds, true, threads);
+        ASSERT_FALSE(s.ok());
+        EXPECT_TRUE(s.status().IsCorruption()) << s.status().ToString();
+        EXPECT_NE(s.status().message().find(want), std::string::npos) << s.status().ToString();
+      }
+      auto t = LoadSplit(ds, false, 2);
+      ASSERT_FALSE(t.ok());
+      EXPECT_NE(t.status().message().find(ds + "/test_batch: label " + std::to_string(bad) + " at index 0 "),
+                std::string::npos)
+          << t.status().ToString();
+      // Even when the images asked for lie in good files: the whole split is decoded.
+      auto some = LoadSplitImages(ds, true, 2, [](size_t) { return std::vector<uint32_t>{0}; });
+      ASSERT_FALSE(some.ok());
+      EXPECT_NE(some.status().message().find(want), std::string::npos) << some.status().ToString();
+      // The file alone still decodes (0..255 is a valid byte); the class range is the dataset's.
+      auto alone = DecodeBatchFile(ds + "/data_batch_3");
+      ASSERT_TRUE(alone.ok());
+      Status check = CheckLabels(alone->labels, 10, ds + "/data_batch_3", ds + "/batches.meta");
+      EXPECT_NE(check.message().find(want), std::string::npos) << check.ToString();
+      EXPECT_TRUE(CheckLabels(alone->labels, 256, "f", "meta").ok());
+    }
+  }
+}
+
+// The class count comes from the folder's own meta file, whatever its kind.
+TEST(CifarTest, ClassRangeComesFromTheMetaFile) {
+  testing::TempDir dir;
+  std::string ds = dir / "cifar-10-batches-py";
+  ASSERT_TRUE(MakeDirs(ds).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_1", MakePickle(12)).ok());  // labels 0..9
+  auto none = LoadSplit(ds, true, 2);
+  ASSERT_FALSE(none.ok());
+  EXPECT_TRUE(none.status().IsNotFound()) << none.status().ToString();
+  EXPECT_NE(none.status().message().find(ds + ": no batches.meta"), std::string::npos) << none.status().ToString();
+  std::vector<std::string> five(Cifar10LabelNames().begin(), Cifar10LabelNames().begin() + 5);
+  ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta", EncodeMeta(five, 12, 2)).ok());
+  auto s = LoadSplit(ds, true, 2);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(ds + "/data_batch_1: label 5 at index 5 is outside 0..4 (5 classes in batches.meta)"),
+            std::string::npos)
+      << s.status().ToString();
+  ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta", EncodeMeta(Cifar10LabelNames(), 12, 2)).ok());
+  EXPECT_TRUE(LoadSplit(ds, true, 2).ok());
+
+  // Binary records: batches.meta.txt, one name a line.
+  std::string bin = dir / "cifar-10-batches-bin";
+  ASSERT_TRUE(MakeDirs(bin).ok());
+  ASSERT_TRUE(WriteFileAtomic(bin + "/batches.meta.txt", "airplane\nautomobile\nbird\n").ok());
+  std::string records;
+  for (int i = 0; i < 4; ++i) {
+    records.push_back(static_cast<char>(i == 2 ? 200 : i % 3));
+    records += std::string(kImageBytes, '\x22');
+  }
+  ASSERT_TRUE(WriteFileAtomic(bin + "/data_batch_1.bin", records).ok());
+  auto b = LoadSplit(bin, true, 2);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find(bin + "/data_batch_1.bin: label 200 at index 2 is outside 0..2 (3 classes in batches.meta.txt)"),
+            std::string::npos)
+      << b.status().ToString();
 }
 
 TEST(CifarTest, ReadsLabelNames) {

@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/units.h"
 #include "util/redact.h"
 
@@ -320,7 +321,7 @@ std::string ConfigToJson(const JobConfig& c) {
   j["stages"] = stages;
   j["out"] = c.out;
   j["log"] = c.log;
-  return j.dump();
+  return JsonText(j);
 }
 
 }  // namespace tb::pipeline

@@ -5,6 +5,7 @@
 #include "pipeline/stage.h"
 #include "storage/transfer.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -28,9 +29,8 @@ class DownloadStage : public Stage {
     ctx.tarball_path = dest;
     result.bytes = stats->bytes;
     result.files = 1;
-    result.detail_json = nlohmann::json{{"source", ctx.cfg.origin_url}, {"dest", dest},
-                                        {"concurrency", ctx.storage_options.concurrency}}
-                             .dump();
+    result.detail_json = JsonText(nlohmann::json{{"source", ctx.cfg.origin_url}, {"dest", dest},
+                                                 {"concurrency", ctx.storage_options.concurrency}});
     return Status::Ok();
   }
 };

@@ -5,6 +5,7 @@
 #include "dataset/cifar.h"
 #include "pipeline/stage.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -32,7 +33,7 @@ class ExtractStage : public Stage {
     ctx.data_root = dest;
     auto dir = dataset::FindDatasetDir(dest);
     if (dir.ok()) ctx.dataset_dir = *dir;
-    result.detail_json = nlohmann::json{{"archive", ctx.tarball_path}, {"dest", dest}}.dump();
+    result.detail_json = JsonText(nlohmann::json{{"archive", ctx.tarball_path}, {"dest", dest}});
     return Status::Ok();
   }
 };

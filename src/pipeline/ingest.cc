@@ -18,6 +18,7 @@
 #include "storage/transfer.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/md5.h"
 #include "util/md5_multi.h"
 #include "util/text.h"
@@ -370,17 +371,17 @@ IngestResult StreamIngest(Context& ctx) {
   for (auto* r : {&download, &integrity, &extract, &verify}) MarkRate(*r);
   nlohmann::json d = mode;
   d["dest"] = tarball;
-  download.detail_json = d.dump();
-  integrity.detail_json = nlohmann::json{{"mode", "streaming"}, {"file", tarball}, {"expected_md5", expected},
-                                         {"actual_md5", actual}}.dump();
-  extract.detail_json = nlohmann::json{{"mode", "streaming"}, {"dest", dest_dir}}.dump();
+  download.detail_json = JsonText(d);
+  integrity.detail_json = JsonText(nlohmann::json{{"mode", "streaming"}, {"file", tarball}, {"expected_md5", expected},
+                                         {"actual_md5", actual}});
+  extract.detail_json = JsonText(nlohmann::json{{"mode", "streaming"}, {"dest", dest_dir}});
   std::vector<std::string> mismatched;
   if (verifier)
     for (const auto& p : verifier->mismatched_paths()) mismatched.push_back(ShownName(p));
-  verify.detail_json = nlohmann::json{{"mode", "streaming"}, {"manifest", ctx.cfg.manifest},
+  verify.detail_json = JsonText(nlohmann::json{{"mode", "streaming"}, {"manifest", ctx.cfg.manifest},
                                       {"entries", entries.size()}, {"mismatched", mismatched},
                                       {"unlisted", unlisted.count}, {"unlisted_files", unlisted.first},
-                                      {"md5", Md5IsaName(BestMd5Isa())}}.dump();
+                                      {"md5", Md5IsaName(BestMd5Isa())}});
   // A stage that never got to run after an earlier failure stays "skipped" with no time.
   // Stages switched off are left out (the runner reports them as switched off).
   std::vector<report::StageResult*> ran = {&download};
@@ -394,7 +395,7 @@ IngestResult StreamIngest(Context& ctx) {
       r->seconds = 0;
       r->mb_per_s = 0;
       r->bytes = r->files = 0;
-      r->detail_json = nlohmann::json{{"reason", "an earlier stage did not complete"}}.dump();
+      r->detail_json = JsonText(nlohmann::json{{"reason", "an earlier stage did not complete"}});
     }
     if (r->status == "failed" || r->status == "interrupted") failed = true;
   }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/stage.h"
+#include "util/json.h"
 #include "util/md5.h"
 
 namespace tb::pipeline {
@@ -49,9 +50,8 @@ class IntegrityStage : public Stage {
     result.files = 1;
     auto size = std::filesystem::file_size(ctx.tarball_path);
     result.bytes = size;
-    result.detail_json = nlohmann::json{{"file", ctx.tarball_path}, {"expected_md5", expected},
-                                        {"actual_md5", actual}}
-                             .dump();
+    result.detail_json = JsonText(nlohmann::json{{"file", ctx.tarball_path}, {"expected_md5", expected},
+                                                 {"actual_md5", actual}});
     if (actual != expected)
       return Status::Corruption("md5 mismatch for " + ctx.tarball_path + ": expected " + expected +
                                 ", actual " + actual);

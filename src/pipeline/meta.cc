@@ -4,6 +4,7 @@
 
 #include "dataset/cifar.h"
 #include "pipeline/stage.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -20,7 +21,7 @@ class MetaStage : public Stage {
     result.files = 1;
     std::error_code ec;
     result.bytes = std::filesystem::file_size(path, ec);
-    result.detail_json = nlohmann::json{{"file", path}, {"label_names", ctx.label_names}}.dump();
+    result.detail_json = JsonText(nlohmann::json{{"file", path}, {"label_names", ctx.label_names}});
     return Status::Ok();
   }
 };

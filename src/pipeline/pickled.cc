@@ -3,6 +3,7 @@
 
 #include "dataset/cifar.h"
 #include "pipeline/stage.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -21,13 +22,12 @@ class PickledStage : public Stage {
     std::vector<uint64_t> histogram(10, 0);
     for (uint8_t l : train.labels)
       if (l < histogram.size()) histogram[l]++;
-    result.detail_json = nlohmann::json{{"dir", ctx.dataset_dir}, {"train_images", train.count},
+    result.detail_json = JsonText(nlohmann::json{{"dir", ctx.dataset_dir}, {"train_images", train.count},
                                         {"test_images", test.count}, {"pixel_bytes",
                                         train.pixels.size() + test.pixels.size()},
                                         {"train_label_histogram", histogram},
                                         {"train_files", train.files}, {"test_files", test.files},
-                                        {"files_from", ctx.verified_files ? "manifest" : "folder"}}
-                             .dump();
+                                        {"files_from", ctx.verified_files ? "manifest" : "folder"}});
     return Status::Ok();
   }
 };

@@ -5,6 +5,7 @@
 #include "pipeline/stage.h"
 #include "train/preview.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -31,9 +32,8 @@ class PreviewStage : public Stage {
     result.files = 1;
     std::error_code ec;
     result.bytes = std::filesystem::file_size(ctx.cfg.preview_out, ec);
-    result.detail_json = nlohmann::json{{"png", ctx.cfg.preview_out}, {"classes", preview.class_names},
-                                        {"width", preview.width}, {"height", preview.height}}
-                             .dump();
+    result.detail_json = JsonText(nlohmann::json{{"png", ctx.cfg.preview_out}, {"classes", preview.class_names},
+                                                 {"width", preview.width}, {"height", preview.height}});
     return Status::Ok();
   }
 };

@@ -12,8 +12,10 @@
 #include "pipeline/stage.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/redact.h"
 #include "util/terminal_text.h"
+#include "util/utf8.h"
 
 namespace tb::pipeline {
 namespace {
@@ -89,15 +91,32 @@ void FillTrainSummary(report::RunResult& run) {
   for (const auto& s : run.stages) {
     if (s.name != "train" || s.status != "ok") continue;
     auto j = nlohmann::json::parse(s.detail_json, nullptr, false);
-    if (j.is_discarded()) return;
+    if (j.is_discarded() || !j.is_object()) return;
+    // Read without throwing: a fact of the wrong type (a non-finite number is written as
+    // null) counts as absent.
+    auto number = [&](const char* key) {
+      auto it = j.find(key);
+      return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+    };
+    auto it = j.find("device");
     run.train.present = true;
-    run.train.device = j.value("device", "");
-    run.train.epochs = j.value("epochs", 0);
-    run.train.steps = j.value("steps", int64_t{0});
-    run.train.final_loss = j.value("final_loss", 0.0);
-    run.train.test_accuracy = j.value("test_accuracy", 0.0);
-    run.train.steps_per_second = j.value("steps_per_second", 0.0);
+    run.train.device = it != j.end() && it->is_string() ? it->get<std::string>() : "";
+    run.train.epochs = static_cast<int>(number("epochs"));
+    run.train.steps = static_cast<int64_t>(number("steps"));
+    run.train.final_loss = number("final_loss");
+    run.train.test_accuracy = number("test_accuracy");
+    run.train.steps_per_second = number("steps_per_second");
     run.host.device = run.train.device;
+  }
+}
+
+// Stage::Run reports errors as a Status; an exception that escapes anyway (a library's)
+// fails the stage with its message instead of ending the process with no results written.
+Status RunGuarded(Stage& stage, Context& ctx, report::StageResult& r) {
+  try {
+    return stage.Run(ctx, r);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("unexpected error: ") + e.what());
   }
 }
 
@@ -173,18 +192,18 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
       continue;
     }
     if (!failed_stage.empty()) {
-      r.detail_json = nlohmann::json{{"reason", "stage " + failed_stage + " did not complete"}}.dump();
+      r.detail_json = JsonText(nlohmann::json{{"reason", "stage " + failed_stage + " did not complete"}});
     } else if (!cfg.StageEnabled(r.name)) {
-      r.detail_json = nlohmann::json{{"reason", "switched off (stages." + r.name + " = false)"}}.dump();
+      r.detail_json = JsonText(nlohmann::json{{"reason", "switched off (stages." + r.name + " = false)"}});
     } else if (!stage->AppliesTo(cfg)) {
-      r.detail_json = nlohmann::json{{"reason", "not part of the " + cfg.scenario + " scenario"}}.dump();
+      r.detail_json = JsonText(nlohmann::json{{"reason", "not part of the " + cfg.scenario + " scenario"}});
     } else if (ctx.cancelled()) {
       failed_stage = r.name;
       r.status = "interrupted";
     } else {
       log.Line("stage " + r.name + " start");
       double t0 = NowSeconds();
-      Status s = stage->Run(ctx, r);
+      Status s = RunGuarded(*stage, ctx, r);
       r.seconds = NowSeconds() - t0;
       if (s.ok() && ctx.cancelled()) s = Status::Cancelled("interrupted");
       if (s.ok()) {

@@ -10,6 +10,7 @@
 #include "storage/transfer.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -70,7 +71,7 @@ class TrainStage : public Stage {
     detail["steps_per_second"] = summary.steps_per_second;
     detail["model"] = summary.model_path;
     result.files += 1;
-    result.detail_json = detail.dump();
+    result.detail_json = JsonText(detail);
     return Status::Ok();
   }
 };

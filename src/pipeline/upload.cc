@@ -5,6 +5,7 @@
 #include "pipeline/stage.h"
 #include "storage/s3_storage.h"
 #include "storage/transfer.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -27,7 +28,7 @@ class UploadStage : public Stage {
                               ") or let the upload stage create it: upload.create_bucket = true (--create-bucket)");
     }
     if (*created) ctx.log("upload: created bucket " + bucket + " (upload.create_bucket = true)");
-    result.detail_json = nlohmann::json{{"dest", dest}, {"bucket", bucket}, {"bucket_created", *created}}.dump();
+    result.detail_json = JsonText(nlohmann::json{{"dest", dest}, {"bucket", bucket}, {"bucket_created", *created}});
     Progress progress("upload", 0, 0, ProgressEnabled(ctx.progress));
     auto stats = storage::CopyTree(ctx.dataset_dir, dest, ctx.storage_options,
                                    [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
@@ -37,12 +38,11 @@ class UploadStage : public Stage {
     result.files = stats->files;
     for (size_t i = 0; i < stats->skipped.size() && i < 20; ++i)
       ctx.log("upload: not uploaded " + stats->skipped[i].key + ": " + stats->skipped[i].kind);
-    result.detail_json = nlohmann::json{{"source", ctx.dataset_dir}, {"dest", dest},
+    result.detail_json = JsonText(nlohmann::json{{"source", ctx.dataset_dir}, {"dest", dest},
                                         {"bucket", bucket}, {"bucket_created", *created},
                                         {"skipped", stats->skipped.size()},
                                         {"concurrency", ctx.storage_options.concurrency},
-                                        {"part_size_bytes", ctx.storage_options.part_size_bytes}}
-                             .dump();
+                                        {"part_size_bytes", ctx.storage_options.part_size_bytes}});
     return Status::Ok();
   }
 };

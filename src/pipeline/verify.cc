@@ -9,6 +9,7 @@
 #include "dataset/manifest.h"
 #include "pipeline/stage.h"
 #include "util/text.h"
+#include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
@@ -63,7 +64,7 @@ class VerifyStage : public Stage {
                           {"entries", entries.size()}, {"mismatched", shown(report->mismatched)},
                           {"missing", shown(report->missing)}};
     if (!report->ok()) {
-      result.detail_json = detail.dump();
+      result.detail_json = JsonText(detail);
       // Mismatches first; an unreadable file is given with its cause (e.g. not a regular file).
       std::string what;
       const bool mismatched = !report->mismatched.empty();
@@ -78,7 +79,7 @@ class VerifyStage : public Stage {
     Status applied = ApplyManifest(ctx, entries, &unlisted);
     detail["unlisted"] = unlisted.count;
     detail["unlisted_files"] = unlisted.first;
-    result.detail_json = detail.dump();
+    result.detail_json = JsonText(detail);
     TB_RETURN_IF_ERROR(applied);
     return Status::Ok();
   }

@@ -3,6 +3,7 @@
 
 #include "report/compare.h"
 #include "report/results.h"
+#include "util/json.h"
 
 namespace tb::report {
 namespace {
@@ -51,7 +52,7 @@ std::string RenderCompareJson(const std::vector<RunResult>& runs) {
   for (const CompareRow& row : cmp.stages) stages.push_back(RowJson(row, false));
   j["stages"] = std::move(stages);
   j["total"] = RowJson(cmp.total, true);
-  return j.dump(2) + "\n";
+  return JsonText(j, 2) + "\n";
 }
 
 }  // namespace tb::report

@@ -6,6 +6,7 @@
 #include "report/compare.h"
 #include "report/results.h"
 #include "report/svg.h"
+#include "util/json.h"
 
 namespace tb::report {
 namespace {
@@ -81,7 +82,7 @@ std::string Badge(const std::string& status) {
 
 std::string PrettyJson(const std::string& text) {
   auto j = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() ? text : j.dump(2);
+  return j.is_discarded() ? text : JsonText(j, 2);
 }
 
 std::string SecondsCell(const CompareCell& c) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/fs.h"
+#include "util/json.h"
 
 namespace tb::report {
 namespace {
@@ -161,7 +162,7 @@ void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) 
   s.mb_per_s = r.Number(j, p, "mb_per_s");
   s.error = r.String(j, p, "error", false);
   if (r.ok() && s.status == "failed" && s.error.empty()) r.Fail(p + ".error", "is missing (stage failed)");
-  if (const Json* d = r.Object(j, p, "detail", false)) s.detail_json = d->dump();
+  if (const Json* d = r.Object(j, p, "detail", false)) s.detail_json = JsonText(*d);
 }
 
 void ParseTrain(Reader& r, const Json& j, TrainResult& t) {
@@ -232,7 +233,7 @@ std::string ToJson(const RunResult& run) {
   } else {
     j["train"] = nullptr;
   }
-  return j.dump(2) + "\n";
+  return JsonText(j, 2) + "\n";
 }
 
 Result<RunResult> ParseRunResult(std::string_view text, const std::string& name) {
@@ -266,7 +267,7 @@ Result<RunResult> ParseRunResult(std::string_view text, const std::string& name)
   run.started_at = r.String(j, "", "started_at");
   run.status = r.Enum(j, "", "status", {"ok", "failed", "interrupted"});
   if (const Json* host = r.Object(j, "", "host")) ParseHost(r, *host, run.host);
-  if (const Json* config = r.Object(j, "", "config")) run.config_json = config->dump();
+  if (const Json* config = r.Object(j, "", "config")) run.config_json = JsonText(*config);
   if (const Json* stages = r.Field(j, "", "stages", true)) {
     if (!stages->is_array()) {
       r.Fail("stages", std::string("must be an array, got ") + stages->type_name());

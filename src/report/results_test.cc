@@ -6,7 +6,9 @@
 
 #include "report/test_runs.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/testing.h"
+#include "util/utf8.h"
 
 namespace tb::report {
 namespace {
@@ -102,6 +104,71 @@ TEST(ResultsJson, NonFiniteNumbersAreWrittenAsZero) {
   auto parsed = ParseRunResult(ToJson(run), "run.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->stages[0].mb_per_s, 0);
+}
+
+// Strings from outside (labels, paths, member names, manifest entries, keys, class names) need
+// not be UTF-8. Whatever field they land in, the document is written — valid UTF-8 JSON that
+// parses back — with each invalid byte shown as GNU tar shows it (\ooo).
+TEST(ResultsJson, NonUtf8StringsInEveryFieldAreWrittenEscaped) {
+  const std::string bad = "caf\xe9\xff";  // Latin-1 e-acute and a byte that is never UTF-8
+  const std::string esc = "caf\\351\\377";
+  RunResult run = StagedRun();
+  run.label = "label-" + bad;
+  run.scenario = "staged" + bad;
+  run.tool_version = "0.1.0" + bad;
+  run.started_at = "2026" + bad;
+  run.host.hostname = "host-" + bad;
+  run.host.cpu_model = "cpu-" + bad;
+  run.host.kernel = "Linux " + bad;
+  run.host.device = "dev" + bad;
+  // Stage errors, and details built as stages build them (keys and values, at any depth).
+  run.status = "failed";
+  run.stages[2].status = "failed";
+  run.stages[2].error = "stage extract: member cifar-10-batches-py/" + bad + ": truncated";
+  nlohmann::json detail = {{"archive", "/data/" + bad + ".tar.gz"},
+                           {"mismatched", {"cifar-10-batches-py/" + bad}},
+                           {"classes", {{"names", {"plane", bad}}}},
+                           {"key-" + bad, 1}};
+  run.stages[2].detail_json = JsonText(detail);
+  // Text that is not JSON (kept as "unparsed") and raw bytes inside a JSON string.
+  run.stages[3].detail_json = "not json " + bad;
+  run.stages[4].detail_json = "{\"dir\": \"/mnt/" + bad + "\"}";
+  run.config_json = JsonText(nlohmann::json{{"label", run.label}, {"inplace", {{"dir", "/mnt/" + bad}}}});
+  run.train.device = "cpu" + bad;
+
+  std::string text = ToJson(run);
+  EXPECT_TRUE(IsValidUtf8(text));
+  auto j = nlohmann::json::parse(text);  // throws (fails the test) if not valid JSON
+  EXPECT_EQ(j["label"], "label-" + esc);
+  EXPECT_EQ(j["scenario"], "staged" + esc);
+  EXPECT_EQ(j["tool_version"], "0.1.0" + esc);
+  EXPECT_EQ(j["started_at"], "2026" + esc);
+  EXPECT_EQ(j["host"]["hostname"], "host-" + esc);
+  EXPECT_EQ(j["host"]["cpu_model"], "cpu-" + esc);
+  EXPECT_EQ(j["host"]["kernel"], "Linux " + esc);
+  EXPECT_EQ(j["host"]["device"], "dev" + esc);
+  EXPECT_EQ(j["stages"][2]["error"], "stage extract: member cifar-10-batches-py/" + esc + ": truncated");
+  EXPECT_EQ(j["stages"][2]["detail"]["archive"], "/data/" + esc + ".tar.gz");
+  EXPECT_EQ(j["stages"][2]["detail"]["mismatched"][0], "cifar-10-batches-py/" + esc);
+  EXPECT_EQ(j["stages"][2]["detail"]["classes"]["names"][1], esc);
+  EXPECT_EQ(j["stages"][2]["detail"]["key-" + esc], 1);
+  EXPECT_EQ(j["stages"][3]["detail"]["unparsed"], "not json " + esc);
+  EXPECT_EQ(j["stages"][4]["detail"]["unparsed"], "{\"dir\": \"/mnt/" + esc + "\"}");
+  EXPECT_EQ(j["config"]["label"], "label-" + esc);
+  EXPECT_EQ(j["config"]["inplace"]["dir"], "/mnt/" + esc);
+  EXPECT_EQ(j["train"]["device"], "cpu" + esc);
+  // The strict reader accepts what was written, and the escaped text is stable.
+  auto parsed = ParseRunResult(text, "run.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->label, "label-" + esc);
+  EXPECT_EQ(ToJson(*parsed), text);
+  // Every rendering of it works too.
+  for (const std::string& out : {RenderCompareJson({run, StagedRun()}), RenderCompareHtml({run}),
+                                 RenderCompareSvg({run}), RenderStageTable(run), RenderCompareTable({run})}) {
+    EXPECT_FALSE(out.empty());
+  }
+  auto cmp = nlohmann::json::parse(RenderCompareJson({run, StagedRun()}));
+  EXPECT_EQ(cmp["runs"][0]["label"], "label-" + esc);
 }
 
 // Removes or replaces `pointer` in a valid document and returns the parse error.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/fs.h"
+#include "util/json.h"
 
 namespace tb::train {
 namespace {
@@ -17,7 +18,7 @@ bool IsDir(const std::string& path) {
 
 std::string Plain(const nlohmann::json& v) {
   if (v.is_string()) return v.get<std::string>();
-  return v.dump();
+  return JsonText(v);
 }
 
 Result<std::map<std::string, std::string>> DecodeObject(const std::string& text,

@@ -1,5 +1,6 @@
 #include "train/state_dict.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -17,8 +18,11 @@ uint64_t U64(std::string_view b, size_t at) {
 
 // ---- a safe unpickler for state_dicts ------------------------------------------------------
 
+// Values live in the unpickler's arena and point at each other with plain pointers: a file
+// can make them share and nest arbitrarily (memo GET, a list appended to itself, tuples of
+// tuples 60,000 deep), and the arena frees them all without recursion or leaks.
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+using ValuePtr = Value*;
 
 struct Value {
   enum Kind { kNone, kBool, kInt, kFloat, kString, kTuple, kList, kDict, kGlobal, kStorage, kTensor };
@@ -31,12 +35,6 @@ struct Value {
   std::vector<std::pair<ValuePtr, ValuePtr>> dict; // dict (insertion order)
   StoredTensor tensor;
 };
-
-ValuePtr Make(Value::Kind kind) {
-  auto v = std::make_shared<Value>();
-  v->kind = kind;
-  return v;
-}
 
 class Unpickler {
  public:
@@ -57,6 +55,11 @@ class Unpickler {
   }
 
  private:
+  ValuePtr Make(Value::Kind kind) {
+    arena_.push_back(std::make_unique<Value>());
+    arena_.back()->kind = kind;
+    return arena_.back().get();
+  }
   Status Error(const std::string& m) const { return Status::Corruption(name_ + ": " + m); }
   Status Need(size_t n) const {
     return pos_ + n <= d_.size() ? Status::Ok() : Status::Corruption("truncated");
@@ -296,7 +299,7 @@ class Unpickler {
         return SetItems(dict, kv);
       }
       case 'b': {  // BUILD: an OrderedDict's attributes (state_dict()._metadata) are ignored
-        TB_ASSIGN_OR_RETURN(ValuePtr state, Pop());
+        TB_RETURN_IF_ERROR(Pop().status());  // the state
         TB_ASSIGN_OR_RETURN(ValuePtr obj, Top());
         if (obj->kind != Value::kDict) return Status::Corruption("BUILD on a non-dict");
         return Status::Ok();
@@ -318,6 +321,7 @@ class Unpickler {
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::vector<ValuePtr> memo_;
+  std::vector<std::unique_ptr<Value>> arena_;  // owns every Value made; freed with the unpickler
 };
 
 size_t ElementSize(const std::string& type) {
@@ -327,6 +331,15 @@ size_t ElementSize(const std::string& type) {
   if (type == "ByteStorage" || type == "CharStorage" || type == "BoolStorage") return 1;
   return 0;
 }
+
+// True when the `n` bytes at `at` lie inside a buffer of `size` bytes (no wrap-around: offsets
+// and lengths come from the file, up to 2^64 - 1).
+bool Within(uint64_t at, uint64_t n, size_t size) { return at <= size && n <= size - at; }
+
+// Views with more elements than their storage holds (broadcast or overlapping strides) are
+// refused: a state_dict of parameters never has them, and the count is then bounded by the
+// file's size.
+constexpr const char* kViewTooLarge = "view has more elements than its storage holds";
 
 }  // namespace
 
@@ -351,36 +364,38 @@ Result<std::map<std::string, std::string_view>> ReadStoredZip(std::string_view b
   if (cd_offset == 0xFFFFFFFF || entries == 0xFFFF) {  // zip64
     if (eocd < 20 || U32(b, eocd - 20) != 0x07064b50) return bad("zip64 locator missing");
     uint64_t z64 = U64(b, eocd - 20 + 8);
-    if (z64 + 56 > b.size() || U32(b, z64) != 0x06064b50) return bad("bad zip64 end record");
+    if (!Within(z64, 56, b.size()) || U32(b, z64) != 0x06064b50) return bad("bad zip64 end record");
     entries = U64(b, z64 + 32);
     cd_offset = U64(b, z64 + 48);
   }
   std::map<std::string, std::string_view> out;
   size_t at = cd_offset;
   for (uint64_t e = 0; e < entries; ++e) {
-    if (at + 46 > b.size() || U32(b, at) != 0x02014b50) return bad("bad central directory entry");
+    if (!Within(at, 46, b.size()) || U32(b, at) != 0x02014b50) return bad("bad central directory entry");
     uint32_t method = U16(b, at + 10);
     uint64_t csize = U32(b, at + 20), usize = U32(b, at + 24);
     size_t name_len = U16(b, at + 28), extra_len = U16(b, at + 30), comment_len = U16(b, at + 32);
     uint64_t local = U32(b, at + 42);
-    if (at + 46 + name_len + extra_len > b.size()) return bad("truncated central directory");
+    if (!Within(at + 46, name_len + extra_len, b.size())) return bad("truncated central directory");
     std::string entry(b.substr(at + 46, name_len));
     // zip64 extra field: the 0xFFFFFFFF fields, in order usize, csize, offset.
-    for (size_t x = at + 46 + name_len; x + 4 <= at + 46 + name_len + extra_len;) {
+    const size_t extra_end = at + 46 + name_len + extra_len;
+    for (size_t x = at + 46 + name_len; x + 4 <= extra_end;) {
       uint32_t id = U16(b, x), len = U16(b, x + 2);
+      const size_t field_end = std::min<size_t>(x + 4 + len, extra_end);
       if (id == 1) {
         size_t f = x + 4;
-        if (usize == 0xFFFFFFFF && f + 8 <= x + 4 + len) usize = U64(b, f), f += 8;
-        if (csize == 0xFFFFFFFF && f + 8 <= x + 4 + len) csize = U64(b, f), f += 8;
-        if (local == 0xFFFFFFFF && f + 8 <= x + 4 + len) local = U64(b, f);
+        if (usize == 0xFFFFFFFF && f + 8 <= field_end) usize = U64(b, f), f += 8;
+        if (csize == 0xFFFFFFFF && f + 8 <= field_end) csize = U64(b, f), f += 8;
+        if (local == 0xFFFFFFFF && f + 8 <= field_end) local = U64(b, f);
       }
       x += 4 + len;
     }
     if (method != 0) return bad(entry + " is compressed (method " + std::to_string(method) + ")");
     if (csize != usize) return bad(entry + ": stored sizes differ");
-    if (local + 30 > b.size() || U32(b, local) != 0x04034b50) return bad(entry + ": bad local header");
+    if (!Within(local, 30, b.size()) || U32(b, local) != 0x04034b50) return bad(entry + ": bad local header");
     uint64_t data = local + 30 + U16(b, local + 26) + U16(b, local + 28);
-    if (data + usize > b.size()) return bad(entry + ": data runs past the end of the file");
+    if (!Within(data, usize, b.size())) return bad(entry + ": data runs past the end of the file");
     out[entry] = b.substr(data, usize);
     at += 46 + name_len + extra_len + comment_len;
   }
@@ -400,7 +415,8 @@ Result<StateDict> ParseStateDict(std::string_view file_bytes, const std::string&
     }
   }
   if (!pickle) return Status::Corruption(name + ": no <archive>/data.pkl record (not a torch.save file)");
-  TB_ASSIGN_OR_RETURN(ValuePtr root, Unpickler(*pickle, name + ":" + prefix + "data.pkl").Run());
+  Unpickler unpickler(*pickle, name + ":" + prefix + "data.pkl");
+  TB_ASSIGN_OR_RETURN(ValuePtr root, unpickler.Run());
   if (root->kind != Value::kDict) {
     return Status::InvalidArgument(name + ": the saved object is not a state_dict (dict of tensors)");
   }
@@ -429,14 +445,28 @@ Result<std::vector<float>> TensorFloats(const StateDict& dict, const StoredTenso
   auto it = dict.storages.find(t.storage_key);
   if (it == dict.storages.end()) return Status::Corruption(t.name + ": storage missing");
   const std::string& bytes = it->second;
-  size_t elements = bytes.size() / ElementSize(t.storage_type);
-  int64_t numel = 1, last = t.storage_offset;
+  const int64_t elements = static_cast<int64_t>(bytes.size() / ElementSize(t.storage_type));
+  if (t.sizes.size() != t.strides.size()) return Status::Corruption(t.name + ": size and stride differ in rank");
+  bool empty = false;
   for (size_t d = 0; d < t.sizes.size(); ++d) {
     if (t.sizes[d] < 0 || t.strides[d] < 0) return Status::Corruption(t.name + ": negative size or stride");
-    numel *= t.sizes[d];
-    if (t.sizes[d] > 0) last += (t.sizes[d] - 1) * t.strides[d];
+    empty |= t.sizes[d] == 0;
   }
-  if (t.storage_offset < 0 || (numel > 0 && static_cast<size_t>(last) >= elements)) {
+  if (t.storage_offset < 0) return Status::Corruption(t.name + ": negative storage offset");
+  if (empty) return std::vector<float>();
+  // Every product and sum below stays within int64: sizes are bounded by `elements` first.
+  int64_t numel = 1, last = t.storage_offset;
+  for (size_t d = 0; d < t.sizes.size(); ++d) {
+    if (t.sizes[d] > elements || numel > elements / t.sizes[d]) {
+      return Status::Corruption(t.name + ": " + kViewTooLarge + " (" + std::to_string(elements) + ")");
+    }
+    numel *= t.sizes[d];
+    int64_t span = 0;
+    if (__builtin_mul_overflow(t.sizes[d] - 1, t.strides[d], &span) || __builtin_add_overflow(last, span, &last)) {
+      last = elements;  // past the storage
+    }
+  }
+  if (last >= elements) {
     return Status::Corruption(t.name + ": view runs past its storage (" + std::to_string(elements) + " elements)");
   }
   std::vector<float> out(numel);

@@ -107,6 +107,97 @@ TEST(StateDict, RefusesForeignGlobalsAndBrokenFiles) {
   EXPECT_TRUE(TensorFloats(*d, d->tensors[0]).status().IsCorruption());
 }
 
+// {"w": a tensor over storage "0" whose size and stride tuples are the pickle ops given}.
+std::string ViewPickle(const std::string& sizes, const std::string& strides) {
+  using namespace std::string_literals;
+  std::string p = "\x80\x02}("s + Str("w") + "ctorch._utils\n_rebuild_tensor_v2\n(("s;
+  p += Str("storage") + "ctorch\nFloatStorage\n"s + Str("0") + Str("cpu") + "K\x10tQK\x00"s;
+  p += "("s + sizes + "t("s + strides + "t\x89}tRu."s;
+  return p;
+}
+
+// Files built to break the reader (found by the state_dict fuzz target; its corpus keeps
+// them as regress_*) fail with a Status: no leak, stack overflow, huge allocation, integer
+// overflow or read outside the file.
+TEST(StateDict, HostileStructuresFailCleanly) {
+  using namespace std::string_literals;
+  // A list appended to itself through the memo: a cycle (was a leak).
+  Result<StateDict> d = ParseStateDict(Zip({{"a/data.pkl", "\x80\x02]q\x00h\x00" "a."s}}), "cycle.pth");
+  EXPECT_TRUE(d.status().IsInvalidArgument()) << d.status().ToString();
+  // Tuples nested 60,000 deep (was a stack overflow freeing them).
+  d = ParseStateDict(Zip({{"a/data.pkl", "\x80\x02N"s + std::string(60000, '\x85') + "."}}), "deep.pth");
+  EXPECT_TRUE(d.status().IsInvalidArgument()) << d.status().ToString();
+  // A 2^30 x 2^30 broadcast view of 16 floats (was a 4 EiB allocation), and sizes whose
+  // product overflows int64 (was undefined behaviour).
+  const std::string storage = Floats(std::vector<float>(16, 1.0f));
+  for (const auto& [sizes, strides] : std::vector<std::pair<std::string, std::string>>{
+           {"J\x00\x00\x00\x40J\x00\x00\x00\x40"s, "K\x00K\x00"s},
+           {"\x8a\x08"s + std::string("\x00\x00\x00\x00\x00\x00\x00\x40", 8) + "K\x04", "K\x00K\x00"s},
+           {"K\x04"s, "\x8a\x08"s + std::string("\x00\x00\x00\x00\x00\x00\x00\x40", 8)}}) {
+    d = ParseStateDict(Zip({{"a/data.pkl", ViewPickle(sizes, strides)}, {"a/data/0", storage}}), "view.pth");
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    Result<std::vector<float>> v = TensorFloats(*d, d->tensors[0]);
+    EXPECT_TRUE(v.status().IsCorruption()) << v.status().ToString();
+  }
+  // A 4x4 view of the same 16 floats still reads.
+  d = ParseStateDict(Zip({{"a/data.pkl", ViewPickle("K\x04K\x04", "K\x04K\x01")}, {"a/data/0", storage}}), "ok.pth");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(TensorFloats(*d, d->tensors[0])->size(), 16u);
+  // A zip64 local-header offset near 2^64 (was a read before the buffer after wrapping).
+  std::string cd;
+  Put32(&cd, 0x02014b50);
+  for (int i = 0; i < 6; ++i) Put16(&cd, i < 2 ? 20 : 0);
+  Put32(&cd, 0); Put32(&cd, 0); Put32(&cd, 0);
+  Put16(&cd, 10); Put16(&cd, 12); Put16(&cd, 0); Put16(&cd, 0); Put16(&cd, 0); Put32(&cd, 0);
+  Put32(&cd, 0xFFFFFFFF);
+  cd += "a/data.pkl";
+  Put16(&cd, 1); Put16(&cd, 8); Put32(&cd, 0xFFFFFFF0); Put32(&cd, 0xFFFFFFFF);  // zip64: offset
+  std::string file = cd;
+  Put32(&file, 0x06054b50); Put16(&file, 0); Put16(&file, 0); Put16(&file, 1); Put16(&file, 1);
+  Put32(&file, static_cast<uint32_t>(cd.size())); Put32(&file, 0); Put16(&file, 0);
+  d = ParseStateDict(file, "wrap.pth");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("bad local header"), std::string::npos) << d.status().ToString();
+}
+
+// The fuzz target's seeds are valid model files: torch_save_linear.pth is Python torch 1.13's
+// torch.save(nn.Linear(3, 2).state_dict()) after torch.manual_seed(0); the others come from
+// tests/fuzz/make_state_dict_seeds.py (torch.save's layout and libtorch's pickle_save form).
+TEST(StateDict, ReadsTheFuzzSeeds) {
+  const std::string dir = std::string(TB_SOURCE_DIR) + "/tests/fuzz/corpus/state_dict/";
+  Result<std::string> real = ReadFile(dir + "torch_save_linear.pth");
+  ASSERT_TRUE(real.ok()) << real.status().ToString();
+  Result<StateDict> linear = ParseStateDict(*real, "torch_save_linear.pth");
+  ASSERT_TRUE(linear.ok()) << linear.status().ToString();
+  ASSERT_EQ(linear->tensors.size(), 2u);
+  EXPECT_EQ(linear->tensors[0].name, "weight");
+  EXPECT_EQ(linear->tensors[0].sizes, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(linear->tensors[1].name, "bias");
+  Result<std::vector<float>> bias = TensorFloats(*linear, linear->tensors[1]);
+  ASSERT_TRUE(bias.ok());
+  ASSERT_EQ(bias->size(), 2u);
+  EXPECT_NEAR((*bias)[0], -0.0114f, 1e-4);
+  EXPECT_NEAR((*bias)[1], 0.4578f, 1e-4);
+
+  for (const char* name : {"python_ordered_dict.pth", "libtorch_pickle_save.pth"}) {
+    std::string path = dir + name;
+    Result<std::string> bytes = ReadFile(path);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    Result<StateDict> d = ParseStateDict(*bytes, name);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_EQ(d->tensors.size(), 2u) << name;
+    EXPECT_EQ(d->tensors[0].name, "fc.weight");
+    EXPECT_EQ(d->tensors[1].name, "fc.bias");
+    // fc.weight is a transposed 2x3 view of storage 0 (0.5 * i) at offset 1.
+    Result<std::vector<float>> w = TensorFloats(*d, d->tensors[0]);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    EXPECT_EQ(*w, (std::vector<float>{0.5, 1.5, 2.5, 1.0, 2.0, 3.0}));
+    Result<std::vector<float>> b = TensorFloats(*d, d->tensors[1]);
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(*b, (std::vector<float>{1.0, -2.0, 3.5}));
+  }
+}
+
 // The real thing: Python's default torch.save(net.state_dict()) and a plain dict.
 TEST(StateDict, ReadsFilesWrittenByPythonTorch) {
   TB_REQUIRE_PEER(std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0,

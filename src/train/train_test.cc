@@ -118,6 +118,37 @@ TEST(Train, TrainsSavesAndResumes) {
               gap, still->final_loss);
 }
 
+// A learning rate far too large drives the loss to NaN/inf within a few steps: training
+// stops there with an error naming the epoch and the step, for both engines, and writes no
+// model from the diverged weights.
+TEST(Train, DivergedLossIsAnErrorNamingEpochAndStep) {
+  REQUIRE_PLUGIN();
+  tb::testing::TempDir tmp;
+  ASSERT_TRUE(testing::WriteTestDataset(tmp.path(), 1, 200, 20).ok());
+  for (const char* engine : {"fast", "autograd"}) {
+    TrainOptions o;
+    o.data_dir = tmp.path();
+    o.epochs = 2;
+    o.threads = 1;
+    o.lr = 1000;
+    o.log_every = 10;
+    o.engine = engine;
+    o.model_dir = tmp / (std::string("model-") + engine);
+    Result<TrainSummary> r = Train(o);
+    ASSERT_FALSE(r.ok()) << engine << ": trained to loss " << r->final_loss;
+    const std::string& m = r.status().message();
+    EXPECT_NE(m.find("loss is nan/inf at epoch 1, step "), std::string::npos) << m;
+    EXPECT_NE(m.find("lr 1000"), std::string::npos) << m;
+    EXPECT_TRUE(ReadFile(o.model_dir + "/model.pth").status().IsNotFound()) << engine;
+    // The same data and seed with the default rate trains to a finite loss.
+    o.lr = 0.001;
+    o.epochs = 1;
+    Result<TrainSummary> ok = Train(o);
+    ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+    EXPECT_TRUE(std::isfinite(ok->final_loss));
+  }
+}
+
 TEST(Train, ErrorsNameTheCause) {
   REQUIRE_PLUGIN();
   tb::testing::TempDir tmp;

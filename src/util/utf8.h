@@ -1,8 +1,10 @@
-// UTF-8 encoding of a code point (used by the pickle and XML decoders).
+// UTF-8: encoding a code point (used by the pickle and XML decoders), and making bytes that
+// are not valid UTF-8 safe to carry in JSON and logs.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace tb {
 
@@ -24,5 +26,16 @@ inline void AppendUtf8(uint32_t cp, std::string* out) {
     out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
 }
+
+// True when `s` is well-formed UTF-8 (Unicode table 3-7: no overlong forms, no surrogates,
+// nothing above U+10FFFF) — exactly what a JSON writer accepts.
+bool IsValidUtf8(std::string_view s);
+
+// `s` with every byte that is not part of a well-formed UTF-8 sequence written as a backslash
+// and three octal digits, the way GNU tar lists such a name (`tar -tf` shows the Latin-1 name
+// "caf\xe9" as caf\351). Valid UTF-8 (and so every ASCII string) comes back unchanged, and the
+// result is always valid UTF-8. The form is for display: a valid name that already holds the
+// characters "\351" reads the same.
+std::string EscapeInvalidUtf8(std::string_view s);
 
 }  // namespace tb

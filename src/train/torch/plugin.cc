@@ -4,6 +4,7 @@
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
 
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -85,6 +86,19 @@ struct SlotTensors {
   }
 };
 
+// A loss that is NaN or infinite means the weights are no longer numbers: training has
+// diverged, and nothing after this point (more steps, the test set, the saved model) would
+// mean anything. `steps` is the number of steps whose summed loss was not finite, the last
+// of which is `step` of `epoch`.
+Status DivergedError(const TrainOptions& o, int epoch, int64_t step, int64_t steps) {
+  char lr[32];
+  std::snprintf(lr, sizeof lr, "%g", o.lr);
+  std::string where = "epoch " + std::to_string(epoch) + ", step " + std::to_string(step);
+  if (steps > 1) where += " (within steps " + std::to_string(step - steps + 1) + "-" + std::to_string(step) + ")";
+  return Status::Internal("train: loss is nan/inf at " + where + ": training diverged (lr " + lr +
+                          "; try a smaller train.lr)");
+}
+
 template <typename Step>
 Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& data, Step* step,
                  TrainSummary* summary) {
@@ -132,6 +146,7 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
       if (pending == report_every || (o.log_every > 0 && i % o.log_every == 0) || last ||
           i == loader.batches_per_epoch()) {
         double s = step->TakeLossSum();
+        if (!std::isfinite(s)) return DivergedError(o, epoch + 1, i, pending);
         log_sum += s;
         progress_sum += s;
         epoch_sum += s;
