@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "util/utf8.h"
+
 namespace tb {
 namespace {
 
@@ -21,13 +23,14 @@ TEST(TerminalSafe, ControlCharactersBecomeVisibleEscapes) {
   EXPECT_EQ(TerminalSafe("\xc2\x85"), "\\u0085");
 }
 
-TEST(TerminalSafe, InvalidUtf8BytesBecomeHexEscapes) {
-  EXPECT_EQ(TerminalSafe("bad\xff\xfe"), "bad\\xff\\xfe");
-  EXPECT_EQ(TerminalSafe("\xc3"), "\\xc3");                  // truncated sequence
-  EXPECT_EQ(TerminalSafe("\xc0\xaf"), "\\xc0\\xaf");          // overlong '/'
-  EXPECT_EQ(TerminalSafe("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate U+D800
-  EXPECT_EQ(TerminalSafe("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // above U+10FFFF
-  EXPECT_EQ(TerminalSafe("\xe2\x80" "A"), "\\xe2\\x80A");
+TEST(TerminalSafe, InvalidUtf8BytesBecomeOctalEscapesAsInTheResults) {
+  EXPECT_EQ(TerminalSafe("bad\xff\xfe"), "bad\\377\\376");
+  EXPECT_EQ(TerminalSafe("\xc3"), "\\303");                        // truncated sequence
+  EXPECT_EQ(TerminalSafe("\xc0\xaf"), "\\300\\257");              // overlong '/'
+  EXPECT_EQ(TerminalSafe("\xed\xa0\x80"), "\\355\\240\\200");    // surrogate U+D800
+  EXPECT_EQ(TerminalSafe("\xf4\x90\x80\x80"), "\\364\\220\\200\\200");  // above U+10FFFF
+  EXPECT_EQ(TerminalSafe("\xe2\x80" "A"), "\\342\\200A");
+  EXPECT_EQ(TerminalSafe("caf\xe9"), EscapeInvalidUtf8("caf\xe9"));
 }
 
 TEST(TerminalSafe, OutputHasNoControlBytes) {

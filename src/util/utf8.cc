@@ -1,10 +1,8 @@
 #include "util/utf8.h"
 
 namespace tb {
-namespace {
 
-// Length of the well-formed sequence that starts s[i], or 0 when s[i] starts none.
-size_t SequenceLength(std::string_view s, size_t i) {
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
   auto at = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
   uint8_t b = at(i);
   if (b < 0x80) return 1;
@@ -30,11 +28,16 @@ size_t SequenceLength(std::string_view s, size_t i) {
   return n;
 }
 
-}  // namespace
+void AppendOctalEscape(uint8_t b, std::string* out) {
+  out->push_back('\\');
+  out->push_back(static_cast<char>('0' + (b >> 6)));
+  out->push_back(static_cast<char>('0' + ((b >> 3) & 7)));
+  out->push_back(static_cast<char>('0' + (b & 7)));
+}
 
 bool IsValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
-    size_t n = SequenceLength(s, i);
+    size_t n = Utf8SequenceLength(s, i);
     if (n == 0) return false;
     i += n;
   }
@@ -45,17 +48,13 @@ std::string EscapeInvalidUtf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
-    size_t n = SequenceLength(s, i);
+    size_t n = Utf8SequenceLength(s, i);
     if (n > 0) {
       out.append(s.substr(i, n));
       i += n;
       continue;
     }
-    uint8_t b = static_cast<uint8_t>(s[i++]);
-    out.push_back('\\');
-    out.push_back(static_cast<char>('0' + (b >> 6)));
-    out.push_back(static_cast<char>('0' + ((b >> 3) & 7)));
-    out.push_back(static_cast<char>('0' + (b & 7)));
+    AppendOctalEscape(static_cast<uint8_t>(s[i++]), &out);
   }
   return out;
 }

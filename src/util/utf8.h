@@ -27,6 +27,14 @@ inline void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
+// Length (1..4) of the well-formed UTF-8 sequence that starts at s[i], or 0 when s[i] starts
+// none (Unicode table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF).
+// REQUIRES: i < s.size().
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+
+// Appends byte `b` as a backslash and three octal digits ("\351"), the form GNU tar uses.
+void AppendOctalEscape(uint8_t b, std::string* out);
+
 // True when `s` is well-formed UTF-8 (Unicode table 3-7: no overlong forms, no surrogates,
 // nothing above U+10FFFF) — exactly what a JSON writer accepts.
 bool IsValidUtf8(std::string_view s);
