@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include "util/fs.h"
@@ -131,6 +133,75 @@ TEST(ArchiveTest, LimitsBytesAndEntriesAndLeavesNoPartialFile) {
   s = Extract(dir2, {{"a", "1"}, {"b", "2"}, {"c", "3"}}, o2);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("'c'"), std::string::npos) << s.message();
+}
+
+// A gzip bomb: 256 MiB of zeros in a tar.gz of a few hundred KiB (DEFLATE's ~1000 to 1), made
+// here. A CIFAR tarball expands 1.05 to 1; this one must be refused by the expansion ratio
+// long before it is written out, from a file and from a stream alike.
+TEST(ArchiveTest, GzipBombIsRefusedByTheExpansionRatio) {
+  testing::TempDir dir;
+  std::string bomb = dir / "bomb.tar.gz";
+  WriteTar(bomb, {{"cifar-10-batches-py/readme.html", "<p>ok</p>"},
+                  {"cifar-10-batches-py/data_batch_1", std::string(256u << 20, '\0')}},
+           /*gzip=*/true);
+  auto size = std::filesystem::file_size(bomb);
+  ASSERT_LT(size, 4u << 20) << "not a bomb";
+
+  auto check = [&](const Result<ExtractStats>& r, const std::string& name, const std::string& out) {
+    ASSERT_FALSE(r.ok()) << "a " << size << "-byte archive expanding to 256 MiB was extracted";
+    EXPECT_EQ(r.status().code(), Code::kPermissionDenied) << r.status().ToString();
+    const std::string& m = r.status().message();
+    EXPECT_NE(m.find("extract " + name), std::string::npos) << m;
+    EXPECT_NE(m.find("'cifar-10-batches-py/data_batch_1'"), std::string::npos) << m;
+    EXPECT_NE(m.find("decompression bomb"), std::string::npos) << m;
+    EXPECT_NE(m.find("200 to 1"), std::string::npos) << m;
+    EXPECT_FALSE(Exists(out + "/cifar-10-batches-py/data_batch_1"));
+    for (const auto& e : std::filesystem::recursive_directory_iterator(out)) {
+      EXPECT_FALSE(IsTempName(e.path().filename().string())) << e.path();
+    }
+  };
+  check(ExtractArchive(bomb, dir / "out", {}), bomb, dir / "out");
+
+  auto bytes = ReadFile(bomb);
+  ASSERT_TRUE(bytes.ok());
+  size_t offset = 0;
+  ArchiveReadFn read = [&](char* buf, size_t n) -> Result<size_t> {
+    size_t take = std::min<size_t>({n, bytes->size() - offset, 64 << 10});
+    std::memcpy(buf, bytes->data() + offset, take);
+    offset += take;
+    return take;
+  };
+  check(ExtractStream(read, "test://bomb", dir / "out2", {}), "test://bomb", dir / "out2");
+
+  // The same archive passes when the ratio allows it: the limit, not the archive, refused it.
+  ExtractOptions lenient;
+  lenient.max_expansion_ratio = 5000;
+  auto ok = ExtractArchive(bomb, dir / "out3", lenient);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->bytes, (256u << 20) + 9);
+}
+
+// A member whose declared size would leave less than min_free_bytes free on the destination's
+// filesystem is refused before a byte of it is written.
+TEST(ArchiveTest, MemberThatWouldFillTheDiskIsRefusedBeforeWriting) {
+  testing::TempDir dir;
+  auto free_bytes = FreeBytes(dir.path());
+  ASSERT_TRUE(free_bytes.ok());
+  ExtractOptions o;
+  o.max_expansion_ratio = 0;  // only the free space limits this extraction
+  o.min_free_bytes = *free_bytes > (32u << 20) ? *free_bytes - (32u << 20) : 0;  // 32 MiB to spare
+  ASSERT_GT(o.min_free_bytes, 0u) << "the test filesystem has almost no free space";
+  std::string tar = dir / "a.tar.gz";
+  WriteTar(tar, {{"small", "ok"}, {"big", std::string(128u << 20, '\0')}}, /*gzip=*/true);
+  Status s = ExtractArchive(tar, dir / "out", o).status();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kNoSpace) << s.ToString();
+  EXPECT_NE(s.message().find("'big'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("free space on " + (dir / "out")), std::string::npos) << s.message();
+  EXPECT_FALSE(Exists(dir / "out/big"));
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out")) {
+    EXPECT_FALSE(IsTempName(e.path().filename().string())) << e.path();
+  }
 }
 
 TEST(ArchiveTest, CorruptOrMissingArchiveIsAnError) {

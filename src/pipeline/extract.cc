@@ -23,9 +23,13 @@ class ExtractStage : public Stage {
     std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) { progress.Add(b, f); };
     dataset::ExtractOptions options;
     options.progress = &on_progress;
+    SetExtractLimits(ctx.cfg, &options);
     auto stats = dataset::ExtractArchive(ctx.tarball_path, dest, options);
     progress.Finish();
-    if (!stats.ok()) return stats.status();
+    if (!stats.ok()) {
+      (void)RemoveAll(dest);  // nothing half-extracted may pass for complete
+      return stats.status();
+    }
     result.bytes = stats->bytes;
     result.files = stats->files;
     ctx.data_root = dest;
