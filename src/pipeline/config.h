@@ -17,7 +17,7 @@
 //   [stages]   upload = false  ...                      # switch any stage off
 //   [pipeline] stream = true   verify_threads = 0   # stream=false: the seed's sequential order
 //   [net]      connect_timeout = 10  read_timeout = 30  retries = 5     # seconds; per request
-//   [limits]   max_download_bytes = "16GiB"  max_expansion_ratio = 200  min_free_bytes = "256MiB"
+//   [limits]   max_download_bytes = "16GiB"  max_expansion_ratio = 200  min_free_bytes = "32MiB"
 // Every numeric key has an allowed range (see ConfigKeys); a value outside it is an error
 // that names the key, the value and the range, before any stage runs.
 #pragma once
@@ -73,7 +73,7 @@ struct JobConfig {
 
   uint64_t max_download_bytes = 16ull << 30;  // the origin's body, also capped by free space
   double max_expansion_ratio = 200;  // extracted bytes per compressed byte (after an allowance)
-  uint64_t min_free_bytes = 256ull << 20;     // download and extract leave this much free
+  uint64_t min_free_bytes = 32ull << 20;      // download and extract leave this much free
 
   std::map<std::string, bool> enabled;  // stage -> on (all on by default)
   bool StageEnabled(const std::string& stage) const;

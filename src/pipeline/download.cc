@@ -46,7 +46,8 @@ storage::Options OriginDownloadOptions(const Context& ctx) {
     uint64_t room = *free_bytes > ctx.cfg.min_free_bytes ? *free_bytes - ctx.cfg.min_free_bytes : 1;
     if (room < o.max_object_bytes) {
       o.max_object_bytes = room;
-      o.max_object_source = "the free space on " + ctx.cfg.scratch + " less limits.min_free_bytes";
+      o.max_object_source = "the free space on " + ctx.cfg.scratch + ", " + std::to_string(*free_bytes) +
+                            " bytes, less limits.min_free_bytes, " + std::to_string(ctx.cfg.min_free_bytes);
     }
   }
   return o;

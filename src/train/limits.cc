@@ -22,7 +22,7 @@ const Range kRanges[] = {
     {"lr", 0, 1000, "greater than 0, at most 1000", true},
     {"momentum", 0, 1, "0 or more, less than 1", false, true},
     {"workers", 0, kMaxThreads, "0..1024"},
-    {"threads", 0, kMaxThreads, "0..1024 (0 = library default)"},
+    {"threads", 0, kMaxThreads, "0..1024"},
     {"seed", 0, 9223372036854775807.0, "0 or more"},
     {"log-every", 0, 2147483647.0, "0 (never) or more"},
     {"max-steps", 0, 1e15, "0 (no limit) or more"},

@@ -25,6 +25,8 @@ Faults (--fault KIND on the command line, or ?fault=KIND per request):
     flip        send the full, correct-length body with `flips` bytes (default 1) inverted,
                 starting at body offset `after`: only a checksum can notice
     slow        send the full, correct body at `rate` bytes/s (default 1048576)
+    endless     no Content-Length (the body ends when the connection closes): send the file,
+                then zeros for ever, until the client hangs up; HEAD answers without a length
 
 Parameters (command line --name VALUE / query ?name=VALUE; the query wins for that request):
     fail_first N   only the first N matching requests get the fault, later ones succeed
@@ -55,7 +57,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("none", "reset", "truncate", "status", "429", "stall", "stall-headers", "flip", "slow")
+FAULTS = ("none", "reset", "truncate", "status", "429", "stall", "stall-headers", "flip", "slow", "endless")
 PARAMS = ("fault", "fail_first", "after", "status", "retry_after", "stall", "flips", "rate")
 CHUNK = 256 * 1024
 
@@ -225,6 +227,8 @@ class Handler(BaseHTTPRequestHandler):
         if rng == "unsatisfiable":
             entry["status"] = 416
             return self.simple(416, "range not satisfiable\n", [("Content-Range", "bytes */%d" % size)])
+        if fault == "endless":
+            return self.serve_endless(fs_path, entry)
         start, end = rng if rng else (0, size - 1)
         length = end - start + 1 if size else 0
         code = 206 if rng else 200
@@ -264,6 +268,25 @@ class Handler(BaseHTTPRequestHandler):
                 self.copy(f, length - after - len(bad))
                 return
             self.copy(f, length, p["rate"] if fault == "slow" else 0)
+
+    def serve_endless(self, fs_path, entry):
+        """A 200 without Content-Length: the file, then zeros until the client hangs up."""
+        entry["status"] = 200
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if self.command == "HEAD":
+            return
+        zeros = bytes(CHUNK)
+        try:
+            with open(fs_path, "rb") as f:
+                self.copy(f, os.path.getsize(fs_path))
+            while True:
+                self.wfile.write(zeros)
+        except OSError:
+            pass  # the client gave up: what an endless body is for
 
     def copy(self, f, n, rate=0):
         """Sends n bytes of f; at most `rate` bytes per second when rate > 0."""
