@@ -121,9 +121,9 @@ class Extractor {
   const ArchiveReadFn* read_;  // stream source, or null to read archive_path_
   Status read_error_;          // the stream's own error, reported instead of libarchive's
   uint64_t source_read_ = 0;   // compressed bytes taken from the source so far
-  uint64_t next_space_check_ = 0;
+  uint64_t next_space_check_ = 0;  // stats_.bytes at which free space is looked at again
   uint64_t decoded_ = 0;           // bytes inflated from a gzip source
-  std::string current_entry_ = "(archive header)";  // for errors raised while reading  // stats_.bytes at which free space is looked at again
+  std::string current_entry_ = "(archive header)";  // for errors raised while reading
   // The expansion limit: the ratio to what was read so far plus an allowance (a bomb expands
   // from a few bytes), and the explicit total when set.
   uint64_t MaxBytes() const {

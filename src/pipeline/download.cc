@@ -53,11 +53,6 @@ storage::Options OriginDownloadOptions(const Context& ctx) {
   return o;
 }
 
-void SetExtractLimits(const JobConfig& cfg, dataset::ExtractOptions* options) {
-  options->max_expansion_ratio = cfg.max_expansion_ratio;
-  options->min_free_bytes = cfg.min_free_bytes;
-}
-
 std::unique_ptr<Stage> NewDownloadStage() { return std::make_unique<DownloadStage>(); }
 
 }  // namespace tb::pipeline

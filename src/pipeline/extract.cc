@@ -42,6 +42,11 @@ class ExtractStage : public Stage {
 
 }  // namespace
 
+void SetExtractLimits(const JobConfig& cfg, dataset::ExtractOptions* options) {
+  options->max_expansion_ratio = cfg.max_expansion_ratio;
+  options->min_free_bytes = cfg.min_free_bytes;
+}
+
 std::unique_ptr<Stage> NewExtractStage() { return std::make_unique<ExtractStage>(); }
 
 }  // namespace tb::pipeline
