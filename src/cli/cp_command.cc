@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <tuple>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -49,7 +50,7 @@ Flags MakeFlags() {
                    {"profile", "AWS profile for credentials", false, "P"},
                    {"retries", "retries per request after transient failures, 0..100 (default 5)", false, "N"},
                    {"connect-timeout", "seconds to wait for a connection, up to 3600 (default 10)", false, "S"},
-                   {"read-timeout", "seconds a request may receive nothing before it fails, up to 3600 (default 30)",
+                   {"read-timeout", "seconds a request may receive nothing before it fails, 1..3600 (default 30)",
                     false, "S"},
                    {"progress", "live progress on stderr (default: when stderr is a terminal)", true},
                    {"json", "print the summary as JSON", true},
@@ -91,13 +92,15 @@ int CpCommand(const Args& args) {
     return ReportError("cp", Status::InvalidArgument("--retries " + std::to_string(*retries) +
                                                      " is out of range: allowed 0..100"));
   options.max_retries = static_cast<int>(*retries);
-  for (auto [flag, field] : {std::pair{"connect-timeout", &options.connect_timeout_s},
-                             std::pair{"read-timeout", &options.low_speed_timeout_s}}) {
+  // Seconds; curl counts the read timeout in whole seconds.
+  for (auto [flag, field, lo] : {std::tuple{"connect-timeout", &options.connect_timeout_s, 0.0},
+                                 std::tuple{"read-timeout", &options.low_speed_timeout_s, 1.0}}) {
     auto seconds = f.GetDouble(flag, *field);
     if (!seconds.ok()) return ReportError("cp", seconds.status());
-    if (!(*seconds > 0 && *seconds <= 3600))
+    if (!(*seconds >= lo && *seconds > 0 && *seconds <= 3600))
       return ReportError("cp", Status::InvalidArgument(std::string("--") + flag + " " + f.Get(flag) +
-                                                       " is out of range: allowed greater than 0, at most 3600 seconds"));
+                                                       " is out of range: allowed " + (lo > 0 ? "1" : "more than 0") +
+                                                       " to 3600 seconds"));
     *field = *seconds;
   }
   options.endpoint_url = f.Get("endpoint-url");

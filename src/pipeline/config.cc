@@ -55,7 +55,7 @@ const Range kRanges[] = {
     {"preview.scale", 1, 64, "1..64"},
     {"pipeline.verify_threads", 0, kMaxThreads, "0..1024"},
     {"net.connect_timeout", 0, 3600, "greater than 0, at most 3600 seconds", true},
-    {"net.read_timeout", 0, 3600, "greater than 0, at most 3600 seconds", true},
+    {"net.read_timeout", 1, 3600, "1..3600 seconds (curl counts whole seconds)"},
     {"net.retries", 0, 100, "0..100"},
     {"limits.max_download_bytes", kMiB, kTiB * 1024, "1MiB..1024TiB"},
     {"limits.max_expansion_ratio", 1, 1e6, "greater than 1, at most 1000000", true},

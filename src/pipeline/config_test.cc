@@ -118,7 +118,7 @@ TEST(ConfigRanges, EveryNumericKeyBelowAtAndAboveItsRange) {
       {"preview.scale", {"1", "64"}, {"0", "65"}},
       {"pipeline.verify_threads", {"0", "1024"}, {"-1", "1025"}},
       {"net.connect_timeout", {"0.001", "3600"}, {"0", "-1", "3601", "nan", "inf"}},
-      {"net.read_timeout", {"0.5", "3600"}, {"0", "3600.5", "inf"}},
+      {"net.read_timeout", {"1", "3600"}, {"0", "0.5", "3600.5", "inf"}},
       {"net.retries", {"0", "100"}, {"-1", "101"}},
       {"limits.max_download_bytes", {"1MiB", "16GiB"}, {"0", "1048575", "2048TiB"}},
       {"limits.max_expansion_ratio", {"1.5", "200", "1000000"}, {"1", "0", "-5", "1000001", "nan"}},
