@@ -2,6 +2,7 @@
 // and verified, with `aws s3 cp` naming rules.
 #include <sys/stat.h>
 
+#include <tuple>
 #include <cstdio>
 #include <filesystem>
 
@@ -13,6 +14,7 @@
 #include "storage/transfer.h"
 #include "util/path_guard.h"
 #include "util/json.h"
+#include "util/parallel.h"
 #include "util/progress.h"
 #include "util/redact.h"
 #include "util/signals.h"
@@ -49,7 +51,10 @@ Flags MakeFlags() {
                    {"endpoint-url", "S3 endpoint (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)", false, "URL"},
                    {"region", "S3 region (default: AWS_REGION or profile, else us-east-1)", false, "R"},
                    {"profile", "AWS profile for credentials", false, "P"},
-                   {"retries", "retries per request after transient failures (default 5)", false, "N"},
+                   {"retries", "retries per request after transient failures, 0..100 (default 5)", false, "N"},
+                   {"connect-timeout", "seconds to wait for a connection, up to 3600 (default 10)", false, "S"},
+                   {"read-timeout", "seconds a request may receive nothing before it fails, 1..3600 (default 30)",
+                    false, "S"},
                    {"progress", "live progress on stderr (default: when stderr is a terminal)", true},
                    {"json", "print the summary as JSON", true},
                });
@@ -108,19 +113,35 @@ int CpCommand(const Args& args) {
   storage::Options options;
   auto concurrency = f.GetInt("concurrency", options.concurrency);
   if (!concurrency.ok()) return ReportError("cp", concurrency.status());
-  if (*concurrency < 1 || *concurrency > 1024) {
-    return ReportError("cp", Status::InvalidArgument("--concurrency must be 1..1024"));
+  if (*concurrency < 1 || *concurrency > kMaxThreads) {
+    return ReportError("cp", Status::InvalidArgument("--concurrency " + std::to_string(*concurrency) +
+                                                     " is out of range: allowed 1.." + std::to_string(kMaxThreads)));
   }
   options.concurrency = static_cast<int>(*concurrency);
   if (auto ps = f.Find("part-size")) {
     auto bytes = ParseBytes(*ps);
     if (!bytes.ok()) return ReportError("cp", bytes.status());
-    if (*bytes < (64 << 10)) return ReportError("cp", Status::InvalidArgument("--part-size must be at least 64KiB"));
+    if (*bytes < (64 << 10) || *bytes > (5ull << 30))
+      return ReportError("cp", Status::InvalidArgument("--part-size " + *ps + " is out of range: allowed 64KiB..5GiB"));
     options.part_size_bytes = *bytes;
   }
   auto retries = f.GetInt("retries", options.max_retries);
   if (!retries.ok()) return ReportError("cp", retries.status());
+  if (*retries < 0 || *retries > 100)
+    return ReportError("cp", Status::InvalidArgument("--retries " + std::to_string(*retries) +
+                                                     " is out of range: allowed 0..100"));
   options.max_retries = static_cast<int>(*retries);
+  // Seconds; curl counts the read timeout in whole seconds.
+  for (auto [flag, field, lo] : {std::tuple{"connect-timeout", &options.connect_timeout_s, 0.0},
+                                 std::tuple{"read-timeout", &options.low_speed_timeout_s, 1.0}}) {
+    auto seconds = f.GetDouble(flag, *field);
+    if (!seconds.ok()) return ReportError("cp", seconds.status());
+    if (!(*seconds >= lo && *seconds > 0 && *seconds <= 3600))
+      return ReportError("cp", Status::InvalidArgument(std::string("--") + flag + " " + f.Get(flag) +
+                                                       " is out of range: allowed " + (lo > 0 ? "1" : "more than 0") +
+                                                       " to 3600 seconds"));
+    *field = *seconds;
+  }
   options.endpoint_url = f.Get("endpoint-url");
   options.region = f.Get("region");
   options.profile = f.Get("profile");

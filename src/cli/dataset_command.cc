@@ -15,6 +15,7 @@
 #include "util/json.h"
 #include "util/md5.h"
 #include "util/path_lock.h"
+#include "util/parallel.h"
 #include "util/progress.h"
 #include "util/terminal_text.h"
 #include "util/utf8.h"
@@ -38,7 +39,8 @@ int Usage(const std::string& why) {
 Result<int> IntFlag(const Flags& f, const std::string& name, int64_t def, int64_t lo, int64_t hi) {
   TB_ASSIGN_OR_RETURN(int64_t v, f.GetInt(name, def));
   if (v < lo || v > hi) {
-    return Status::InvalidArgument("--" + name + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return Status::InvalidArgument("--" + name + " " + std::to_string(v) + " is out of range: allowed " +
+                                   std::to_string(lo) + ".." + std::to_string(hi));
   }
   return static_cast<int>(v);
 }
@@ -74,7 +76,7 @@ int Generate(const Args& args) {
   auto tf = IntFlag(f, "train-files", o.train_files, 1, 100000);
   auto ipf = IntFlag(f, "images-per-file", o.images_per_file, 1, 1000000);
   auto ti = IntFlag(f, "test-images", o.test_images, 1, 1000000);
-  auto th = IntFlag(f, "threads", 0, 0, 4096);
+  auto th = IntFlag(f, "threads", 0, 0, kMaxThreads);
   auto pr = IntFlag(f, "protocol", 2, 2, 4);
   auto seed = f.GetInt("seed", 1);
   for (const Status* st : {&tf.status(), &ipf.status(), &ti.status(), &th.status(), &pr.status(), &seed.status()}) {
@@ -123,7 +125,7 @@ int Verify(const Args& args) {
   std::string manifest_path = f.Get("manifest");
   if (manifest_path.empty() && f.positionals().size() == 1) manifest_path = f.positionals()[0];
   if (manifest_path.empty()) return ReportError("dataset verify", Status::InvalidArgument("--manifest FILE is required"));
-  auto threads = IntFlag(f, "threads", 0, 0, 4096);
+  auto threads = IntFlag(f, "threads", 0, 0, kMaxThreads);
   if (!threads.ok()) return ReportError("dataset verify", threads.status());
   std::string root = f.Get("root", std::filesystem::path(manifest_path).parent_path().string());
   if (root.empty()) root = ".";
@@ -281,7 +283,7 @@ int Load(const Args& args) {
   if (split_name != "train" && split_name != "test") {
     return ReportError("dataset load", Status::InvalidArgument("--split must be train or test"));
   }
-  auto threads = IntFlag(f, "threads", 0, 0, 4096);
+  auto threads = IntFlag(f, "threads", 0, 0, kMaxThreads);
   auto repeat = IntFlag(f, "repeat", 1, 1, 1000);
   if (!threads.ok()) return ReportError("dataset load", threads.status());
   if (!repeat.ok()) return ReportError("dataset load", repeat.status());

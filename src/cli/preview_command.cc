@@ -50,6 +50,12 @@ int PreviewCommand(const Args& args) {
   for (const auto* r : {&count, &scale, &seed}) {
     if (!r->ok()) return ReportError("preview", r->status());
   }
+  if (*count < 1 || *count > 4096 || *scale < 1 || *scale > 64 || *seed < 0) {
+    return ReportError("preview", Status::InvalidArgument(
+                                      "--count " + std::to_string(*count) + ", --scale " + std::to_string(*scale) +
+                                      ", --seed " + std::to_string(*seed) +
+                                      ": out of range: allowed --count 1..4096, --scale 1..64, --seed 0 or more"));
+  }
   o.count = static_cast<int>(*count);
   o.scale = static_cast<int>(*scale);
   o.seed = static_cast<uint64_t>(*seed);

@@ -41,6 +41,9 @@ constexpr Mapping kMappings[] = {
     {"preview-out", "preview.out"},
     {"verify-threads", "pipeline.verify_threads"},
     {"unlisted", "verify.unlisted"},
+    {"connect-timeout", "net.connect_timeout"},
+    {"read-timeout", "net.read_timeout"},
+    {"retries", "net.retries"},
 };
 
 }  // namespace
@@ -52,7 +55,8 @@ Flags MakeRunFlags(const std::string& usage) {
   for (const auto& m : kMappings) {
     std::string help;
     for (const auto& k : keys)
-      if (std::string(k.key) == m.key) help = std::string(k.help) + " [" + k.key + "]";
+      if (std::string(k.key) == m.key)
+        help = std::string(k.help) + (*k.range ? std::string(" (") + k.range + ")" : "") + " [" + k.key + "]";
     specs.push_back({m.flag, help, false, "VALUE"});
   }
   specs.push_back({"skip", "comma-separated stages to switch off (e.g. upload,preview); repeatable", false, "STAGES", true});

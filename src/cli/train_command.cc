@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "dataset/cifar.h"
+#include "train/limits.h"
 #include "train/sagemaker.h"
 #include "train/train.h"
 #include "util/path_guard.h"
@@ -46,12 +47,14 @@ Status ApplyFlags(const Flags& f, train::TrainOptions* o) {
   auto int_flag = [&](const char* name, auto* field) -> Status {
     if (!f.Has(name)) return Status::Ok();
     TB_ASSIGN_OR_RETURN(int64_t v, f.GetInt(name, 0));
+    TB_RETURN_IF_ERROR(train::CheckOptionRange(name, static_cast<double>(v)).Prefix(std::string("option --") + name));
     *field = static_cast<std::remove_pointer_t<decltype(field)>>(v);
     return Status::Ok();
   };
   auto double_flag = [&](const char* name, double* field) -> Status {
     if (!f.Has(name)) return Status::Ok();
     TB_ASSIGN_OR_RETURN(*field, f.GetDouble(name, 0));
+    TB_RETURN_IF_ERROR(train::CheckOptionRange(name, *field).Prefix(std::string("option --") + name));
     return Status::Ok();
   };
   if (f.Has("data")) o->data_dir = f.Get("data");

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -23,6 +24,7 @@ namespace {
 
 constexpr uint64_t kDefaultMaxEntries = 1000000;
 constexpr size_t kBufferBytes = 1 << 20;
+constexpr uint64_t kSpaceCheckBytes = 16 << 20;  // free space is looked at every 16 MiB written
 
 struct ArchiveCloser {
   void operator()(struct archive* a) const { archive_read_free(a); }
@@ -119,11 +121,44 @@ class Extractor {
   const ExtractOptions& options_;
   const ArchiveReadFn* read_;  // stream source, or null to read archive_path_
   Status read_error_;          // the stream's own error, reported instead of libarchive's
-  uint64_t max_bytes_ = 0;     // 0: the stream's size is unknown, see MaxBytes()
   uint64_t source_read_ = 0;   // compressed bytes taken from the source so far
-  // The expansion limit: explicit, else 1000x the archive plus 1 GiB; for a stream of unknown
-  // size, 1000x what was read so far plus 1 GiB (a bomb expands from a few bytes).
-  uint64_t MaxBytes() const { return max_bytes_ ? max_bytes_ : source_read_ * 1000 + (uint64_t{1} << 30); }
+  uint64_t next_space_check_ = 0;  // stats_.bytes at which free space is looked at again
+  uint64_t decoded_ = 0;           // bytes inflated from a gzip source
+  std::string current_entry_ = "(archive header)";  // for errors raised while reading
+  // The expansion limit: the ratio to what was read so far plus an allowance (a bomb expands
+  // from a few bytes), and the explicit total when set.
+  uint64_t MaxBytes() const {
+    uint64_t limit = ~uint64_t{0};
+    if (options_.max_expansion_ratio > 0) {
+      double ratio_limit = options_.max_expansion_ratio * static_cast<double>(source_read_) +
+                           static_cast<double>(kExpansionAllowanceBytes);
+      if (ratio_limit < static_cast<double>(limit)) limit = static_cast<uint64_t>(ratio_limit);
+    }
+    if (options_.max_total_bytes) limit = std::min(limit, options_.max_total_bytes);
+    return limit;
+  }
+  Status ExpansionRefused(const std::string& entry, uint64_t bytes) const {
+    std::string why = "archive expands past the limit of " + std::to_string(MaxBytes()) + " bytes (" +
+                      std::to_string(bytes) + " bytes from " + std::to_string(source_read_) + " compressed";
+    if (options_.max_expansion_ratio > 0) {
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%g", options_.max_expansion_ratio);
+      why += std::string("; at most ") + ratio + " to 1 past " + std::to_string(kExpansionAllowanceBytes >> 20) +
+             " MiB: a decompression bomb";
+    }
+    return Refuse(entry, why + ")");
+  }
+  // Refuses `entry` when writing `more` bytes would leave less than min_free_bytes free.
+  Status CheckSpace(const std::string& entry, uint64_t more) const {
+    if (options_.min_free_bytes == 0) return Status::Ok();
+    auto free_bytes = FreeBytes(dest_);
+    if (!free_bytes.ok()) return Status::Ok();  // a write error will tell
+    if (*free_bytes >= options_.min_free_bytes && *free_bytes - options_.min_free_bytes >= more) return Status::Ok();
+    return Status::NoSpace("extract " + archive_path_ + ": entry '" + entry + "': refused: " +
+                           (more ? std::to_string(more) + " more bytes" : std::string("writing on")) +
+                           " would leave less than " + std::to_string(options_.min_free_bytes) +
+                           " bytes of free space on " + dest_ + " (" + std::to_string(*free_bytes) + " free)");
+  }
   ExtractStats stats_;
   std::vector<char> buf_;
   std::vector<char> in_buf_;  // stream input
@@ -155,7 +190,13 @@ Result<size_t> Extractor::ReadSource(char* buf, size_t n) {
 }
 
 Result<size_t> Extractor::ReadDecoded(char* buf, size_t n) {
-  if (gzip_) return gzip_->Read(buf, n);
+  if (gzip_) {
+    // Every inflated byte counts, also those libarchive skips (data of non-file entries).
+    TB_ASSIGN_OR_RETURN(size_t got, gzip_->Read(buf, n));
+    decoded_ += got;
+    if (decoded_ > MaxBytes()) return ExpansionRefused(current_entry_, decoded_);
+    return got;
+  }
   if (prefix_off_ < prefix_.size()) {
     size_t k = std::min(n, prefix_.size() - prefix_off_);
     std::memcpy(buf, prefix_.data() + prefix_off_, k);
@@ -209,6 +250,9 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
                               const std::vector<std::string>& parts) {
   TB_RETURN_IF_ERROR(MakeParents(entry, parts, parts.size() - 1));
   std::string final_path = Path(parts, parts.size());
+  if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
+    TB_RETURN_IF_ERROR(CheckSpace(entry, static_cast<uint64_t>(archive_entry_size(e))));
+  }
   TB_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(final_path));
   uint64_t size = 0;
   bool keep = options_.defer_member && archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
@@ -227,8 +271,10 @@ Status Extractor::ExtractFile(struct archive* a, struct archive_entry* e, const 
     if (n == 0) break;
     stats_.bytes += static_cast<uint64_t>(n);
     size += static_cast<uint64_t>(n);
-    if (stats_.bytes > MaxBytes()) {
-      return Refuse(entry, "archive expands past the limit of " + std::to_string(MaxBytes()) + " bytes");
+    if (stats_.bytes > MaxBytes()) return ExpansionRefused(entry, stats_.bytes);
+    if (stats_.bytes >= next_space_check_) {  // others may be filling the disk too
+      TB_RETURN_IF_ERROR(CheckSpace(entry, 0));
+      next_space_check_ = stats_.bytes + kSpaceCheckBytes;
     }
     TB_RETURN_IF_ERROR(out.Write(buf_.data(), static_cast<size_t>(n)));
     if (keep) kept.append(buf_.data(), static_cast<size_t>(n));
@@ -301,17 +347,6 @@ Status Extractor::ExtractHardlink(struct archive_entry* e, const std::string& en
 }
 
 Result<ExtractStats> Extractor::Run() {
-  uint64_t source_bytes = options_.source_size_hint;
-  if (!read_) {
-    struct stat ast {};
-    if (::stat(archive_path_.c_str(), &ast) != 0) return Status::FromErrno(errno, "extract: open", archive_path_);
-    source_bytes = static_cast<uint64_t>(ast.st_size);
-  }
-  if (options_.max_total_bytes) {
-    max_bytes_ = options_.max_total_bytes;
-  } else if (source_bytes > 0) {
-    max_bytes_ = source_bytes * 1000 + (uint64_t{1} << 30);
-  }  // else a stream of unknown size: bounded by what it has delivered (MaxBytes)
   uint64_t max_entries = options_.max_entries ? options_.max_entries : kDefaultMaxEntries;
   TB_RETURN_IF_ERROR(MakeDirs(dest_));
   buf_.resize(kBufferBytes);
@@ -337,6 +372,7 @@ Result<ExtractStats> Extractor::Run() {
     }
     const char* raw_name = archive_entry_pathname(e);
     std::string entry = raw_name ? raw_name : "";
+    current_entry_ = entry;
     if (++entries > max_entries) {
       return Refuse(entry, "more than " + std::to_string(max_entries) + " entries");
     }
@@ -379,15 +415,11 @@ Result<ExtractStats> Extractor::Run() {
   // The tar end marker may come before the end of the gzip stream: inflate the rest too, so
   // the last member's CRC-32 and length are checked (bounded like the members).
   if (gzip_) {
-    uint64_t tail = 0;
+    current_entry_ = "(after the last entry)";
     for (;;) {
       if (cancelled()) return Cancelled();
-      TB_ASSIGN_OR_RETURN(size_t n, gzip_->Read(buf_.data(), buf_.size()));
+      TB_ASSIGN_OR_RETURN(size_t n, ReadDecoded(buf_.data(), buf_.size()));  // counts towards MaxBytes
       if (n == 0) break;
-      tail += n;
-      if (stats_.bytes + tail > MaxBytes()) {
-        return Refuse("(after the last entry)", "archive expands past the limit of " + std::to_string(MaxBytes()) + " bytes");
-      }
     }
   }
   return stats_;

@@ -1,7 +1,8 @@
 // Safe extraction of .tar / .tar.gz (libarchive parses tar; gzip is inflated with ISA-L,
 // see gzip_reader.h, other compressions by libarchive's filters): refuses absolute paths, ".." components,
 // links pointing outside the destination, writing through an extracted symlink, device nodes
-// and FIFOs; bounds total bytes and entries. Members are written under temporary names and
+// and FIFOs; bounds the expansion ratio, total bytes, entries and the
+// space left on the destination's filesystem. Members are written under temporary names and
 // renamed into place when complete. Errors name the archive, the entry and the cause.
 #pragma once
 
@@ -25,8 +26,21 @@ struct PendingMember {
   std::string data;
 };
 
+// Real archives stay far below these limits (a CIFAR-10 tarball expands 1.05 to 1), while
+// DEFLATE alone reaches about 1030 to 1 on zeros: the ratio limit stops a decompression bomb
+// after a few hundred MiB at most, long before it fills the disk.
+inline constexpr double kDefaultMaxExpansionRatio = 200;
+inline constexpr uint64_t kExpansionAllowanceBytes = 64ull << 20;  // small archives may expand more
+
 struct ExtractOptions {
-  uint64_t max_total_bytes = 0;  // 0 = derived from the archive size (generous ratio)
+  uint64_t max_total_bytes = 0;  // 0 = no absolute limit (the ratio and free space still apply)
+  // Refuses the archive once the bytes it expands to pass this many per compressed byte read
+  // so far, plus kExpansionAllowanceBytes (0 = no ratio limit).
+  double max_expansion_ratio = kDefaultMaxExpansionRatio;
+  // Refuses a member that would leave less free space than this on the destination's
+  // filesystem: checked against its declared size before it is written, and while writing
+  // (0 = no check; a full disk still fails with ENOSPC).
+  uint64_t min_free_bytes = 0;
   uint64_t max_entries = 0;      // 0 = default limit (1,000,000)
   const std::function<void(uint64_t bytes, uint64_t files)>* progress = nullptr;
   // When set, every regular file is handed over here once written under its temporary name,
@@ -37,8 +51,6 @@ struct ExtractOptions {
   // With defer_member: members up to this size also travel in memory (PendingMember::data),
   // so the receiver can hash them without reading them back.
   uint64_t keep_member_bytes = 0;
-  // For streams: the compressed size when known (derives the default byte limit).
-  uint64_t source_size_hint = 0;
   // Polled for every chunk read: when it becomes true, extraction stops with Status::Cancelled
   // (the member being written is removed: nothing partial appears under its final name).
   const std::atomic<bool>* cancel = nullptr;

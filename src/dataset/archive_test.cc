@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 
@@ -168,6 +170,79 @@ TEST(ArchiveTest, CancelInsideAMemberStopsAtTheNextChunkAndLeavesNothing) {
   for (const auto& e : std::filesystem::directory_iterator(dir / "out")) {
     EXPECT_FALSE(IsTempName(e.path().filename().string())) << e.path();
   }
+}
+
+// A gzip bomb: 256 MiB of zeros in a tar.gz of a few hundred KiB (DEFLATE's ~1000 to 1), made
+// here. A CIFAR tarball expands 1.05 to 1; this one must be refused by the expansion ratio
+// long before it is written out, from a file and from a stream alike.
+TEST(ArchiveTest, GzipBombIsRefusedByTheExpansionRatio) {
+  testing::TempDir dir;
+  std::string bomb = dir / "bomb.tar.gz";
+  WriteTar(bomb, {{"cifar-10-batches-py/readme.html", "<p>ok</p>"},
+                  {"cifar-10-batches-py/data_batch_1", std::string(256u << 20, '\0')}},
+           /*gzip=*/true);
+  auto size = std::filesystem::file_size(bomb);
+  ASSERT_LT(size, 4u << 20) << "not a bomb";
+
+  auto check = [&](const Result<ExtractStats>& r, const std::string& name, const std::string& out) {
+    ASSERT_FALSE(r.ok()) << "a " << size << "-byte archive expanding to 256 MiB was extracted";
+    EXPECT_EQ(r.status().code(), Code::kPermissionDenied) << r.status().ToString();
+    const std::string& m = r.status().message();
+    EXPECT_NE(m.find("extract " + name), std::string::npos) << m;
+    EXPECT_NE(m.find("'cifar-10-batches-py/data_batch_1'"), std::string::npos) << m;
+    EXPECT_NE(m.find("decompression bomb"), std::string::npos) << m;
+    EXPECT_NE(m.find("200 to 1"), std::string::npos) << m;
+    EXPECT_FALSE(Exists(out + "/cifar-10-batches-py/data_batch_1"));
+    for (const auto& e : std::filesystem::recursive_directory_iterator(out)) {
+      EXPECT_FALSE(IsTempName(e.path().filename().string())) << e.path();
+    }
+  };
+  check(ExtractArchive(bomb, dir / "out", {}), bomb, dir / "out");
+
+  auto bytes = ReadFile(bomb);
+  ASSERT_TRUE(bytes.ok());
+  size_t offset = 0;
+  ArchiveReadFn read = [&](char* buf, size_t n) -> Result<size_t> {
+    size_t take = std::min<size_t>({n, bytes->size() - offset, 64 << 10});
+    std::memcpy(buf, bytes->data() + offset, take);
+    offset += take;
+    return take;
+  };
+  check(ExtractStream(read, "test://bomb", dir / "out2", {}), "test://bomb", dir / "out2");
+
+  // The same archive passes when the ratio allows it: the limit, not the archive, refused it.
+  ExtractOptions lenient;
+  lenient.max_expansion_ratio = 5000;
+  auto ok = ExtractArchive(bomb, dir / "out3", lenient);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->bytes, (256u << 20) + 9);
+}
+
+// A member that would leave less than min_free_bytes free on the destination's filesystem is
+// refused before a byte of it is written. (The reserve is set above what is free, so the test
+// does not depend on what else writes to the disk meanwhile.)
+TEST(ArchiveTest, MemberThatWouldFillTheDiskIsRefusedBeforeWriting) {
+  testing::TempDir dir;
+  auto free_bytes = FreeBytes(dir.path());
+  ASSERT_TRUE(free_bytes.ok());
+  std::string tar = dir / "a.tar";
+  WriteTar(tar, {{"cifar-10-batches-py/", "", AE_IFDIR}, {"cifar-10-batches-py/data_batch_1", std::string(1 << 20, 'b')}});
+  ExtractOptions o;
+  o.min_free_bytes = *free_bytes + (uint64_t{1} << 40);
+  Status s = ExtractArchive(tar, dir / "out", o).status();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kNoSpace) << s.ToString();
+  EXPECT_NE(s.message().find("'cifar-10-batches-py/data_batch_1'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("free space on " + (dir / "out")), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("1048576 more bytes"), std::string::npos) << s.message();
+  EXPECT_FALSE(Exists(dir / "out/cifar-10-batches-py/data_batch_1"));
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out/cifar-10-batches-py")) {
+    ADD_FAILURE() << "left behind: " << e.path();
+  }
+  o.min_free_bytes = 1;  // the same archive with a reserve that fits
+  auto ok = ExtractArchive(tar, dir / "out2", o);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->bytes, 1u << 20);
 }
 
 TEST(ArchiveTest, CorruptOrMissingArchiveIsAnError) {

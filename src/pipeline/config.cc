@@ -3,15 +3,18 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
+#include "train/limits.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/parallel.h"
 #include "util/units.h"
 #include "util/redact.h"
 
@@ -27,6 +30,44 @@ struct Value {
 };
 
 using Setter = std::function<void(JobConfig&, const Value&)>;
+
+// The allowed range of every numeric key. It is checked on the value as read, before the
+// value is narrowed to its field, so nothing out of range (a count that would exhaust memory
+// or threads, a negative step count, a part size S3 refuses) ever reaches a stage.
+struct Range {
+  const char* key;
+  double lo, hi;
+  const char* text;  // the range as users write it, for messages and --help
+  bool lo_open = false, hi_open = false;  // (lo, ...) or (..., hi): the bound itself is out
+};
+constexpr double kMiB = 1 << 20, kGiB = 1ull << 30, kTiB = 1ull << 40;
+const Range kRanges[] = {
+    {"s3.concurrency", 1, kMaxThreads, "1..1024"},
+    {"s3.part_size", 5 * kMiB, 5 * kGiB, "5MiB..5GiB (S3's part limits)"},
+    {"train.epochs", 1, train::kMaxEpochs, "1..100000"},
+    {"train.batch_size", 1, train::kMaxBatchSize, "1..65536"},
+    {"train.lr", 0, 1000, "greater than 0, at most 1000", true},
+    {"train.momentum", 0, 1, "0 or more, less than 1", false, true},
+    {"train.workers", 0, kMaxThreads, "0..1024"},
+    {"train.threads", 0, kMaxThreads, "0..1024"},
+    {"train.seed", 0, 9223372036854775807.0, "0 or more"},
+    {"train.max_steps", 0, 1e15, "0 (no limit) or more"},
+    {"preview.count", 1, 4096, "1..4096"},
+    {"preview.scale", 1, 64, "1..64"},
+    {"pipeline.verify_threads", 0, kMaxThreads, "0..1024"},
+    {"net.connect_timeout", 0, 3600, "greater than 0, at most 3600 seconds", true},
+    {"net.read_timeout", 1, 3600, "1..3600 seconds (curl counts whole seconds)"},
+    {"net.retries", 0, 100, "0..100"},
+    {"limits.max_download_bytes", kMiB, kTiB * 1024, "1MiB..1024TiB"},
+    {"limits.max_expansion_ratio", 1, 1e6, "greater than 1, at most 1000000", true},
+    {"limits.min_free_bytes", 0, kTiB * 1024, "0..1024TiB"},
+};
+
+const Range* FindRange(const std::string& key) {
+  for (const auto& r : kRanges)
+    if (key == r.key) return &r;
+  return nullptr;
+}
 
 struct Key {
   KeyInfo info;
@@ -93,6 +134,19 @@ const std::vector<Key>& Keys() {
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
     str("verify.unlisted", "files in the dataset folder the manifest does not list (never read by later "
         "stages): warn (default) or fail", &JobConfig::verify_unlisted);
+    num("net.connect_timeout", "seconds to wait for a connection to the origin or S3", &JobConfig::connect_timeout_s);
+    num("net.read_timeout", "seconds a request may receive nothing before it fails (and is retried)",
+        &JobConfig::read_timeout_s);
+    num("net.retries", "retries per request after transient failures", &JobConfig::retries);
+    auto size = [&](const char* key, const char* help, uint64_t JobConfig::*field) {
+      k.push_back({{key, "size", help}, [field](JobConfig& c, const Value& v) { c.*field = static_cast<uint64_t>(v.i); }});
+    };
+    size("limits.max_download_bytes", "largest origin tarball downloaded (also capped by the scratch's free space)",
+         &JobConfig::max_download_bytes);
+    num("limits.max_expansion_ratio", "extract refuses an archive expanding more than this many bytes per "
+        "compressed byte (past a 64 MiB allowance); CIFAR-10 expands 1.05x", &JobConfig::max_expansion_ratio);
+    size("limits.min_free_bytes", "download and extract stop before leaving less free space on the scratch",
+         &JobConfig::min_free_bytes);
     for (const char* stage : kStageNames) {
       static std::deque<std::string> names;  // keys must outlive the table (stable addresses)
       names.push_back(std::string("stages.") + stage);
@@ -100,6 +154,8 @@ const std::vector<Key>& Keys() {
       k.push_back({{names.back().c_str(), "bool", "run this stage (default true)"},
                    [name](JobConfig& c, const Value& v) { c.enabled[name] = v.b; }});
     }
+    for (auto& key : k)
+      if (const Range* r = FindRange(key.info.key)) key.info.range = r->text;
     return k;
   }();
   return keys;
@@ -166,9 +222,29 @@ Result<Value> FromToml(const KeyInfo& info, const toml::node& node) {
   return v;
 }
 
+// OK when a numeric value lies in its key's range (NaN and infinities never do).
+Status CheckRange(const KeyInfo& info, const Value& v) {
+  const Range* r = FindRange(info.key);
+  if (!r) return Status::Ok();
+  bool is_float = std::string(info.type) == "float";
+  double x = is_float ? v.f : static_cast<double>(v.i);
+  bool ok = std::isfinite(x) && (r->lo_open ? x > r->lo : x >= r->lo) && (r->hi_open ? x < r->hi : x <= r->hi);
+  if (ok) return Status::Ok();
+  std::string shown = v.text;
+  if (shown.empty()) {
+    char buf[64];
+    if (is_float) std::snprintf(buf, sizeof buf, "%g", x);
+    else std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v.i));
+    shown = buf;
+  }
+  return Status::InvalidArgument("= " + shown + " is out of range: allowed " + r->text);
+}
+
 Status Apply(JobConfig& cfg, const std::string& key, const Result<Value>& value, const std::string& where) {
   if (!value.ok())
     return Status::InvalidArgument(where + ": key '" + key + "' " + value.status().message());
+  if (Status in_range = CheckRange(FindKey(key)->info, *value); !in_range.ok())
+    return Status::InvalidArgument(where + ": key '" + key + "' " + in_range.message());
   FindKey(key)->set(cfg, *value);
   return Status::Ok();
 }
@@ -220,12 +296,6 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
       cfg.StageEnabled("train"))
     return bad("upload.dest", "is required: the staged scenario trains from the S3 upload "
                "(or switch off stages.upload)");
-  if (cfg.epochs < 1) return bad("train.epochs", "must be at least 1");
-  if (cfg.batch_size < 1) return bad("train.batch_size", "must be at least 1");
-  if (cfg.workers < 0 || cfg.threads < 0) return bad("train.workers", "must not be negative");
-  if (cfg.concurrency < 1) return bad("s3.concurrency", "must be at least 1");
-  if (cfg.part_size_bytes < (5ull << 20)) return bad("s3.part_size", "must be at least 5MiB (S3's minimum)");
-  if (cfg.preview_count < 1 || cfg.preview_scale < 1) return bad("preview.count", "must be at least 1");
   if (cfg.out.empty()) {
     std::string stamp = UtcTimestamp();
     for (auto& ch : stamp)
@@ -316,6 +386,9 @@ std::string ConfigToJson(const JobConfig& c) {
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
   j["pipeline"] = {{"stream", c.stream}, {"verify_threads", c.verify_threads}};
   j["verify"] = {{"unlisted", c.verify_unlisted}};
+  j["net"] = {{"connect_timeout", c.connect_timeout_s}, {"read_timeout", c.read_timeout_s}, {"retries", c.retries}};
+  j["limits"] = {{"max_download_bytes", c.max_download_bytes}, {"max_expansion_ratio", c.max_expansion_ratio},
+                 {"min_free_bytes", c.min_free_bytes}};
   nlohmann::ordered_json stages;
   for (const char* s : kStageNames) stages[s] = c.StageEnabled(s);
   j["stages"] = stages;

@@ -17,6 +17,10 @@
 //   [stages]   upload = false  ...                      # switch any stage off
 //   [pipeline] stream = true   verify_threads = 0   # stream=false: the seed's sequential order
 //   [verify]   unlisted = "warn"                    # or "fail": refuse files the manifest omits
+//   [net]      connect_timeout = 10  read_timeout = 30  retries = 5     # seconds; per request
+//   [limits]   max_download_bytes = "16GiB"  max_expansion_ratio = 200  min_free_bytes = "32MiB"
+// Every numeric key has an allowed range (see ConfigKeys); a value outside it is an error
+// that names the key, the value and the range, before any stage runs.
 #pragma once
 
 #include <array>
@@ -66,6 +70,14 @@ struct JobConfig {
   int verify_threads = 0;
   std::string verify_unlisted = "warn";  // files the manifest does not list: warn | fail
 
+  double connect_timeout_s = 10;    // per connection attempt
+  double read_timeout_s = 30;       // a request receiving nothing this long fails (retryable)
+  int retries = 5;                  // retries per request after transient failures
+
+  uint64_t max_download_bytes = 16ull << 30;  // the origin's body, also capped by free space
+  double max_expansion_ratio = 200;  // extracted bytes per compressed byte (after an allowance)
+  uint64_t min_free_bytes = 32ull << 20;      // download and extract leave this much free
+
   std::map<std::string, bool> enabled;  // stage -> on (all on by default)
   bool StageEnabled(const std::string& stage) const;
 };
@@ -79,6 +91,7 @@ struct KeyInfo {
   const char* key;
   const char* type;  // "string" | "int" | "float" | "bool" | "size"
   const char* help;
+  const char* range = "";  // allowed values of a numeric key, e.g. "1..1024" ("" = any)
 };
 const std::vector<KeyInfo>& ConfigKeys();
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace tb::pipeline {
 namespace {
@@ -121,6 +123,101 @@ TEST(Config, UploadCreatesABucketOnlyWhenTold) {
   auto bad = ParseConfigText(kStaged, "job.toml", {{"upload.create_bucket", "maybe"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("upload.create_bucket"), std::string::npos);
+}
+
+// Each numeric key: the values just inside its range are accepted, the values just outside
+// refused with an error naming the key, the value and the allowed range.
+struct RangeCase {
+  const char* key;
+  std::vector<const char*> good, bad;
+};
+
+TEST(ConfigRanges, EveryNumericKeyBelowAtAndAboveItsRange) {
+  const std::vector<RangeCase> cases = {
+      {"s3.concurrency", {"1", "1024"}, {"0", "-1", "1025", "100000000"}},
+      {"s3.part_size", {"5MiB", "5GiB"}, {"5242879", "4MiB", "5368709121", "6GiB", "0"}},
+      {"train.epochs", {"1", "100000"}, {"0", "-1", "100001"}},
+      {"train.batch_size", {"1", "65536"}, {"0", "65537", "4294967297"}},
+      {"train.lr", {"1e-9", "0.001", "1000"}, {"0", "-0.1", "1000.5", "nan", "inf", "-inf"}},
+      {"train.momentum", {"0", "0.9", "0.999"}, {"-0.01", "1", "nan"}},
+      {"train.workers", {"0", "1024"}, {"-1", "1025", "100000000", "4294967297"}},
+      {"train.threads", {"0", "1024"}, {"-1", "1025", "100000000"}},
+      {"train.seed", {"0", "9223372036854775807"}, {"-1"}},
+      {"train.max_steps", {"0", "1000000"}, {"-1", "-9223372036854775807"}},
+      {"preview.count", {"1", "4096"}, {"0", "4097"}},
+      {"preview.scale", {"1", "64"}, {"0", "65"}},
+      {"pipeline.verify_threads", {"0", "1024"}, {"-1", "1025"}},
+      {"net.connect_timeout", {"0.001", "3600"}, {"0", "-1", "3601", "nan", "inf"}},
+      {"net.read_timeout", {"1", "3600"}, {"0", "0.5", "3600.5", "inf"}},
+      {"net.retries", {"0", "100"}, {"-1", "101"}},
+      {"limits.max_download_bytes", {"1MiB", "16GiB"}, {"0", "1048575", "2048TiB"}},
+      {"limits.max_expansion_ratio", {"1.5", "200", "1000000"}, {"1", "0", "-5", "1000001", "nan"}},
+      {"limits.min_free_bytes", {"0", "1GiB"}, {"2048TiB"}},
+  };
+  for (const auto& c : cases) {
+    for (const char* v : c.good) {
+      auto cfg = ParseConfigText(kStaged, "job.toml", {{c.key, v}});
+      EXPECT_TRUE(cfg.ok()) << c.key << "=" << v << ": " << cfg.status().ToString();
+    }
+    for (const char* v : c.bad) {
+      auto cfg = ParseConfigText(kStaged, "job.toml", {{c.key, v}});
+      ASSERT_FALSE(cfg.ok()) << c.key << "=" << v << " was accepted";
+      EXPECT_TRUE(cfg.status().IsInvalidArgument()) << cfg.status().ToString();
+      const std::string& m = cfg.status().message();
+      EXPECT_NE(m.find(std::string("'") + c.key + "'"), std::string::npos) << m;
+      EXPECT_NE(m.find("allowed"), std::string::npos) << m;
+      if (std::string(v).find_first_of("KMGPi") == std::string::npos) {
+        EXPECT_NE(m.find(v), std::string::npos) << "the value is not named: " << m;
+      }
+    }
+  }
+  // Every numeric key has a range (and the test above one case for it), so a key added later
+  // cannot accept any value.
+  size_t numeric = 0;
+  for (const auto& k : ConfigKeys()) {
+    std::string type = k.type;
+    if (type != "int" && type != "float" && type != "size") continue;
+    ++numeric;
+    EXPECT_STRNE(k.range, "") << k.key << " has no range";
+    bool covered = false;
+    for (const auto& c : cases) covered |= std::string(c.key) == k.key;
+    EXPECT_TRUE(covered) << k.key << " has no range test";
+  }
+  EXPECT_EQ(numeric, cases.size());
+}
+
+TEST(ConfigRanges, TomlValuesAreCheckedBeforeNarrowing) {
+  // 2^32 + 1 would become 1 worker once narrowed to int.
+  const std::string rest = "[origin]\nurl = \"/a/b.tgz\"\n[stages]\nupload = false\n";
+  auto wide = ParseConfigText("[train]\nworkers = 4294967297\n" + rest, "job.toml");
+  ASSERT_FALSE(wide.ok());
+  EXPECT_NE(wide.status().message().find("'train.workers' = 4294967297 is out of range: allowed 0..1024"),
+            std::string::npos)
+      << wide.status().message();
+  auto nan = ParseConfigText("[train]\nlr = nan\n" + rest, "job.toml");
+  ASSERT_FALSE(nan.ok());
+  EXPECT_NE(nan.status().message().find("'train.lr'"), std::string::npos) << nan.status().message();
+  auto neg = ParseConfigText("[train]\nmax_steps = -1\n" + rest, "job.toml");
+  ASSERT_FALSE(neg.ok());
+  EXPECT_NE(neg.status().message().find("'train.max_steps' = -1"), std::string::npos) << neg.status().message();
+  auto part = ParseConfigText("[s3]\npart_size = \"6GiB\"\n" + rest, "j");
+  ASSERT_FALSE(part.ok());
+  EXPECT_NE(part.status().message().find("5MiB..5GiB"), std::string::npos) << part.status().message();
+}
+
+TEST(ConfigRanges, NetAndLimitKeysReachTheConfig) {
+  auto cfg = ParseConfigText(std::string(kStaged) +
+                                 "[net]\nconnect_timeout = 2.5\nread_timeout = 4\nretries = 1\n"
+                                 "[limits]\nmax_download_bytes = \"1GiB\"\nmax_expansion_ratio = 50\n"
+                                 "min_free_bytes = \"1MiB\"\n",
+                             "job.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_DOUBLE_EQ(cfg->connect_timeout_s, 2.5);
+  EXPECT_DOUBLE_EQ(cfg->read_timeout_s, 4);
+  EXPECT_EQ(cfg->retries, 1);
+  EXPECT_EQ(cfg->max_download_bytes, 1ull << 30);
+  EXPECT_DOUBLE_EQ(cfg->max_expansion_ratio, 50);
+  EXPECT_EQ(cfg->min_free_bytes, 1ull << 20);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ class DownloadStage : public Stage {
     TB_RETURN_IF_ERROR(MakeDirs(ctx.cfg.scratch));
     std::string dest = ctx.cfg.scratch + "/" + name;
     Progress progress("download", 0, 0, ProgressEnabled(ctx.progress));
-    auto stats = storage::CopyObject(ctx.cfg.origin_url, dest, ctx.storage_options,
+    auto stats = storage::CopyObject(ctx.cfg.origin_url, dest, OriginDownloadOptions(ctx),
                                      [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
     progress.Finish();
     if (!stats.ok()) return stats.status();
@@ -36,6 +36,22 @@ class DownloadStage : public Stage {
 };
 
 }  // namespace
+
+storage::Options OriginDownloadOptions(const Context& ctx) {
+  storage::Options o = ctx.storage_options;
+  o.max_object_bytes = ctx.cfg.max_download_bytes;
+  o.max_object_source = "limits.max_download_bytes";
+  auto free_bytes = FreeBytes(ctx.cfg.scratch);
+  if (free_bytes.ok()) {
+    uint64_t room = *free_bytes > ctx.cfg.min_free_bytes ? *free_bytes - ctx.cfg.min_free_bytes : 1;
+    if (room < o.max_object_bytes) {
+      o.max_object_bytes = room;
+      o.max_object_source = "the free space on " + ctx.cfg.scratch + ", " + std::to_string(*free_bytes) +
+                            " bytes, less limits.min_free_bytes, " + std::to_string(ctx.cfg.min_free_bytes);
+    }
+  }
+  return o;
+}
 
 std::unique_ptr<Stage> NewDownloadStage() { return std::make_unique<DownloadStage>(); }
 

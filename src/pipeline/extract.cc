@@ -25,9 +25,13 @@ class ExtractStage : public Stage {
     dataset::ExtractOptions options;
     options.progress = &on_progress;
     options.cancel = ctx.storage_options.cancel;  // polled per chunk: a large member stops midway
+    SetExtractLimits(ctx.cfg, &options);
     auto stats = dataset::ExtractArchive(ctx.tarball_path, dest, options);
     progress.Finish();
-    if (!stats.ok()) return stats.status();
+    if (!stats.ok()) {
+      (void)RemoveAll(dest);  // nothing half-extracted may pass for complete
+      return stats.status();
+    }
     result.bytes = stats->bytes;
     result.files = stats->files;
     ctx.data_root = dest;
@@ -39,6 +43,11 @@ class ExtractStage : public Stage {
 };
 
 }  // namespace
+
+void SetExtractLimits(const JobConfig& cfg, dataset::ExtractOptions* options) {
+  options->max_expansion_ratio = cfg.max_expansion_ratio;
+  options->min_free_bytes = cfg.min_free_bytes;
+}
 
 std::unique_ptr<Stage> NewExtractStage() { return std::make_unique<ExtractStage>(); }
 

@@ -164,7 +164,7 @@ IngestResult StreamIngest(Context& ctx) {
   if (prep.ok()) prep = MakeDirs(dest_dir);
   std::string tarball = ctx.cfg.scratch + "/" + name;
   Result<AtomicFile> tar_file = prep.ok() ? AtomicFile::Create(tarball) : Result<AtomicFile>(prep);
-  auto stream = tar_file.ok() ? storage::OpenStream(ctx.cfg.origin_url, ctx.storage_options)
+  auto stream = tar_file.ok() ? storage::OpenStream(ctx.cfg.origin_url, OriginDownloadOptions(ctx))
                               : Result<std::unique_ptr<storage::Reader>>(tar_file.status());
   if (!stream.ok()) {
     fail_rest(download, stream.status());
@@ -259,6 +259,7 @@ IngestResult StreamIngest(Context& ctx) {
     options.keep_member_bytes = 16 << 20;  // CIFAR batches (30 MB uncompressed max) mostly fit
   }
   options.cancel = ctx.storage_options.cancel;
+  SetExtractLimits(ctx.cfg, &options);
   Progress progress("ingest", 0, 0, ProgressEnabled(ctx.progress));
   std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) { progress.Add(b, f); };
   options.progress = &on_progress;

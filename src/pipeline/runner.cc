@@ -140,6 +140,9 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   ctx.storage_options.profile = cfg.s3_profile;
   ctx.storage_options.concurrency = cfg.concurrency;
   ctx.storage_options.part_size_bytes = cfg.part_size_bytes;
+  ctx.storage_options.max_retries = cfg.retries;
+  ctx.storage_options.connect_timeout_s = cfg.connect_timeout_s;
+  ctx.storage_options.low_speed_timeout_s = cfg.read_timeout_s;
   ctx.storage_options.cancel = options.cancel;
   ctx.log = [&](const std::string& line) { log.Line(line); };
   ctx.warn = [&](const std::string& line) {

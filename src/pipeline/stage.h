@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dataset/manifest.h"
+#include "dataset/archive.h"
 #include "pipeline/config.h"
 #include "report/results.h"
 #include "storage/storage.h"
@@ -84,6 +85,13 @@ std::unique_ptr<Stage> NewTrainStage();
 
 // s3://bucket/prefix/cifar-10-batches-py: where upload puts the dataset and train fetches it.
 std::string UploadUri(const Context& ctx);
+
+// The storage options for fetching the origin tarball into scratch: the body is capped by
+// limits.max_download_bytes and by the scratch's free space less limits.min_free_bytes.
+storage::Options OriginDownloadOptions(const Context& ctx);
+
+// The extraction limits of the job (limits.max_expansion_ratio, limits.min_free_bytes).
+void SetExtractLimits(const JobConfig& cfg, dataset::ExtractOptions* options);
 
 // Reads a small object (an .md5 file, a manifest) from a path or URL into memory.
 Result<std::string> ReadSmallObject(const std::string& uri, const storage::Options& options);

@@ -108,7 +108,7 @@ Status HttpError(const std::string& what, long code) {
 }
 
 Status CurlError(const std::string& what, CURLcode rc, const char* errbuf) {
-  std::string msg = what + ": " + curl_easy_strerror(rc);
+  std::string msg = what + ": " + (rc == CURLE_OPERATION_TIMEDOUT ? "timed out" : curl_easy_strerror(rc));
   if (errbuf && errbuf[0]) msg += std::string(" (") + Trim(errbuf) + ")";
   bool retryable = false;
   switch (rc) {

@@ -298,6 +298,7 @@ Result<S3Response> S3Client::Attempt(std::string_view op, const S3Request& req, 
   }
   if (rc != CURLE_OK) {
     std::string detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    if (rc == CURLE_OPERATION_TIMEDOUT) detail = "timed out (" + detail + ")";
     return Status::Network(Context(op, req) + ": " + detail, RetryableCurl(rc));
   }
   if (resp.http_status < 200 || resp.http_status >= 300) return ErrorFor(op, req, resp);

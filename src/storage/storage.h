@@ -102,6 +102,10 @@ struct Options {
   int max_retries = 5;
   double connect_timeout_s = 10;
   double low_speed_timeout_s = 30;  // abort a request making no progress this long
+  // The largest object a copy or stream reads (0 = no limit): an announced size over it is
+  // refused before any byte moves, a body of unknown or false length fails once it passes it.
+  uint64_t max_object_bytes = 0;
+  std::string max_object_source;  // what set the limit, for messages (e.g. a config key)
   bool verify_tls = true;
   const std::atomic<bool>* cancel = nullptr;  // set -> operations fail with Cancelled
 };

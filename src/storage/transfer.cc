@@ -31,6 +31,14 @@ namespace tb::storage {
 namespace {
 
 constexpr size_t kStreamBufferBytes = 1 << 20;
+
+// An object larger than Options::max_object_bytes (announced or as read so far) is refused.
+Status CheckObjectSize(const std::string& what, uint64_t bytes, const Options& o) {
+  if (o.max_object_bytes == 0 || bytes <= o.max_object_bytes) return Status::Ok();
+  std::string source = o.max_object_source.empty() ? "" : " (" + o.max_object_source + ")";
+  return Status::InvalidArgument(what + ": " + std::to_string(bytes) + " bytes exceed the limit of " +
+                                 std::to_string(o.max_object_bytes) + " bytes" + source);
+}
 // Ordered copies keep at most this many bytes of fetched-but-unwritten parts per job
 // (and at least two parts).
 constexpr uint64_t kOrderedWindowBytes = 256ull << 20;
@@ -224,8 +232,9 @@ class Copier {
       TB_ASSIGN_OR_RETURN(size_t n, reader->Read(buf.data(), buf.size()));
       if (n == 0) break;
       if (hash) md5.Update(buf.data(), n);
-      TB_RETURN_IF_ERROR(writer->Append(std::string_view(buf.data(), n)));
       total += n;
+      TB_RETURN_IF_ERROR(CheckObjectSize(src_.Describe(job.src_key), total, options_));
+      TB_RETURN_IF_ERROR(writer->Append(std::string_view(buf.data(), n)));
       if (progress_) progress_(n, 0);
     }
     if (job.info.size_bytes != kToEnd && total != job.info.size_bytes) {
@@ -387,13 +396,22 @@ std::string LocalPathOf(std::string_view uri) {
 // A Reader that keeps its Storage alive.
 class OwningReader : public Reader {
  public:
-  OwningReader(std::unique_ptr<Storage> storage, std::unique_ptr<Reader> reader)
-      : storage_(std::move(storage)), reader_(std::move(reader)) {}
-  Result<size_t> Read(char* buf, size_t n) override { return reader_->Read(buf, n); }
+  OwningReader(std::unique_ptr<Storage> storage, std::unique_ptr<Reader> reader, std::string what,
+               const Options& options)
+      : storage_(std::move(storage)), reader_(std::move(reader)), what_(std::move(what)), options_(options) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    TB_ASSIGN_OR_RETURN(size_t got, reader_->Read(buf, n));
+    total_ += got;
+    TB_RETURN_IF_ERROR(CheckObjectSize(what_, total_, options_));
+    return got;
+  }
 
  private:
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<Reader> reader_;
+  std::string what_;
+  Options options_;
+  uint64_t total_ = 0;
 };
 
 }  // namespace
@@ -435,6 +453,7 @@ Result<TransferStats> CopyObjectBetween(Storage& src, std::string_view src_key, 
     unknown.ranged_reads = false;
     info = unknown;
   }
+  if (info->size_bytes != kToEnd) TB_RETURN_IF_ERROR(CheckObjectSize(src.Describe(src_key), info->size_bytes, options));
   Copier copier(src, dst, options, progress);
   copier.Add(std::string(src_key), std::string(dst_key), *info);
   return copier.Run();
@@ -465,7 +484,8 @@ Result<std::unique_ptr<Reader>> OpenStream(std::string_view uri, const Options& 
   TB_ASSIGN_OR_RETURN(ObjectRef ref, SplitObjectUri(uri));
   TB_ASSIGN_OR_RETURN(auto storage, Open(ref.root, options));
   TB_ASSIGN_OR_RETURN(auto reader, storage->OpenRead(ref.key));
-  return std::unique_ptr<Reader>(new OwningReader(std::move(storage), std::move(reader)));
+  std::string what = storage->Describe(ref.key);
+  return std::unique_ptr<Reader>(new OwningReader(std::move(storage), std::move(reader), std::move(what), options));
 }
 
 }  // namespace tb::storage

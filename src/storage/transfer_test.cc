@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <vector>
 
 #include "storage/wrappers.h"
 #include "util/fs.h"
@@ -283,6 +284,48 @@ TEST(CopyTree, EntriesThatHoldNoObjectAreReportedNotSilentlySkipped) {
   EXPECT_EQ(listed->size(), 1u);
   ASSERT_EQ(skipped.size(), 1u);
   EXPECT_EQ(skipped[0].key, "sub/pipe");
+}
+
+// Options::max_object_bytes: an announced size over it is refused before any byte moves, and a
+// stream is cut off once it passes it; nothing is left at the destination.
+TEST(MaxObjectBytes, CopyAndStreamStopAtTheLimit) {
+  testing::TempDir tmp;
+  std::string data = Pattern((1 << 20) + 7, 3);
+  ASSERT_TRUE(WriteFileAtomic(tmp / "big.bin", data).ok());
+  Options o = SmallParts();
+  o.max_object_bytes = 1 << 20;
+  o.max_object_source = "test limit";
+  for (int concurrency : {1, 4}) {
+    o.concurrency = concurrency;
+    auto copy = CopyObject(tmp / "big.bin", tmp / "out/big.bin", o);
+    ASSERT_FALSE(copy.ok()) << "concurrency " << concurrency;
+    const std::string& m = copy.status().message();
+    EXPECT_NE(m.find(tmp / "big.bin"), std::string::npos) << m;
+    EXPECT_NE(m.find("exceed the limit of 1048576 bytes (test limit)"), std::string::npos) << m;
+    EXPECT_FALSE(std::filesystem::exists(tmp / "out/big.bin"));
+  }
+  auto mem = NewMemoryStorage("limit");
+  ASSERT_TRUE(Put(*mem, "big", data).ok());
+  auto r = OpenStream("mem://limit/big", o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<char> buf(64 << 10);
+  uint64_t total = 0;
+  Status end;
+  for (;;) {
+    auto n = (*r)->Read(buf.data(), buf.size());
+    if (!n.ok()) {
+      end = n.status();
+      break;
+    }
+    if (*n == 0) break;
+    total += *n;
+  }
+  ASSERT_FALSE(end.ok()) << "read " << total << " bytes past a limit of 1 MiB";
+  EXPECT_NE(end.message().find("mem://limit/big"), std::string::npos) << end.message();
+  EXPECT_LE(total, o.max_object_bytes);
+  // At the limit exactly, everything passes.
+  o.max_object_bytes = data.size();
+  EXPECT_TRUE(CopyObject(tmp / "big.bin", tmp / "out/ok.bin", o).ok());
 }
 
 }  // namespace

@@ -50,6 +50,11 @@ BatchLoader::BatchLoader(const dataset::Split& split, const LoaderOptions& optio
   options_.workers = std::max(0, options_.workers);
   batches_ = static_cast<int64_t>((split_.count + options_.batch_size - 1) / options_.batch_size);
   int prefetch = options_.prefetch > 0 ? options_.prefetch : std::max(8, 4 * options_.workers);
+  // Batches assembled ahead stay within a memory budget however many workers or however large
+  // the batch (workers beyond the slots simply wait their turn).
+  constexpr size_t kPrefetchBudgetBytes = size_t{512} << 20;
+  size_t slot_bytes = static_cast<size_t>(options_.batch_size) * (kImageFloats * sizeof(float) + sizeof(int64_t));
+  prefetch = static_cast<int>(std::min<size_t>(static_cast<size_t>(prefetch), kPrefetchBudgetBytes / slot_bytes));
   slots_.resize(std::max(2, prefetch));
   for (Slot& s : slots_) {
     s.images.resize(static_cast<size_t>(options_.batch_size) * kImageFloats);

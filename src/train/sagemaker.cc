@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
+#include "train/limits.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -52,6 +54,21 @@ Result<double> ParseDouble(const std::string& name, const std::string& v) {
   } catch (...) {
   }
   return Status::InvalidArgument("hyperparameter " + name + "='" + v + "': not a number");
+}
+
+// A hyperparameter's number, checked against its option's range (see limits.h) before it is
+// narrowed to the option's type.
+template <typename T>
+Result<T> ParseInRange(const std::string& name, const std::string& option, const std::string& v) {
+  double x = 0;
+  if constexpr (std::is_floating_point_v<T>) {
+    TB_ASSIGN_OR_RETURN(x, ParseDouble(name, v));
+  } else {
+    TB_ASSIGN_OR_RETURN(int64_t i, ParseInt(name, v));
+    x = static_cast<double>(i);
+  }
+  TB_RETURN_IF_ERROR(CheckOptionRange(option, x).Prefix("hyperparameter " + name));
+  return static_cast<T>(x);
 }
 
 }  // namespace
@@ -115,30 +132,30 @@ Status ApplyHyperparameters(const std::map<std::string, std::string>& hps, Train
     }
     if (raw.rfind("sagemaker_", 0) == 0) continue;
     if (name == "epochs") {
-      TB_ASSIGN_OR_RETURN(o->epochs, ParseInt(raw, v));
+      TB_ASSIGN_OR_RETURN(o->epochs, ParseInRange<int>(raw, name, v));
     } else if (name == "batch-size") {
-      TB_ASSIGN_OR_RETURN(o->batch_size, ParseInt(raw, v));
+      TB_ASSIGN_OR_RETURN(o->batch_size, ParseInRange<int>(raw, name, v));
     } else if (name == "lr" || name == "learning-rate") {
-      TB_ASSIGN_OR_RETURN(o->lr, ParseDouble(raw, v));
+      TB_ASSIGN_OR_RETURN(o->lr, ParseInRange<double>(raw, "lr", v));
     } else if (name == "momentum") {
-      TB_ASSIGN_OR_RETURN(o->momentum, ParseDouble(raw, v));
+      TB_ASSIGN_OR_RETURN(o->momentum, ParseInRange<double>(raw, name, v));
     } else if (name == "workers") {
-      TB_ASSIGN_OR_RETURN(o->workers, ParseInt(raw, v));
+      TB_ASSIGN_OR_RETURN(o->workers, ParseInRange<int>(raw, name, v));
     } else if (name == "threads") {
-      TB_ASSIGN_OR_RETURN(o->threads, ParseInt(raw, v));
+      TB_ASSIGN_OR_RETURN(o->threads, ParseInRange<int>(raw, name, v));
     } else if (name == "seed") {
       TB_ASSIGN_OR_RETURN(int64_t seed, ParseInt(raw, v));
       o->seed = static_cast<uint64_t>(seed);
     } else if (name == "device") {
       o->device = v;
     } else if (name == "log-every") {
-      TB_ASSIGN_OR_RETURN(o->log_every, ParseInt(raw, v));
+      TB_ASSIGN_OR_RETURN(o->log_every, ParseInRange<int>(raw, name, v));
     } else if (name == "max-steps") {
-      TB_ASSIGN_OR_RETURN(o->max_steps, ParseInt(raw, v));
+      TB_ASSIGN_OR_RETURN(o->max_steps, ParseInRange<int64_t>(raw, name, v));
     } else if (name == "engine") {
       o->engine = v;
     } else if (name == "eval-batch-size") {
-      TB_ASSIGN_OR_RETURN(o->eval_batch_size, ParseInt(raw, v));
+      TB_ASSIGN_OR_RETURN(o->eval_batch_size, ParseInRange<int>(raw, name, v));
     } else if (name == "data") {
       o->data_dir = v;
     } else if (name == "resume") {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <vector>
 
 #include "util/fs.h"
 #include "util/testing.h"
@@ -94,6 +95,24 @@ TEST(SageMaker, BadInputIsNamed) {
   Status st = ApplyHyperparameters({{"epochs", "two"}}, &o, nullptr);
   EXPECT_TRUE(st.IsInvalidArgument());
   EXPECT_NE(st.message().find("epochs='two'"), std::string::npos);
+}
+
+// Values are range-checked before they are narrowed to the option's type: 2^32 + 2 workers
+// must not become 2, a negative step count or a NaN learning rate must not pass.
+TEST(SageMaker, HyperparametersOutOfRangeAreRefused) {
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"workers", "4294967298"}, {"threads", "100000000"}, {"max_steps", "-1"}, {"lr", "nan"},
+           {"batch_size", "0"}, {"momentum", "1"}, {"epochs", "-3"}, {"eval_batch_size", "100000000"}}) {
+    TrainOptions o;
+    Status st = ApplyHyperparameters({{name, value}}, &o, nullptr);
+    ASSERT_FALSE(st.ok()) << name << "=" << value << " was accepted";
+    EXPECT_TRUE(st.IsInvalidArgument()) << st.ToString();
+    EXPECT_NE(st.message().find("hyperparameter " + name), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("out of range"), std::string::npos) << st.message();
+  }
+  TrainOptions o;
+  ASSERT_TRUE(ApplyHyperparameters({{"workers", "1024"}, {"max_steps", "0"}}, &o, nullptr).ok());
+  EXPECT_EQ(o.workers, 1024);
 }
 
 TEST(SageMaker, WritesTheFailureFile) {

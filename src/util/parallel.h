@@ -11,6 +11,10 @@
 namespace tb {
 
 int DefaultThreads();  // std::thread::hardware_concurrency(), at least 1
+
+// The most threads, workers or parallel connections any setting may ask for: far above what
+// a host uses, far below what exhausts memory or thread ids.
+inline constexpr int kMaxThreads = 1024;
 Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn);
 
 }  // namespace tb

@@ -28,6 +28,8 @@ Faults (--fault KIND on the command line, or ?fault=KIND per request):
     hold        send headers and `after` body bytes, then wait until /__control/release is
                 requested (at most `stall` seconds), then the rest: a transfer that stays in
                 flight exactly as long as a test needs
+    endless     no Content-Length (the body ends when the connection closes): send the file,
+                then zeros for ever, until the client hangs up; HEAD answers without a length
 
 Parameters (command line --name VALUE / query ?name=VALUE; the query wins for that request):
     fail_first N   only the first N matching requests get the fault, later ones succeed
@@ -61,7 +63,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("none", "reset", "truncate", "status", "429", "stall", "stall-headers", "flip", "slow", "hold")
+FAULTS = ("none", "reset", "truncate", "status", "429", "stall", "stall-headers", "flip", "slow", "hold", "endless")
 PARAMS = ("fault", "fail_first", "after", "status", "retry_after", "stall", "flips", "rate")
 CHUNK = 256 * 1024
 
@@ -236,6 +238,8 @@ class Handler(BaseHTTPRequestHandler):
         if rng == "unsatisfiable":
             entry["status"] = 416
             return self.simple(416, "range not satisfiable\n", [("Content-Range", "bytes */%d" % size)])
+        if fault == "endless":
+            return self.serve_endless(fs_path, entry)
         start, end = rng if rng else (0, size - 1)
         length = end - start + 1 if size else 0
         code = 206 if rng else 200
@@ -284,6 +288,25 @@ class Handler(BaseHTTPRequestHandler):
                 entry["paced"] = []
                 return self.copy(f, length, p["rate"], entry["paced"])
             self.copy(f, length)
+
+    def serve_endless(self, fs_path, entry):
+        """A 200 without Content-Length: the file, then zeros until the client hangs up."""
+        entry["status"] = 200
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if self.command == "HEAD":
+            return
+        zeros = bytes(CHUNK)
+        try:
+            with open(fs_path, "rb") as f:
+                self.copy(f, os.path.getsize(fs_path))
+            while True:
+                self.wfile.write(zeros)
+        except OSError:
+            pass  # the client gave up: what an endless body is for
 
     def copy(self, f, n, rate=0, paced=None):
         """Sends n bytes of f; at most `rate` bytes per second when rate > 0. Appends
