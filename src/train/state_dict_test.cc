@@ -4,50 +4,24 @@
 
 #include <cstdlib>
 
+#include "train/stored_zip_testing.h"
 #include "util/fs.h"
 #include "util/testing.h"
 
 namespace tb::train {
 namespace {
 
-void Put16(std::string* s, uint32_t v) {
-  s->push_back(static_cast<char>(v & 0xff));
-  s->push_back(static_cast<char>(v >> 8 & 0xff));
-}
-void Put32(std::string* s, uint32_t v) {
-  Put16(s, v & 0xffff);
-  Put16(s, v >> 16);
-}
+using testing::PutLe16;
+using testing::PutLe32;
 
-// A stored (uncompressed) zip of the given records, CRCs left zero (the reader ignores them).
-std::string Zip(const std::vector<std::pair<std::string, std::string>>& records) {
-  std::string out, central;
-  for (const auto& [name, data] : records) {
-    uint32_t offset = static_cast<uint32_t>(out.size());
-    Put32(&out, 0x04034b50);
-    Put16(&out, 20); Put16(&out, 0); Put16(&out, 0); Put16(&out, 0); Put16(&out, 0);
-    Put32(&out, 0); Put32(&out, data.size()); Put32(&out, data.size());
-    Put16(&out, name.size()); Put16(&out, 3);
-    out += name + "abc" + data;  // 3 bytes of extra field, like torch's alignment padding
-    Put32(&central, 0x02014b50);
-    Put16(&central, 20); Put16(&central, 20); Put16(&central, 0); Put16(&central, 0);
-    Put16(&central, 0); Put16(&central, 0);
-    Put32(&central, 0); Put32(&central, data.size()); Put32(&central, data.size());
-    Put16(&central, name.size()); Put16(&central, 0); Put16(&central, 0);
-    Put16(&central, 0); Put16(&central, 0); Put32(&central, 0); Put32(&central, offset);
-    central += name;
-  }
-  uint32_t cd = static_cast<uint32_t>(out.size());
-  out += central;
-  Put32(&out, 0x06054b50);
-  Put16(&out, 0); Put16(&out, 0); Put16(&out, records.size()); Put16(&out, records.size());
-  Put32(&out, central.size()); Put32(&out, cd); Put16(&out, 0);
-  return out;
+// The stored zip torch.save writes, with 3 bytes of extra field like its alignment padding.
+std::string Zip(const std::vector<std::pair<std::string, std::string_view>>& records) {
+  return testing::StoredZip(records, 3);
 }
 
 std::string Str(const std::string& s) {  // SHORT_BINUNICODE... as BINUNICODE ('X')
   std::string out = "X";
-  Put32(&out, s.size());
+  PutLe32(&out, s.size());
   return out + s;
 }
 
@@ -145,16 +119,16 @@ TEST(StateDict, HostileStructuresFailCleanly) {
   EXPECT_EQ(TensorFloats(*d, d->tensors[0])->size(), 16u);
   // A zip64 local-header offset near 2^64 (was a read before the buffer after wrapping).
   std::string cd;
-  Put32(&cd, 0x02014b50);
-  for (int i = 0; i < 6; ++i) Put16(&cd, i < 2 ? 20 : 0);
-  Put32(&cd, 0); Put32(&cd, 0); Put32(&cd, 0);
-  Put16(&cd, 10); Put16(&cd, 12); Put16(&cd, 0); Put16(&cd, 0); Put16(&cd, 0); Put32(&cd, 0);
-  Put32(&cd, 0xFFFFFFFF);
+  PutLe32(&cd, 0x02014b50);
+  for (int i = 0; i < 6; ++i) PutLe16(&cd, i < 2 ? 20 : 0);
+  PutLe32(&cd, 0); PutLe32(&cd, 0); PutLe32(&cd, 0);
+  PutLe16(&cd, 10); PutLe16(&cd, 12); PutLe16(&cd, 0); PutLe16(&cd, 0); PutLe16(&cd, 0); PutLe32(&cd, 0);
+  PutLe32(&cd, 0xFFFFFFFF);
   cd += "a/data.pkl";
-  Put16(&cd, 1); Put16(&cd, 8); Put32(&cd, 0xFFFFFFF0); Put32(&cd, 0xFFFFFFFF);  // zip64: offset
+  PutLe16(&cd, 1); PutLe16(&cd, 8); PutLe32(&cd, 0xFFFFFFF0); PutLe32(&cd, 0xFFFFFFFF);  // zip64: offset
   std::string file = cd;
-  Put32(&file, 0x06054b50); Put16(&file, 0); Put16(&file, 0); Put16(&file, 1); Put16(&file, 1);
-  Put32(&file, static_cast<uint32_t>(cd.size())); Put32(&file, 0); Put16(&file, 0);
+  PutLe32(&file, 0x06054b50); PutLe16(&file, 0); PutLe16(&file, 0); PutLe16(&file, 1); PutLe16(&file, 1);
+  PutLe32(&file, static_cast<uint32_t>(cd.size())); PutLe32(&file, 0); PutLe16(&file, 0);
   d = ParseStateDict(file, "wrap.pth");
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("bad local header"), std::string::npos) << d.status().ToString();

@@ -31,10 +31,9 @@ class Memo:
         return out
 
 
-def python_pickle(tensors):
-    """tensors: [(name, storage_key, numel, offset, sizes, strides)] -> protocol 2 bytes."""
-    m = Memo()
-    p = b'\x80\x02' + b'ccollections\nOrderedDict\n' + m.put() + b')R' + m.put() + b'('
+def tensor_items(m, tensors):
+    """The name, _rebuild_tensor_v2(...) pairs of a dict, both pickle forms alike."""
+    p = b''
     for name, key, numel, offset, sizes, strides in tensors:
         p += text(name) + m.put()
         p += b'ctorch._utils\n_rebuild_tensor_v2\n' + m.put() + b'('
@@ -44,6 +43,14 @@ def python_pickle(tensors):
         p += b'(' + b''.join(b'K' + bytes([s]) for s in sizes) + b't' + m.put()
         p += b'(' + b''.join(b'K' + bytes([s]) for s in strides) + b't' + m.put()
         p += b'\x89' + b'ccollections\nOrderedDict\n)R' + m.put() + b't' + m.put() + b'R' + m.put()
+    return p
+
+
+def python_pickle(tensors):
+    """tensors: [(name, storage_key, numel, offset, sizes, strides)] -> protocol 2 bytes."""
+    m = Memo()
+    p = b'\x80\x02' + b'ccollections\nOrderedDict\n' + m.put() + b')R' + m.put() + b'('
+    p += tensor_items(m, tensors)
     p += b'u'
     # BUILD with {'_metadata': OrderedDict({'': {'version': 1}})}, as nn.Module.state_dict() has.
     p += b'}' + m.put() + text('_metadata') + m.put() + b'ccollections\nOrderedDict\n)R' + m.put()
@@ -56,15 +63,7 @@ def libtorch_pickle(tensors):
     """The torch::pickle_save form: restore_type_tag(dict, 'Dict[str, Tensor]')."""
     m = Memo()
     p = b'\x80\x02' + b'ctorch.jit._pickle\nrestore_type_tag\n' + m.put() + b'}' + m.put() + b'('
-    for name, key, numel, offset, sizes, strides in tensors:
-        p += text(name) + m.put()
-        p += b'ctorch._utils\n_rebuild_tensor_v2\n' + m.put() + b'('
-        p += b'(' + text('storage') + m.put() + b'ctorch\nFloatStorage\n' + m.put()
-        p += text(key) + m.put() + text('cpu') + m.put() + b'K' + bytes([numel]) + b't' + m.put() + b'Q'
-        p += b'K' + bytes([offset])
-        p += b'(' + b''.join(b'K' + bytes([s]) for s in sizes) + b't' + m.put()
-        p += b'(' + b''.join(b'K' + bytes([s]) for s in strides) + b't' + m.put()
-        p += b'\x89' + b'ccollections\nOrderedDict\n)R' + m.put() + b't' + m.put() + b'R' + m.put()
+    p += tensor_items(m, tensors)
     p += b'u' + text('Dict[str, Tensor]') + m.put() + b'\x86' + m.put() + b'R' + m.put() + b'.'
     return p
 
