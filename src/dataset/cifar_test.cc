@@ -146,13 +146,14 @@ TEST(CifarTest, LoadSplitReadsOnlyTheListedFiles) {
   ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_2", MakePickle(3, 2)).ok());
   ASSERT_TRUE(WriteFileAtomic(ds + "/data_batch_9", MakePickle(5, 7)).ok());  // not listed
   ASSERT_TRUE(WriteFileAtomic(ds + "/test_batch", MakePickle(4, 0)).ok());
+  ASSERT_TRUE(WriteFileAtomic(ds + "/batches.meta", EncodeMeta(Cifar10LabelNames(), 2, 2)).ok());
   const std::vector<std::string> listed = {"batches.meta", "data_batch_2", "data_batch_1", "test_batch",
                                            "readme.html", "sub/data_batch_3"};
   auto files = SplitFiles(ds, true, &listed);
   ASSERT_TRUE(files.ok()) << files.status().ToString();
   EXPECT_EQ(*files, (std::vector<std::string>{ds + "/data_batch_1", ds + "/data_batch_2"}));
   auto all = LoadSplit(ds, true, 2);  // no list: every batch in the folder
-  ASSERT_TRUE(all.ok());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
   EXPECT_EQ(all->count, 10u);
   auto s = LoadSplit(ds, true, 2, &listed);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
