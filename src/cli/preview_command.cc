@@ -44,7 +44,6 @@ int PreviewCommand(const Args& args) {
   if (o.data_dir.empty() || o.out_png.empty()) {
     return ReportError("preview", Status::InvalidArgument("--data and --out are required"));
   }
-  if (Status s = CheckPreviewPaths(o.data_dir, o.out_png); !s.ok()) return ReportError("preview", s);
   Result<int64_t> count = flags.GetInt("count", 4), scale = flags.GetInt("scale", 4),
                   seed = flags.GetInt("seed", 0);
   for (const auto* r : {&count, &scale, &seed}) {
@@ -59,6 +58,7 @@ int PreviewCommand(const Args& args) {
   o.count = static_cast<int>(*count);
   o.scale = static_cast<int>(*scale);
   o.seed = static_cast<uint64_t>(*seed);
+  if (Status s = CheckPreviewPaths(o.data_dir, o.out_png); !s.ok()) return ReportError("preview", s);
   Result<train::PreviewResult> r = train::RenderPreview(o);
   if (!r.ok()) return ReportError("preview", r.status());
   std::string line;
