@@ -11,11 +11,13 @@ src="$PWD"
 secs="${TB_FUZZ_SECONDS:-60}"
 build="${TB_FUZZ_DIR:-$src/build-fuzz}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(s3_xml pickle manifest archive config state_dict)
 
 mkdir -p "$build"
 CC=clang CXX=clang++ cmake -S "$src" -B "$build" -G Ninja -DTB_FUZZ=ON -DTB_WITH_TORCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$build/cmake.log" 2>&1 || { cat "$build/cmake.log"; exit 1; }
+if [ ${#targets[@]} -eq 0 ]; then  # every target cmake/fuzz.cmake declares
+  mapfile -t targets < <(ninja -C "$build" -t targets all | sed -n '/^cmake_/!s/^\([a-z0-9_]*\)_fuzz: .*/\1/p' | sort -u)
+fi
 ninja -C "$build" -j"${TB_JOBS:-2}" "${targets[@]/%/_fuzz}"
 
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
