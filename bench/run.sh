@@ -43,6 +43,8 @@ WORK="${TB_BENCH_WORK:-/tmp/tb-bench}"
 OUT="${TB_BENCH_OUT:-$ROOT/docs/benchmarks.md}"
 PY=/usr/bin/python3
 [ -x "$TB_BIN" ] || { echo "bench: no tierbench binary at $TB_BIN (build first or set TB_BIN)" >&2; exit 2; }
+MD5_SPEED="$(dirname "$TB_BIN")/bench/md5_speed"  # bench/CMakeLists.txt builds it beside tierbench
+[ -x "$MD5_SPEED" ] || { echo "bench: no md5_speed at $MD5_SPEED (build the md5_speed target)" >&2; exit 2; }
 if [ -z "${TB_HTTP_ORIGIN:-}" ]; then
   [ -f /tmp/tierbench-services/services.env ] || { echo "bench: run scripts/services.sh up first" >&2; exit 2; }
   # shellcheck disable=SC1091
@@ -117,9 +119,7 @@ timed() {
 
 # ---- per-core MD5 speed (CPU time, in memory) ----
 log "md5 kernels: OpenSSL vs multi-buffer"
-UTIL_LIB="$(dirname "$TB_BIN")/src/util/libtb_util.a"
-g++ -O2 -std=c++20 -I "$ROOT/src" "$HERE/md5/md5_speed.cc" "$UTIL_LIB" -lcrypto -lpthread -o "$WORK/md5_speed"
-"$WORK/md5_speed" 32 9 > "$WORK/md5_speed.json"
+"$MD5_SPEED" 32 9 > "$WORK/md5_speed.json"
 
 # ---- datasets ----
 declare -A NTRAIN DS URL MD5 BYTES
