@@ -7,7 +7,7 @@
 # What it runs, for each dataset size (files) and round, interleaved so that the shared
 # machine's noise hits every tool alike:
 #   tierbench run (staged: download .. upload, preview; train only with TB_BENCH_TRAIN=1)
-#   bench/python/pipeline.py: the seed notebook's stages with torchvision / boto3
+#   bench/python/pipeline.py: the reference architecture's stages with torchvision / boto3
 #   shell: curl; md5sum; tar xzf; md5sum -c | xargs -P$(nproc) md5sum | curl|tee >(md5sum)|tar xz
 #          | aria2c -x16
 #   awscli and rclone: upload and download against the same Ceph RGW; tierbench cp for download
@@ -21,8 +21,8 @@
 #   TB_BIN                    tierbench binary (default: build/tierbench)
 #   TB_BENCH_SIZES            file counts, each a dataset of N files (default "128 512 1283");
 #                             1283 = preset seed-1283 (1,280 data_batch + test_batch + meta + readme)
-#   TB_BENCH_IMAGES_PER_FILE  images per data_batch file (default 40 as the seed's augmented
-#                             set; the full size is 1000, about 4 GB at 1,283 files)
+#   TB_BENCH_IMAGES_PER_FILE  images per data_batch file (default 40; the reference
+#                             architecture's full size is 1000, about 4 GB at 1,283 files)
 #   TB_BENCH_ROUNDS           rounds per size (default 3)
 #   TB_BENCH_TRAIN            1: also time training (tierbench vs bench/train/train_ref.py)
 #   TB_BENCH_WORK             scratch folder (default /tmp/tb-bench; removed at the end unless
