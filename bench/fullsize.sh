@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# bench/fullsize.sh: the data stages (download .. meta) at the issue's full size, tierbench vs
+# bench/fullsize.sh: the data stages (download .. meta) at the reference architecture's full size (1,000 images per training file), tierbench vs
 # the Python pipeline (bench/python/pipeline.py), interleaved, on the same origin.
 #
 #   bench/fullsize.sh [IMAGES_PER_FILE] [ROUNDS]     # defaults: 1000 (1,280 x 1,000 images, ~4 GB), 2
 #
-# bench/run.sh covers every stage and peer at the seed's small size; this one is the 4 GB set
+# bench/run.sh covers every stage and peer at a small size (40 images per training file); this one is the 4 GB set
 # the targets are stated for, without upload (boto3 would take a quarter of an hour).
 # Needs scripts/services.sh up (nginx) and a build; about 3.5x the dataset size of free disk.
 # Prints per-stage seconds and the ratio Python / tierbench for each round and their median,
@@ -91,7 +91,7 @@ cat "$WORK/table.md"
   echo
   echo "Written by \`bench/fullsize.sh $IPF $ROUNDS\` on $(date -u +%Y-%m-%d): the data stages (download .. meta) of"
   echo "\`tierbench run --scenario staged\` and of \`bench/python/pipeline.py\` (torchvision / hashlib / tarfile, as the"
-  echo "seed notebook) on the same nginx origin, interleaved, $ROUNDS rounds; 1,283 files with $IPF images per"
+  echo "reference architecture) on the same nginx origin, interleaved, $ROUNDS rounds; 1,283 files with $IPF images per"
   echo "data_batch file (tarball $(stat -c %s "$WWW/cifar-10-python.tar.gz") bytes). The small-size harness with every peer is"
   echo "\`bench/run.sh\` (docs/benchmarks.md)."
   echo

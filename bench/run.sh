@@ -7,7 +7,7 @@
 # What it runs, for each dataset size (files) and round, interleaved so that the shared
 # machine's noise hits every tool alike:
 #   tierbench run (staged: download .. upload, preview; train only with TB_BENCH_TRAIN=1)
-#   bench/python/pipeline.py: the seed notebook's stages with torchvision / boto3
+#   bench/python/pipeline.py: the reference architecture's stages with torchvision / boto3
 #   shell: curl; md5sum; tar xzf; md5sum -c | xargs -P$(nproc) md5sum | curl|tee >(md5sum)|tar xz
 #          | aria2c -x16
 #   awscli and rclone: upload and download against the same Ceph RGW; tierbench cp for download
@@ -21,8 +21,8 @@
 #   TB_BIN                    tierbench binary (default: build/tierbench)
 #   TB_BENCH_SIZES            file counts, each a dataset of N files (default "128 512 1283");
 #                             1283 = preset seed-1283 (1,280 data_batch + test_batch + meta + readme)
-#   TB_BENCH_IMAGES_PER_FILE  images per data_batch file (default 40 as the seed's augmented
-#                             set; the issue's full size is 1000, about 4 GB at 1,283 files)
+#   TB_BENCH_IMAGES_PER_FILE  images per data_batch file (default 40; the reference
+#                             architecture's full size is 1000, about 4 GB at 1,283 files)
 #   TB_BENCH_ROUNDS           rounds per size (default 3)
 #   TB_BENCH_TRAIN            1: also time training (tierbench vs bench/train/train_ref.py)
 #   TB_BENCH_WORK             scratch folder (default /tmp/tb-bench; removed at the end unless
@@ -43,6 +43,8 @@ WORK="${TB_BENCH_WORK:-/tmp/tb-bench}"
 OUT="${TB_BENCH_OUT:-$ROOT/docs/benchmarks.md}"
 PY=/usr/bin/python3
 [ -x "$TB_BIN" ] || { echo "bench: no tierbench binary at $TB_BIN (build first or set TB_BIN)" >&2; exit 2; }
+MD5_SPEED="$(dirname "$TB_BIN")/bench/md5_speed"  # bench/CMakeLists.txt builds it beside tierbench
+[ -x "$MD5_SPEED" ] || { echo "bench: no md5_speed at $MD5_SPEED (build the md5_speed target)" >&2; exit 2; }
 if [ -z "${TB_HTTP_ORIGIN:-}" ]; then
   [ -f /tmp/tierbench-services/services.env ] || { echo "bench: run scripts/services.sh up first" >&2; exit 2; }
   # shellcheck disable=SC1091
@@ -117,9 +119,7 @@ timed() {
 
 # ---- per-core MD5 speed (CPU time, in memory) ----
 log "md5 kernels: OpenSSL vs multi-buffer"
-UTIL_LIB="$(dirname "$TB_BIN")/src/util/libtb_util.a"
-g++ -O2 -std=c++20 -I "$ROOT/src" "$HERE/md5/md5_speed.cc" "$UTIL_LIB" -lcrypto -lpthread -o "$WORK/md5_speed"
-"$WORK/md5_speed" 32 9 > "$WORK/md5_speed.json"
+"$MD5_SPEED" 32 9 > "$WORK/md5_speed.json"
 
 # ---- datasets ----
 declare -A NTRAIN DS URL MD5 BYTES

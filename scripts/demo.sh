@@ -2,7 +2,7 @@
 # The demo: the reference architecture's pipeline, end to end, on local defaults.
 #  1. installs dependencies (Debian packages; TB_SKIP_INSTALL=1 skips) and builds tierbench;
 #  2. starts nginx (HTTP origin), a one-node Ceph RGW (S3) and, where FUSE allows, CephFS;
-#  3. generates an augmented CIFAR-10 in the seed's 1,283-file layout (1,280 training files),
+#  3. generates an augmented CIFAR-10 in the reference architecture's 1,283-file layout (1,280 training files),
 #     publishes its tarball, .md5 and manifest on the origin, and unpacks a copy onto the
 #     shared filesystem (CephFS, or a local folder without FUSE);
 #  4. runs scenario "staged" (origin -> NVMe scratch -> S3 -> train from S3 in File mode) and

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""The seed notebook's nine stages in Python, with the libraries it used, timed per stage.
+"""The reference architecture (README.md) in Python: its nine stages with the libraries it used,
+timed per stage.
 
-Faithful to what the original pipeline called: torchvision.datasets.utils download_url /
+Faithful to what the reference architecture calls: torchvision.datasets.utils download_url /
 check_integrity / extract_archive, torchvision.datasets.CIFAR10 (its md5 lists overridden for
 generated data), boto3 upload_file (endpoint_url), torchvision.utils.make_grid + PIL for the
 preview (matplotlib when installed), and bench/train/train_ref.py for training. Everything
-runs sequentially, as the notebook did.
+runs sequentially, as in the reference architecture.
 
 usage: pipeline.py --url URL --md5 HEX --manifest FILE --scratch DIR
                    [--bucket B --prefix P --endpoint-url URL] [--stages a,b,...]
@@ -80,7 +81,7 @@ def main():
     def download():
         if os.path.exists(tarball):
             os.remove(tarball)
-        download_url(a.url, a.scratch, fname)  # md5 checked in its own stage, as timed by the seed
+        download_url(a.url, a.scratch, fname)  # md5 checked in its own stage, as the reference architecture times it
         sizes["download"] = os.path.getsize(tarball)
 
     def integrity():

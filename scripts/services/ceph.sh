@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Single-node Ceph (sourced by scripts/services.sh): ceph-mon + one BlueStore ceph-osd on a
-# sparse file + radosgw (beast) on loopback, no mgr. Facts: /work/shared/notes/ceph-rgw.md.
+# sparse file + radosgw (beast) on loopback, no mgr.
 
 OSD_BLOCK="$CEPH_DIR/osd.0.block"   # must lie outside osd_data
 OSD_BLOCK_BYTES="${TB_OSD_BLOCK_BYTES:-21474836480}"   # 20 GiB, sparse

@@ -1,4 +1,4 @@
-// tierbench doctor: the seed's "control script" — is this environment ready for a job?
+// tierbench doctor: the reference architecture's "control script" — is this environment ready for a job?
 // One line per check with what to fix (--json: one JSON object); exit 1 if any check fails,
 // 2 for a bad config.
 #include <unistd.h>

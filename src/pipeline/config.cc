@@ -129,7 +129,7 @@ const std::vector<Key>& Keys() {
     str("preview.out", "preview PNG path (default beside out)", &JobConfig::preview_out);
     k.push_back({{"pipeline.stream", "bool",
                   "staged: download, integrity, extract and verify in one overlapped pass (default true; "
-                  "false runs them one after another as the seed did)"},
+                  "false runs them one after another as the reference architecture does)"},
                  [](JobConfig& c, const Value& v) { c.stream = v.b; }});
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
     str("verify.unlisted", "files in the dataset folder the manifest does not list (never read by later "

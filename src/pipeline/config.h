@@ -15,7 +15,7 @@
 //              threads = 0  seed = 0  device = "auto"  max_steps = 0
 //   [preview]  count = 4  scale = 4  out = "runs/preview.png"
 //   [stages]   upload = false  ...                      # switch any stage off
-//   [pipeline] stream = true   verify_threads = 0   # stream=false: the seed's sequential order
+//   [pipeline] stream = true   verify_threads = 0   # stream=false: the reference architecture's order
 //   [verify]   unlisted = "warn"                    # or "fail": refuse files the manifest omits
 //   [net]      connect_timeout = 10  read_timeout = 30  retries = 5     # seconds; per request
 //   [limits]   max_download_bytes = "16GiB"  max_expansion_ratio = 200  min_free_bytes = "32MiB"

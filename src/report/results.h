@@ -1,4 +1,4 @@
-// The results document (schema "tierbench.run/1", see DESIGN.md) and its renderings.
+// The results document (schema "tierbench.run/1", see docs/results-format.md) and its renderings.
 // Computed once by the pipeline, rendered many ways: JSON, stage table, comparison table,
 // SVG chart, HTML page.
 #pragma once
@@ -76,7 +76,7 @@ Result<RunResult> ParseRunResult(std::string_view json, const std::string& name)
 // Reads and parses a results file; errors name the path.
 Result<RunResult> LoadRunResult(const std::string& path);
 
-// The seed's stage table: stage, status, seconds, MB/s, files; plus Total Runtime.
+// The reference architecture's stage table: stage, status, seconds, MB/s, files; plus Total Runtime.
 std::string RenderStageTable(const RunResult& run);
 // Side by side: a column per run, a row per stage plus "Total Runtime", speedup vs the first.
 std::string RenderCompareTable(const std::vector<RunResult>& runs);

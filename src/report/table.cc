@@ -1,4 +1,4 @@
-// Terminal renderings: the seed's stage table for one run, and the side-by-side comparison.
+// Terminal renderings: the reference architecture's stage table for one run, and the side-by-side comparison.
 #include <cstdio>
 
 #include "report/compare.h"

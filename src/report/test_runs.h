@@ -1,4 +1,4 @@
-// Realistic runs for the report tests (the seed's two scenarios, all nine stages). Test-only.
+// Realistic runs for the report tests (the reference architecture's two scenarios, all nine stages). Test-only.
 #pragma once
 
 #include <string>

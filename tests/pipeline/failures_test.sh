@@ -22,7 +22,7 @@ later_skipped() {  # FILE STAGE...
   for s in "$@"; do expect_eq "$(stage "$f" "$s" status)" skipped "$(basename "$f") $s skipped"; done
 }
 
-# Cases 1-3 run with streaming ingest (the default) and in the seed's sequential order.
+# Cases 1-3 run with streaming ingest (the default) and in the reference architecture's sequential order.
 for stream in true false; do
   m="-stream-$stream"
   echo "-- pipeline.stream=$stream"

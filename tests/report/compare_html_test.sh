@@ -44,12 +44,12 @@ $stages
 EOF
 }
 
-# S3 + local NVMe: every stage runs (seed's Test 1 numbers, extract measured separately).
+# S3 + local NVMe: every stage runs (the reference architecture's staged timings, extract measured separately).
 results_json "S3+NVMe" staged node-a 1458.66 \
   download:ok:275.55:170498071:1 integrity:ok:82.93:170498071:1 extract:ok:14.20:186214999:1283 \
   verify:ok:872.40:186214999:1283 pickled:ok:77.93:184380000:6 meta:ok:0.004:158:1 \
   upload:ok:5.33:186214999:1283 preview:ok:6.82:0:1 train:ok:123.50:0:0 >a.json
-# Shared filesystem, data resident: download/integrity/extract skipped (seed's Test 2).
+# Shared filesystem, data resident: download/integrity/extract skipped (the reference architecture's inplace timings).
 results_json "<script>alert(1)</script> WEKA" inplace node-b 372.31 \
   download:skipped:0:0:0 integrity:skipped:0:0:0 extract:skipped:0:0:0 \
   verify:ok:214.04:186214999:1283 pickled:ok:28.08:184380000:6 meta:ok:0.01:158:1 \
