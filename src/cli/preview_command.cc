@@ -6,8 +6,8 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "dataset/cifar.h"
+#include "render/preview.h"
 #include "util/path_guard.h"
-#include "train/preview.h"
 #include "util/terminal_text.h"
 
 namespace tb::cli {
@@ -38,7 +38,7 @@ int PreviewCommand(const Args& args) {
     std::fputs(flags.HelpText().c_str(), stdout);
     return 0;
   }
-  train::PreviewOptions o;
+  render::PreviewOptions o;
   o.data_dir = flags.Get("data");
   o.out_png = flags.Get("out");
   if (o.data_dir.empty() || o.out_png.empty()) {
@@ -59,7 +59,7 @@ int PreviewCommand(const Args& args) {
   o.scale = static_cast<int>(*scale);
   o.seed = static_cast<uint64_t>(*seed);
   if (Status s = CheckPreviewPaths(o.data_dir, o.out_png); !s.ok()) return ReportError("preview", s);
-  Result<train::PreviewResult> r = train::RenderPreview(o);
+  Result<render::PreviewResult> r = render::RenderPreview(o);
   if (!r.ok()) return ReportError("preview", r.status());
   std::string line;
   for (size_t i = 0; i < r->class_names.size(); ++i) {

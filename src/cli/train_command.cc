@@ -1,5 +1,5 @@
 // tierbench train: the training stage alone, honouring the SageMaker training-container
-// contract (see train/sagemaker.h). Precedence: flags > hyperparameters > defaults.
+// contract (see launch/sagemaker.h). Precedence: flags > hyperparameters > defaults.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -8,8 +8,8 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "dataset/cifar.h"
+#include "launch/sagemaker.h"
 #include "train/limits.h"
-#include "train/sagemaker.h"
 #include "train/train.h"
 #include "util/path_guard.h"
 #include "util/path_lock.h"
@@ -136,7 +136,7 @@ void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
 // Outputs never overwrite inputs: the failure file, the model folder and model.pth against
 // the dataset, --resume and the hyperparameters file. Each output is checked in that order, so
 // a refusal of a later one may still be written to the failure file (`failure_ok`).
-Status CheckTrainPaths(const train::SageMakerContext& sm, const train::TrainOptions& o, bool* failure_ok) {
+Status CheckTrainPaths(const launch::SageMakerContext& sm, const train::TrainOptions& o, bool* failure_ok) {
   PathGuard guard;
   auto found = dataset::FindDatasetDir(o.data_dir);
   guard.AddInputDir("the dataset folder (--data)", found.ok() ? *found : o.data_dir);
@@ -166,11 +166,11 @@ int TrainCommand(const Args& args) {
     std::fputs(flags.HelpText().c_str(), stdout);
     return 0;
   }
-  Result<train::SageMakerContext> sm =
-      train::LoadSageMakerContext(flags.Get("sm-prefix"), train::ProcessEnv());
+  Result<launch::SageMakerContext> sm =
+      launch::LoadSageMakerContext(flags.Get("sm-prefix"), launch::ProcessEnv());
   if (!sm.ok()) return ReportError("train", sm.status());
   auto fail = [&](const Status& status) {
-    Status w = train::WriteFailure(*sm, "tierbench train: " + status.message());
+    Status w = launch::WriteFailure(*sm, "tierbench train: " + status.message());
     if (!w.ok()) std::fprintf(stderr, "tierbench train: writing the failure file: %s\n", w.message().c_str());
     return ReportError("train", status);
   };
@@ -179,7 +179,7 @@ int TrainCommand(const Args& args) {
   options.data_dir = sm->training_dir;
   options.model_dir = sm->model_dir;
   std::vector<std::string> ignored;
-  st = train::ApplyHyperparameters(sm->hyperparameters, &options, &ignored);
+  st = launch::ApplyHyperparameters(sm->hyperparameters, &options, &ignored);
   if (!st.ok()) return fail(st.Prefix(sm->hyperparameters_source));
   for (const std::string& name : ignored) {
     std::fprintf(stderr, "tierbench train: ignoring unknown hyperparameter '%s'\n", name.c_str());

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/stage.h"
-#include "train/preview.h"
+#include "render/preview.h"
 #include "util/fs.h"
 #include "util/json.h"
 
@@ -18,14 +18,14 @@ class PreviewStage : public Stage {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     std::string dir = std::filesystem::path(ctx.cfg.preview_out).parent_path().string();
     if (!dir.empty()) TB_RETURN_IF_ERROR(MakeDirs(dir));
-    train::PreviewOptions options;
+    render::PreviewOptions options;
     options.data_dir = ctx.dataset_dir;
     options.out_png = ctx.cfg.preview_out;
     options.count = ctx.cfg.preview_count;
     options.scale = ctx.cfg.preview_scale;
     options.seed = ctx.cfg.seed;
     options.files = ctx.verified_files;
-    TB_ASSIGN_OR_RETURN(train::PreviewResult preview, train::RenderPreview(options));
+    TB_ASSIGN_OR_RETURN(render::PreviewResult preview, render::RenderPreview(options));
     std::string names;
     for (const auto& n : preview.class_names) names += (names.empty() ? "" : " ") + n;
     ctx.log("preview: " + names);

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "report/test_runs.h"
+#include "report/runs_testing.h"
 
 namespace tb::report {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <regex>
 
-#include "report/test_runs.h"
+#include "report/runs_testing.h"
 
 namespace tb::report {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "report/results.h"
-#include "report/test_runs.h"
+#include "report/runs_testing.h"
 
 namespace tb::report {
 namespace {

@@ -13,7 +13,7 @@
 #include <cstdlib>
 
 #include "train/plugin_abi.h"
-#include "train/test_dataset.h"
+#include "train/dataset_testing.h"
 #include "util/fs.h"
 #include "util/testing.h"
 

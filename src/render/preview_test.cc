@@ -1,17 +1,20 @@
-#include "train/preview.h"
+#include "render/preview.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
+#include "render/png_writer.h"
+#include "train/dataset_testing.h"
 #include "train/loader.h"
-#include "train/png_writer.h"
-#include "train/test_dataset.h"
 #include "util/fs.h"
 #include "util/testing.h"
 
-namespace tb::train {
+namespace tb::render {
 namespace {
+
+using train::ShuffledOrder;
+namespace testing = train::testing;
 
 TEST(RenderPreview, WritesAGridWithLabelsAndReturnsTheClassNames) {
   tb::testing::TempDir tmp;
@@ -90,4 +93,4 @@ TEST(RenderPreview, NamesTheProblem) {
 }
 
 }  // namespace
-}  // namespace tb::train
+}  // namespace tb::render

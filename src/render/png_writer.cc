@@ -1,11 +1,11 @@
-#include "train/png_writer.h"
+#include "render/png_writer.h"
 
 #include <png.h>
 
 #include <csetjmp>
 #include <cstring>
 
-namespace tb::train {
+namespace tb::render {
 namespace {
 
 struct Sink {
@@ -116,4 +116,4 @@ Result<RgbImage> DecodePng(std::string_view bytes, const std::string& name) {
   return image;
 }
 
-}  // namespace tb::train
+}  // namespace tb::render

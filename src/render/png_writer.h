@@ -8,7 +8,7 @@
 
 #include "util/status.h"
 
-namespace tb::train {
+namespace tb::render {
 
 struct RgbImage {
   int width = 0, height = 0;
@@ -19,4 +19,4 @@ Result<std::string> EncodePng(const RgbImage& image);
 // Decodes any 8-bit PNG to RGB (for tests and checks); `name` is used in errors.
 Result<RgbImage> DecodePng(std::string_view bytes, const std::string& name);
 
-}  // namespace tb::train
+}  // namespace tb::render

@@ -1,11 +1,11 @@
-#include "train/font.h"
+#include "render/font.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <vector>
 
-namespace tb::train {
+namespace tb::render {
 namespace {
 
 TEST(Font, EveryLowercaseLetterAndDigitHasItsOwnGlyph) {
@@ -37,4 +37,4 @@ TEST(Font, DrawsScaledAndClipped) {
 }
 
 }  // namespace
-}  // namespace tb::train
+}  // namespace tb::render

@@ -17,7 +17,7 @@
 #include "train/train.h"
 #include "util/status.h"
 
-namespace tb::train {
+namespace tb::launch {
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup ProcessEnv();  // getenv
@@ -41,14 +41,14 @@ Result<SageMakerContext> LoadSageMakerContext(const std::string& prefix_flag, co
 // a plain string, or a JSON number/bool.
 std::string DecodeHyperparameter(const std::string& json_value_text);
 
-// Sets the TrainOptions fields named by hyperparameters (epochs, batch-size / batch_size,
+// Sets the train::TrainOptions fields named by hyperparameters (epochs, batch-size / batch_size,
 // lr / learning-rate, momentum, workers, threads, seed, device, log-every, max-steps,
 // engine, eval-batch-size, data, resume). Names starting with "sagemaker_" are the SDK's and
 // are skipped; other unknown names are returned in `ignored`. Bad values are InvalidArgument.
-Status ApplyHyperparameters(const std::map<std::string, std::string>& hps, TrainOptions* options,
+Status ApplyHyperparameters(const std::map<std::string, std::string>& hps, train::TrainOptions* options,
                             std::vector<std::string>* ignored);
 
 // Writes `reason` to the failure file (creating <prefix>/output); no-op when not active.
 Status WriteFailure(const SageMakerContext& context, const std::string& reason);
 
-}  // namespace tb::train
+}  // namespace tb::launch

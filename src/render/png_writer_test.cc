@@ -1,8 +1,8 @@
-#include "train/png_writer.h"
+#include "render/png_writer.h"
 
 #include <gtest/gtest.h>
 
-namespace tb::train {
+namespace tb::render {
 namespace {
 
 TEST(Png, RoundTrips) {
@@ -34,4 +34,4 @@ TEST(Png, RejectsGarbageAndTruncation) {
 }
 
 }  // namespace
-}  // namespace tb::train
+}  // namespace tb::render

@@ -1,4 +1,4 @@
-#include "train/sagemaker.h"
+#include "launch/sagemaker.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include "util/fs.h"
 #include "util/testing.h"
 
-namespace tb::train {
+namespace tb::launch {
 namespace {
 
 EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
@@ -43,7 +43,7 @@ TEST(SageMaker, ReadsTheContainerTree) {
   EXPECT_EQ(c->model_dir, ml / "model");
   EXPECT_EQ(c->failure_path, ml / "output/failure");
 
-  TrainOptions o;
+  train::TrainOptions o;
   std::vector<std::string> ignored;
   ASSERT_TRUE(ApplyHyperparameters(c->hyperparameters, &o, &ignored).ok());
   EXPECT_EQ(o.epochs, 3);
@@ -68,7 +68,7 @@ TEST(SageMaker, EnvironmentVariablesWin) {
   EXPECT_EQ(c->hyperparameters_source, "SM_HPS");
   EXPECT_EQ(c->training_dir, "/data/train");
   EXPECT_EQ(c->model_dir, "/somewhere/model");
-  TrainOptions o;
+  train::TrainOptions o;
   ASSERT_TRUE(ApplyHyperparameters(c->hyperparameters, &o, nullptr).ok());
   EXPECT_EQ(o.epochs, 5);
   EXPECT_EQ(o.batch_size, 16);
@@ -91,7 +91,7 @@ TEST(SageMaker, BadInputIsNamed) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("hyperparameters.json: not valid JSON"), std::string::npos);
 
-  TrainOptions o;
+  train::TrainOptions o;
   Status st = ApplyHyperparameters({{"epochs", "two"}}, &o, nullptr);
   EXPECT_TRUE(st.IsInvalidArgument());
   EXPECT_NE(st.message().find("epochs='two'"), std::string::npos);
@@ -103,14 +103,14 @@ TEST(SageMaker, HyperparametersOutOfRangeAreRefused) {
   for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
            {"workers", "4294967298"}, {"threads", "100000000"}, {"max_steps", "-1"}, {"lr", "nan"},
            {"batch_size", "0"}, {"momentum", "1"}, {"epochs", "-3"}, {"eval_batch_size", "100000000"}}) {
-    TrainOptions o;
+    train::TrainOptions o;
     Status st = ApplyHyperparameters({{name, value}}, &o, nullptr);
     ASSERT_FALSE(st.ok()) << name << "=" << value << " was accepted";
     EXPECT_TRUE(st.IsInvalidArgument()) << st.ToString();
     EXPECT_NE(st.message().find("hyperparameter " + name), std::string::npos) << st.message();
     EXPECT_NE(st.message().find("out of range"), std::string::npos) << st.message();
   }
-  TrainOptions o;
+  train::TrainOptions o;
   ASSERT_TRUE(ApplyHyperparameters({{"workers", "1024"}, {"max_steps", "0"}}, &o, nullptr).ok());
   EXPECT_EQ(o.workers, 1024);
 }
@@ -124,4 +124,4 @@ TEST(SageMaker, WritesTheFailureFile) {
 }
 
 }  // namespace
-}  // namespace tb::train
+}  // namespace tb::launch

@@ -1,8 +1,8 @@
-#include "train/font.h"
+#include "render/font.h"
 
 #include <array>
 
-namespace tb::train {
+namespace tb::render {
 namespace {
 
 struct Entry {
@@ -123,4 +123,4 @@ void DrawText(uint8_t* rgb, int width, int height, int x, int y, std::string_vie
   }
 }
 
-}  // namespace tb::train
+}  // namespace tb::render

@@ -1,16 +1,21 @@
-#include "train/preview.h"
+#include "render/preview.h"
 
 #include <algorithm>
 
 #include "dataset/cifar.h"
-#include "train/font.h"
+#include "render/font.h"
+#include "render/png_writer.h"
 #include "train/loader.h"
-#include "train/png_writer.h"
 #include "util/fs.h"
 #include "util/parallel.h"
 
-namespace tb::train {
+namespace tb::render {
 namespace {
+
+// The grid shows the first batch the training loader draws: its image size and its shuffle.
+using train::kHeight;
+using train::kWidth;
+using train::ShuffledOrder;
 
 constexpr int kNrow = 8;     // torchvision.utils.make_grid defaults
 constexpr int kPadding = 2;
@@ -89,4 +94,4 @@ Result<PreviewResult> RenderPreview(const PreviewOptions& o) {
   return result;
 }
 
-}  // namespace tb::train
+}  // namespace tb::render

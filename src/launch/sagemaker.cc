@@ -1,4 +1,4 @@
-#include "train/sagemaker.h"
+#include "launch/sagemaker.h"
 
 #include <sys/stat.h>
 
@@ -10,7 +10,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 
-namespace tb::train {
+namespace tb::launch {
 namespace {
 
 bool IsDir(const std::string& path) {
@@ -67,7 +67,7 @@ Result<T> ParseInRange(const std::string& name, const std::string& option, const
     TB_ASSIGN_OR_RETURN(int64_t i, ParseInt(name, v));
     x = static_cast<double>(i);
   }
-  TB_RETURN_IF_ERROR(CheckOptionRange(option, x).Prefix("hyperparameter " + name));
+  TB_RETURN_IF_ERROR(train::CheckOptionRange(option, x).Prefix("hyperparameter " + name));
   return static_cast<T>(x);
 }
 
@@ -123,7 +123,7 @@ Result<SageMakerContext> LoadSageMakerContext(const std::string& prefix_flag, co
   return c;
 }
 
-Status ApplyHyperparameters(const std::map<std::string, std::string>& hps, TrainOptions* o,
+Status ApplyHyperparameters(const std::map<std::string, std::string>& hps, train::TrainOptions* o,
                             std::vector<std::string>* ignored) {
   for (const auto& [raw, v] : hps) {
     std::string name = raw;
@@ -173,4 +173,4 @@ Status WriteFailure(const SageMakerContext& c, const std::string& reason) {
   return WriteFileAtomic(c.failure_path, reason + "\n");
 }
 
-}  // namespace tb::train
+}  // namespace tb::launch

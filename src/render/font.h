@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace tb::train {
+namespace tb::render {
 
 inline constexpr int kGlyphWidth = 5, kGlyphHeight = 8;
 
@@ -22,4 +22,4 @@ int TextWidth(std::string_view text, int s);
 void DrawText(uint8_t* rgb, int width, int height, int x, int y, std::string_view text, int s,
               const uint8_t colour[3]);
 
-}  // namespace tb::train
+}  // namespace tb::render

@@ -10,7 +10,7 @@
 
 #include "util/status.h"
 
-namespace tb::train {
+namespace tb::render {
 
 struct PreviewOptions {
   std::string data_dir;   // a cifar-10-batches-py folder (or its parent)
@@ -30,4 +30,4 @@ struct PreviewResult {
 
 Result<PreviewResult> RenderPreview(const PreviewOptions& options);
 
-}  // namespace tb::train
+}  // namespace tb::render
