@@ -11,9 +11,9 @@
 #include "launch/sagemaker.h"
 #include "train/limits.h"
 #include "train/train.h"
+#include "util/json.h"
 #include "util/path_guard.h"
 #include "util/path_lock.h"
-#include "util/json.h"
 #include "util/progress.h"
 #include "util/signals.h"
 #include "util/terminal_text.h"
@@ -166,8 +166,7 @@ int TrainCommand(const Args& args) {
     std::fputs(flags.HelpText().c_str(), stdout);
     return 0;
   }
-  Result<launch::SageMakerContext> sm =
-      launch::LoadSageMakerContext(flags.Get("sm-prefix"), launch::ProcessEnv());
+  Result<launch::SageMakerContext> sm = launch::LoadSageMakerContext(flags.Get("sm-prefix"), launch::ProcessEnv());
   if (!sm.ok()) return ReportError("train", sm.status());
   auto fail = [&](const Status& status) {
     Status w = launch::WriteFailure(*sm, "tierbench train: " + status.message());

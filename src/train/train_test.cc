@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "train/plugin_abi.h"
 #include "train/dataset_testing.h"
+#include "train/plugin_abi.h"
 #include "util/fs.h"
 #include "util/testing.h"
 
