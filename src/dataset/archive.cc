@@ -179,14 +179,10 @@ Result<size_t> Extractor::ReadSource(char* buf, size_t n) {
     if (got.ok()) source_read_ += *got;
     return got;
   }
-  for (;;) {
-    ssize_t r = ::read(file_fd_, buf, n);
-    if (r >= 0) {
-      source_read_ += static_cast<uint64_t>(r);
-      return static_cast<size_t>(r);
-    }
-    if (errno != EINTR) return Status::FromErrno(errno, "extract: read", archive_path_);
-  }
+  long r = ReadFd(file_fd_, buf, n);
+  if (r < 0) return Status::FromErrno(errno, "extract: read", archive_path_);
+  source_read_ += static_cast<uint64_t>(r);
+  return static_cast<size_t>(r);
 }
 
 Result<size_t> Extractor::ReadDecoded(char* buf, size_t n) {

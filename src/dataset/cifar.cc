@@ -500,9 +500,8 @@ Status ChangedError(const Part& p) {
 Status PreadAll(int fd, uint8_t* dest, uint64_t len, uint64_t offset, const Part& p) {
   while (len > 0) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(len, uint64_t{1} << 30));
-    ssize_t got = ::pread(fd, dest, want, static_cast<off_t>(offset));
+    long got = ReadFd(fd, dest, want, static_cast<int64_t>(offset));
     if (got < 0) {
-      if (errno == EINTR) continue;
       return Status::FromErrno(errno, "read", p.path);
     }
     if (got == 0) return ChangedError(p);  // shorter than when pass 1 saw it

@@ -40,8 +40,7 @@ Status FillFromFile(const Segment& seg, uint64_t from, size_t n, char* out) {
   if (fd < 0) return Status::FromErrno(errno, "open", seg.path);
   size_t done = 0;
   while (done < n) {
-    ssize_t r = ::pread(fd, out + done, n - done, static_cast<off_t>(from + done));
-    if (r < 0 && errno == EINTR) continue;
+    long r = ReadFd(fd, out + done, n - done, static_cast<int64_t>(from + done));
     if (r <= 0) {
       int err = r < 0 ? errno : 0;
       ::close(fd);

@@ -111,13 +111,6 @@ void MarkRate(report::StageResult& r) {
   if (r.bytes > 0 && r.seconds > 0) r.mb_per_s = static_cast<double>(r.bytes) / 1e6 / r.seconds;
 }
 
-std::string ExpectedMd5Text(const Context& ctx) {
-  if (!ctx.cfg.origin_md5.empty()) return ctx.cfg.origin_md5;
-  auto text = ReadSmallObject(ctx.cfg.origin_md5_file, ctx.storage_options);
-  if (!text.ok()) return "";
-  return text->substr(0, text->find_first_of(" \t\r\n"));
-}
-
 }  // namespace
 
 bool StreamingApplies(const JobConfig& cfg) {
@@ -131,8 +124,8 @@ IngestResult StreamIngest(Context& ctx) {
   const bool check_members = ctx.cfg.StageEnabled("verify");
   // What the pass checks against must be known first; if not, the sequential stages run and
   // report the problem at the stage it belongs to.
-  std::string expected = check_tarball ? ExpectedMd5Text(ctx) : "";
-  for (auto& c : expected) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto expected_md5 = check_tarball ? ExpectedMd5(ctx) : Result<std::string>(std::string());
+  std::string expected = expected_md5.ok() ? *expected_md5 : "";
   auto manifest_text = check_members ? ReadSmallObject(ctx.cfg.manifest, ctx.storage_options)
                                      : Result<std::string>(std::string());
   std::vector<dataset::ManifestEntry> entries;

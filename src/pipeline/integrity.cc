@@ -10,33 +10,6 @@
 namespace tb::pipeline {
 namespace {
 
-bool IsMd5Hex(const std::string& s) {
-  if (s.size() != 32) return false;
-  for (char c : s)
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  return true;
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// The expected md5: the literal, or the first token of the .md5 file.
-Result<std::string> ExpectedMd5(const Context& ctx) {
-  if (!ctx.cfg.origin_md5.empty()) {
-    if (!IsMd5Hex(ctx.cfg.origin_md5))
-      return Status::InvalidArgument("origin.md5 is not 32 hex digits: '" + ctx.cfg.origin_md5 + "'");
-    return Lower(ctx.cfg.origin_md5);
-  }
-  auto text = ReadSmallObject(ctx.cfg.origin_md5_file, ctx.storage_options);
-  if (!text.ok()) return text.status().Prefix("expected md5 from " + ctx.cfg.origin_md5_file);
-  std::string word = text->substr(0, text->find_first_of(" \t\r\n"));
-  if (!IsMd5Hex(word))
-    return Status::Corruption(ctx.cfg.origin_md5_file + " does not start with an md5 (32 hex digits)");
-  return Lower(word);
-}
-
 class IntegrityStage : public Stage {
  public:
   const char* name() const override { return "integrity"; }

@@ -96,4 +96,10 @@ void SetExtractLimits(const JobConfig& cfg, dataset::ExtractOptions* options);
 // Reads a small object (an .md5 file, a manifest) from a path or URL into memory.
 Result<std::string> ReadSmallObject(const std::string& uri, const storage::Options& options);
 
+// The expected md5 of the origin tarball, lower case: origin.md5 when set, else the first word
+// of the origin.md5_file object. Errors: InvalidArgument for an origin.md5 that is not 32 hex
+// digits, Corruption for a file that does not start with one, the read error prefixed
+// "expected md5 from <file>".
+Result<std::string> ExpectedMd5(const Context& ctx);
+
 }  // namespace tb::pipeline

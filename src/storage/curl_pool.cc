@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace tb::storage {
@@ -65,6 +66,23 @@ void CurlPool::Release(CurlConn conn) {
   }
   curl_easy_cleanup(static_cast<CURL*>(conn.easy));
   curl_multi_cleanup(static_cast<CURLM*>(conn.multi));
+}
+
+void SetCommonOptions(const CurlLease& lease, const std::string& url, const Options& o, char* errbuf) {
+  CURL* easy = static_cast<CURL*>(lease.easy());
+  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, "tierbench/0.1");
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout_s * 1000));
+  if (o.low_speed_timeout_s > 0) {
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, std::max(1L, static_cast<long>(o.low_speed_timeout_s)));
+  }
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 512L * 1024);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+  errbuf[0] = '\0';
 }
 
 int PerformOnMulti(const CurlLease& lease, const Options& o) {

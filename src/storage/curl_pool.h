@@ -8,9 +8,10 @@
 #pragma once
 
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "storage/storage.h"
-#include <vector>
 
 namespace tb::storage {
 
@@ -45,6 +46,14 @@ class CurlLease {
  private:
   CurlConn conn_;
 };
+
+// The one place an easy handle is set up for a request of any tier (HTTP origin, S3): the URL,
+// no signals, the user agent, TLS verification (Options::verify_tls), the connect timeout
+// (Options::connect_timeout_s), the stall timeout (Options::low_speed_timeout_s: under 1 byte/s
+// for that long fails the transfer; 0 = off), the receive buffer and the error buffer
+// (`errbuf`: CURL_ERROR_SIZE bytes, cleared here). What a tier adds (redirects, headers, body
+// callbacks) the caller sets afterwards.
+void SetCommonOptions(const CurlLease& lease, const std::string& url, const Options& options, char* errbuf);
 
 // Runs the lease's easy handle to completion on its pooled multi handle (connection reuse),
 // polling Options::cancel every 200 ms. Returns the CURLcode (as int: no curl in headers).

@@ -147,22 +147,12 @@ Status WithAttempts(const Status& err, int attempt, const Options& o) {
                               std::to_string(o.max_retries + 1) + ")");
 }
 
-void SetCommonOptions(CURL* easy, const std::string& url, const Options& o, char* errbuf) {
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+// The shared setup plus what an HTTP origin adds: redirects are followed (at most 10).
+void SetHttpOptions(const CurlLease& lease, const std::string& url, const Options& o, char* errbuf) {
+  SetCommonOptions(lease, url, o, errbuf);
+  CURL* easy = static_cast<CURL*>(lease.easy());
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "tierbench/0.1");
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout_s * 1000));
-  if (o.low_speed_timeout_s > 0) {
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, std::max(1L, static_cast<long>(o.low_speed_timeout_s)));
-  }
-  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 512L * 1024);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-  errbuf[0] = '\0';
 }
 
 class HttpReader : public Reader {
@@ -218,7 +208,7 @@ class HttpReader : public Reader {
     headers_.Reset();
     lease_ = std::make_unique<CurlLease>();
     CURL* easy = static_cast<CURL*>(lease_->easy());
-    SetCommonOptions(easy, url_, options_, errbuf_);
+    SetHttpOptions(*lease_, url_, options_, errbuf_);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, HeaderCallback);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, &headers_);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, WriteCallback);
@@ -418,7 +408,7 @@ class HttpStorage : public Storage {
       CURL* easy = static_cast<CURL*>(lease.easy());
       char errbuf[CURL_ERROR_SIZE];
       ResponseHeaders headers;
-      SetCommonOptions(easy, url, options_, errbuf);
+      SetHttpOptions(lease, url, options_, errbuf);
       curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
       curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, HeaderCallback);
       curl_easy_setopt(easy, CURLOPT_HEADERDATA, &headers);

@@ -40,15 +40,10 @@ class PosixReader : public Reader {
   Result<size_t> Read(char* buf, size_t n) override {
     if (end_ != kToEnd) n = static_cast<size_t>(std::min<uint64_t>(n, end_ - pos_));
     if (n == 0) return size_t{0};
-    for (;;) {
-      ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(pos_));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return Status::FromErrno(errno, "read", path_);
-      }
-      pos_ += static_cast<uint64_t>(r);
-      return static_cast<size_t>(r);
-    }
+    long r = ReadFd(fd_, buf, n, static_cast<int64_t>(pos_));
+    if (r < 0) return Status::FromErrno(errno, "read", path_);
+    pos_ += static_cast<uint64_t>(r);
+    return static_cast<size_t>(r);
   }
 
  private:
@@ -83,19 +78,7 @@ class PosixParallelWriter : public ParallelWriter {
     if (offset + data.size() > size_) {
       return Status::InvalidArgument("write past the declared size of " + file_.final_path());
     }
-    const char* p = data.data();
-    size_t n = data.size();
-    while (n > 0) {
-      ssize_t w = ::pwrite(file_.fd(), p, n, static_cast<off_t>(offset));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return Status::FromErrno(errno, "write", file_.final_path());
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-      offset += static_cast<uint64_t>(w);
-    }
-    return Status::Ok();
+    return WriteFd(file_.fd(), data.data(), data.size(), static_cast<int64_t>(offset), file_.final_path());
   }
   Status Commit() override {
     Status s = file_.Commit();

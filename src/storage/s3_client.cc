@@ -246,20 +246,9 @@ Result<S3Response> S3Client::Attempt(std::string_view op, const S3Request& req, 
   Transfer t{easy, &req, &resp};
   std::string url = Url(req);
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+  SetCommonOptions(lease, url, options_, errbuf);
   curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "tierbench/0.1");
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_s * 1000));
-  if (options_.low_speed_timeout_s > 0) {
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, std::max(1L, static_cast<long>(options_.low_speed_timeout_s)));
-  }
-  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 512L * 1024);
   curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
   curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, WriteBody);

@@ -8,16 +8,13 @@
 #include <ctime>
 #include <map>
 
+#include "storage/storage.h"
 #include "util/md5.h"
 
 namespace tb::storage::sigv4 {
 namespace {
 
 constexpr char kAlgorithm[] = "AWS4-HMAC-SHA256";
-
-bool IsUnreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
@@ -49,22 +46,6 @@ void Finish(const Request& req, const KeyValues& headers, const KeyValues& query
 
 }  // namespace
 
-std::string UriEncode(std::string_view s, bool keep_slash) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size() * 3 / 2);
-  for (unsigned char c : s) {
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string NormalizePath(std::string_view path) {
   std::vector<std::string_view> segs;
   size_t i = 0;
@@ -92,13 +73,13 @@ std::string NormalizePath(std::string_view path) {
 
 std::string CanonicalUri(std::string_view path, bool normalize_path) {
   if (path.empty()) return "/";
-  return normalize_path ? UriEncode(NormalizePath(path), true) : UriEncode(path, true);
+  return normalize_path ? UrlEncode(NormalizePath(path), true) : UrlEncode(path, true);
 }
 
 std::string CanonicalQueryString(const KeyValues& query) {
   std::vector<std::pair<std::string, std::string>> enc;
   enc.reserve(query.size());
-  for (const auto& [k, v] : query) enc.emplace_back(UriEncode(k, false), UriEncode(v, false));
+  for (const auto& [k, v] : query) enc.emplace_back(UrlEncode(k, false), UrlEncode(v, false));
   std::sort(enc.begin(), enc.end());
   std::string out;
   for (const auto& [k, v] : enc) {

@@ -64,9 +64,6 @@ Signed Presign(const Request& request, const Credentials& creds, const SignOptio
 
 // --- building blocks (exposed for tests and for building URLs) ---
 
-// RFC 3986 encoding as AWS specifies: unreserved A-Z a-z 0-9 - . _ ~ kept, everything else
-// %XX (uppercase); '/' kept when keep_slash.
-std::string UriEncode(std::string_view s, bool keep_slash);
 // Removes "." and ".." segments and collapses repeated '/' (keeps a trailing '/').
 std::string NormalizePath(std::string_view path);
 // The encoded path as signed and sent.

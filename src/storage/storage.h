@@ -161,8 +161,9 @@ std::unique_ptr<Storage> NewMemoryStorage(std::string name = "mem");
 std::unique_ptr<Storage> NewPosixStorage(std::string root);
 std::unique_ptr<Storage> NewHttpStorage(std::string base_url, const Options& options);
 
-// Percent-encodes every byte outside RFC 3986 unreserved characters; '/' is kept when
-// keep_slash (object keys in URL paths).
+// Percent-encodes every byte outside RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) as
+// %XX (uppercase), the form AWS SigV4 signs; '/' is kept when keep_slash (object keys in URL
+// paths). The one encoder for HTTP URLs and S3 canonical requests.
 std::string UrlEncode(std::string_view s, bool keep_slash);
 
 }  // namespace tb::storage

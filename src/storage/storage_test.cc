@@ -82,6 +82,9 @@ TEST(UrlEncode, EncodesEverythingButUnreserved) {
   EXPECT_EQ(UrlEncode("a/b", false), "a%2Fb");
   EXPECT_EQ(UrlEncode("\xc3\xa9t\xc3\xa9", true), "%C3%A9t%C3%A9");
   EXPECT_EQ(UrlEncode("AZaz09-._~", true), "AZaz09-._~");
+  EXPECT_EQ(UrlEncode("a b+c/%d~e", true), "a%20b%2Bc/%25d~e");
+  EXPECT_EQ(UrlEncode("\xc3\xbc", true), "%C3%BC");
+  EXPECT_EQ(UrlEncode(std::string_view("\x00\x7f\xff=&?", 6), false), "%00%7F%FF%3D%26%3F");
 }
 
 TEST(Md5FromEtag, OnlyPlainMd5) {

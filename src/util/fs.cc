@@ -41,15 +41,27 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
 AtomicFile::~AtomicFile() { Abort(); }
 
 Status AtomicFile::Write(const void* data, size_t n) {
+  return WriteFd(fd_, data, n, -1, final_path_);
+}
+
+long ReadFd(int fd, void* buf, size_t n, int64_t offset) {
+  for (;;) {
+    ssize_t got = offset < 0 ? ::read(fd, buf, n) : ::pread(fd, buf, n, static_cast<off_t>(offset));
+    if (got >= 0 || errno != EINTR) return static_cast<long>(got);
+  }
+}
+
+Status WriteFd(int fd, const void* data, size_t n, int64_t offset, const std::string& path) {
   const char* p = static_cast<const char*>(data);
   while (n > 0) {
-    ssize_t w = ::write(fd_, p, n);
+    ssize_t w = offset < 0 ? ::write(fd, p, n) : ::pwrite(fd, p, n, static_cast<off_t>(offset));
     if (w < 0) {
       if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "write", final_path_);
+      return Status::FromErrno(errno, "write", path);
     }
     p += w;
     n -= static_cast<size_t>(w);
+    if (offset >= 0) offset += w;
   }
   return Status::Ok();
 }
@@ -113,9 +125,8 @@ Result<std::string> ReadFile(const std::string& path) {
   if (fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
   char buf[1 << 16];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    long n = ReadFd(fd, buf, sizeof buf);
     if (n < 0) {
-      if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
       return Status::FromErrno(err, "read", path);

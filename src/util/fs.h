@@ -3,6 +3,7 @@
 // passes for complete. Errors name the path and the cause.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +13,14 @@
 struct stat;
 
 namespace tb {
+
+// The one EINTR-safe read: read(2) at the file position (offset < 0) or pread(2) at `offset`,
+// retried while a signal interrupts it. Returns the bytes read (0 at end of file) or -1 with
+// errno set (never EINTR); the caller names the path in its error.
+long ReadFd(int fd, void* buf, size_t n, int64_t offset = -1);
+// The one EINTR-safe write: all `n` bytes with write(2) (offset < 0) or pwrite(2) from `offset`,
+// continuing after short writes and interrupted calls. Errors: "write <path>: <cause>".
+Status WriteFd(int fd, const void* data, size_t n, int64_t offset, const std::string& path);
 
 // "<dir>/.<name>.tb-tmp.<pid>.<n>": a unique sibling temp name for `path`.
 std::string TempSiblingPath(const std::string& path);

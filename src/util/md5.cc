@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <vector>
 
+#include "util/fs.h"
+
 namespace tb {
 
 struct Md5::Impl {
@@ -59,9 +61,8 @@ Result<Md5Digest> Md5File(const std::string& path) {
   std::vector<char> buf(1 << 20);
   Md5 m;
   for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+    long n = ReadFd(fd, buf.data(), buf.size());
     if (n < 0) {
-      if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
       return Status::FromErrno(err, "read", path);

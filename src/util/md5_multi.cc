@@ -258,9 +258,8 @@ void HashAlone(const FileSet& set, size_t i, uint8_t* buf, size_t chunk, const M
   Md5 md5;
   off_t offset = 0;
   for (;;) {
-    ssize_t got = ::pread(fd, buf, chunk, offset);
+    long got = ReadFd(fd, buf, chunk, offset);
     if (got < 0) {
-      if (errno == EINTR) continue;
       r.status = Status::FromErrno(errno, "read", set.name(i));
       break;
     }
@@ -320,9 +319,8 @@ void HashFilesWorker(const FileSet& set, Schedule& plan, const Md5FilesOptions& 
         if (m.pending(l) >= 64) break;  // the lane still has blocks to hash
         Md5FileResult& r = results[f.idx];
         if (!f.eof) {
-          ssize_t got = ::pread(f.fd, buf, chunk, f.offset);
+          long got = ReadFd(f.fd, buf, chunk, f.offset);
           if (got < 0) {
-            if (errno == EINTR) continue;
             r.status = Status::FromErrno(errno, "read", set.name(static_cast<size_t>(f.idx)));
             close_lane(f);
             continue;
