@@ -55,8 +55,7 @@ class OneShotServer {
     if (!reply_.empty()) {
       (void)!::write(fd, reply_.data(), reply_.size());
     } else {
-      while (::read(fd, buf, sizeof buf) > 0) {
-      }
+      while (::read(fd, buf, sizeof buf) > 0) {}
     }
     ::close(fd);
   }

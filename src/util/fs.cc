@@ -40,9 +40,7 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
 
 AtomicFile::~AtomicFile() { Abort(); }
 
-Status AtomicFile::Write(const void* data, size_t n) {
-  return WriteFd(fd_, data, n, -1, final_path_);
-}
+Status AtomicFile::Write(const void* data, size_t n) { return WriteFd(fd_, data, n, -1, final_path_); }
 
 long ReadFd(int fd, void* buf, size_t n, int64_t offset) {
   for (;;) {
