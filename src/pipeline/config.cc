@@ -1,22 +1,22 @@
 #include "pipeline/config.h"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
 #include "train/limits.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/parallel.h"
-#include "util/units.h"
+#include "util/range.h"
 #include "util/redact.h"
+#include "util/units.h"
 
 namespace tb::pipeline {
 namespace {
@@ -34,12 +34,8 @@ using Setter = std::function<void(JobConfig&, const Value&)>;
 // The allowed range of every numeric key. It is checked on the value as read, before the
 // value is narrowed to its field, so nothing out of range (a count that would exhaust memory
 // or threads, a negative step count, a part size S3 refuses) ever reaches a stage.
-struct Range {
-  const char* key;
-  double lo, hi;
-  const char* text;  // the range as users write it, for messages and --help
-  bool lo_open = false, hi_open = false;  // (lo, ...) or (..., hi): the bound itself is out
-};
+using Range = NamedRange;
+
 constexpr double kMiB = 1 << 20, kGiB = 1ull << 30, kTiB = 1ull << 40;
 const Range kRanges[] = {
     {"s3.concurrency", 1, kMaxThreads, "1..1024"},
@@ -65,7 +61,7 @@ const Range kRanges[] = {
 
 const Range* FindRange(const std::string& key) {
   for (const auto& r : kRanges)
-    if (key == r.key) return &r;
+    if (key == r.name) return &r;
   return nullptr;
 }
 
@@ -228,8 +224,7 @@ Status CheckRange(const KeyInfo& info, const Value& v) {
   if (!r) return Status::Ok();
   bool is_float = std::string(info.type) == "float";
   double x = is_float ? v.f : static_cast<double>(v.i);
-  bool ok = std::isfinite(x) && (r->lo_open ? x > r->lo : x >= r->lo) && (r->hi_open ? x < r->hi : x <= r->hi);
-  if (ok) return Status::Ok();
+  if (r->Contains(x)) return Status::Ok();
   std::string shown = v.text;
   if (shown.empty()) {
     char buf[64];

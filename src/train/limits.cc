@@ -1,21 +1,14 @@
 #include "train/limits.h"
 
-#include <cmath>
 #include <cstdio>
 
 #include "util/parallel.h"
+#include "util/range.h"
 
 namespace tb::train {
 namespace {
 
-struct Range {
-  const char* name;
-  double lo, hi;
-  const char* text;
-  bool lo_open = false, hi_open = false;
-};
-
-const Range kRanges[] = {
+const NamedRange kRanges[] = {
     {"epochs", 0, kMaxEpochs, "0..100000"},
     {"batch-size", 1, kMaxBatchSize, "1..65536"},
     {"eval-batch-size", 1, kMaxBatchSize, "1..65536"},
@@ -31,11 +24,9 @@ const Range kRanges[] = {
 }  // namespace
 
 Status CheckOptionRange(const std::string& name, double value) {
-  for (const Range& r : kRanges) {
+  for (const NamedRange& r : kRanges) {
     if (name != r.name) continue;
-    bool ok = std::isfinite(value) && (r.lo_open ? value > r.lo : value >= r.lo) &&
-              (r.hi_open ? value < r.hi : value <= r.hi);
-    if (ok) return Status::Ok();
+    if (r.Contains(value)) return Status::Ok();
     char shown[64];
     std::snprintf(shown, sizeof shown, "%.15g", value);
     return Status::InvalidArgument(name + " = " + shown + " is out of range: allowed " + r.text);
