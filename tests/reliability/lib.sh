@@ -14,6 +14,17 @@ expect_no_temp() {
 # progress line LABEL with a non-zero byte count: the work is under way.
 progressed() { tr '\r' '\n' < "$1" | grep -aqE "^(.\[K)?$2  [1-9]"; }
 expect_rc() { expect_eq "$1" "$2" "$3 exits $2"; }
+# expect_interrupted RESULTS NAME STAGE OTHER OTHER_STATUS: the results file exists, STAGE and
+# the run are marked interrupted, and stage OTHER has OTHER_STATUS.
+expect_interrupted() {
+  if [ -s "$1" ]; then
+    expect_eq "$(stage "$1" "$3" status)" interrupted "$2: $3 marked interrupted"
+    expect_eq "$(json "$1" "d['status']")" interrupted "$2: run marked interrupted"
+    expect_eq "$(stage "$1" "$4" status)" "$5" "$2: $4 $5"
+  else
+    fail "$2: no results JSON"
+  fi
+}
 # s3_uploads BUCKET [PREFIX]: the number of incomplete multipart uploads in BUCKET (under
 # PREFIX: other tests share the bucket, so a test counts only its own keys).
 s3_uploads() {

@@ -60,13 +60,7 @@ for sig in TERM INT; do
     --skip upload,preview --epochs 100000 --scratch "$WORK/$name-scratch" --out "$WORK/$name.json" --verbose
   expect_eq "$signalled" 1 "$name: the train stage started"
   expect_eq "$rc" "$(want_code "$sig")" "$name: exit status for SIG$sig"
-  if [ -s "$WORK/$name.json" ]; then
-    expect_eq "$(stage "$WORK/$name.json" train status)" interrupted "$name: train marked interrupted"
-    expect_eq "$(json "$WORK/$name.json" "d['status']")" interrupted "$name: run marked interrupted"
-    expect_eq "$(stage "$WORK/$name.json" pickled status)" ok "$name: earlier stages kept"
-  else
-    fail "$name: no results JSON"
-  fi
+  expect_interrupted "$WORK/$name.json" "$name" train pickled ok
   [ ! -e "$WORK/$name-scratch/model/model.pth" ] && pass "$name: no model.pth" || fail "$name: a model.pth was written"
   expect_no_temp "$WORK/$name-scratch" "$name"
 done
