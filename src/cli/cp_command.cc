@@ -161,7 +161,7 @@ int CpCommand(const Args& args) {
   if (Status s = CheckCopyPaths(src, dst_final, recursive); !s.ok()) return ReportError("cp", s);
 
   if (f.GetBool("create-bucket", false) && dst.rfind("s3://", 0) == 0) {
-    std::string bucket = dst.substr(5, dst.find('/', 5) - 5);
+    std::string bucket = storage::S3BucketOf(dst);
     auto created = storage::EnsureBucket(bucket, options, /*create=*/true);
     if (!created.ok()) return ReportError("cp", created.status());
     if (*created) std::fprintf(stderr, "tierbench cp: created bucket %s\n", TerminalSafe(bucket).c_str());

@@ -124,8 +124,7 @@ int DoctorCommand(const Args& args) {
                "mount the shared filesystem and point inplace.dir at cifar-10-batches-py");
   }
   if (!cfg.upload_dest.empty() && cfg.StageEnabled("upload")) {
-    std::string rest = cfg.upload_dest.substr(5);
-    std::string bucket = rest.substr(0, rest.find('/'));
+    std::string bucket = storage::S3BucketOf(cfg.upload_dest);
     auto store = storage::Open("s3://" + bucket, o);
     Status s = store.ok() ? (*store)->List("tierbench-doctor-probe/").status() : store.status();
     std::string detail = "bucket " + bucket + " listable with the configured credentials";

@@ -18,7 +18,7 @@ class UploadStage : public Stage {
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     std::string dest = UploadUri(ctx);
-    std::string bucket = ctx.cfg.upload_dest.substr(5, ctx.cfg.upload_dest.find('/', 5) - 5);
+    std::string bucket = storage::S3BucketOf(ctx.cfg.upload_dest);
     // Like `tierbench cp`, the stage creates a bucket only when told to, and says so.
     auto created = storage::EnsureBucket(bucket, ctx.storage_options, ctx.cfg.upload_create_bucket);
     if (!created.ok()) {

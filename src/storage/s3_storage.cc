@@ -418,6 +418,11 @@ Result<std::unique_ptr<Storage>> NewS3Storage(const std::string& bucket, const s
   return std::unique_ptr<Storage>(new S3Storage(std::move(client), bucket, TrimSlashes(prefix)));
 }
 
+std::string S3BucketOf(std::string_view uri) {
+  std::string_view rest = uri.substr(5);  // after "s3://"
+  return std::string(rest.substr(0, rest.find('/')));
+}
+
 Result<bool> EnsureBucket(const std::string& bucket, const Options& options, bool create) {
   TB_ASSIGN_OR_RETURN(std::shared_ptr<S3Client> client, S3Client::Create(options));
   TB_ASSIGN_OR_RETURN(bool exists, client->BucketExists(bucket));

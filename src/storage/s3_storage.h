@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "storage/storage.h"
 
@@ -14,6 +15,9 @@ namespace tb::storage {
 // Storage rooted at s3://bucket/prefix (prefix may be empty; keys are appended after a '/').
 Result<std::unique_ptr<Storage>> NewS3Storage(const std::string& bucket, const std::string& prefix,
                                               const Options& options);
+
+// The bucket named by an s3:// URI: "s3://b/p/x" -> "b". REQUIRES: `uri` starts with "s3://".
+std::string S3BucketOf(std::string_view uri);
 
 // Makes sure the bucket exists: true when it was created here (only with `create`), false when
 // it was there already. A missing bucket without `create` is NotFound, naming the bucket and
