@@ -97,12 +97,12 @@ int DoctorCommand(const Args& args) {
              "choose output paths outside the job's inputs and the dataset");
 
   uint64_t dataset_bytes = 0;
-  if (cfg.scenario == "staged" && cfg.StageEnabled("download")) {
+  if (cfg.scenario == "staged" && cfg.StageEnabled(pipeline::StageId::kDownload)) {
     auto size = StatUri(cfg.origin_url, o);
     if (size.ok()) dataset_bytes = *size;
     check.Line(size.ok(), "origin", size.ok() ? cfg.origin_url + " (" + HumanBytes(*size) + ")" : size.status().message(),
                "make the tarball reachable at origin.url or fix the URL / credentials");
-    if (cfg.StageEnabled("integrity")) {
+    if (cfg.StageEnabled(pipeline::StageId::kIntegrity)) {
       if (!cfg.origin_md5.empty()) {
         check.Line(true, "expected md5", cfg.origin_md5);
       } else {
@@ -112,7 +112,7 @@ int DoctorCommand(const Args& args) {
       }
     }
   }
-  if (cfg.StageEnabled("verify")) {
+  if (cfg.StageEnabled(pipeline::StageId::kVerify)) {
     auto manifest = pipeline::ReadSmallObject(cfg.manifest, o);
     check.Line(manifest.ok(), "manifest", manifest.ok() ? cfg.manifest : manifest.status().message(),
                "set origin.manifest to an md5sum-format file of the dataset");
@@ -123,7 +123,7 @@ int DoctorCommand(const Args& args) {
     check.Line(readable, "in-place data", dir.ok() ? *dir : dir.status().message(),
                "mount the shared filesystem and point inplace.dir at cifar-10-batches-py");
   }
-  if (!cfg.upload_dest.empty() && cfg.StageEnabled("upload")) {
+  if (!cfg.upload_dest.empty() && cfg.StageEnabled(pipeline::StageId::kUpload)) {
     std::string bucket = storage::S3BucketOf(cfg.upload_dest);
     auto store = storage::Open("s3://" + bucket, o);
     Status s = store.ok() ? (*store)->List("tierbench-doctor-probe/").status() : store.status();
@@ -154,7 +154,7 @@ int DoctorCommand(const Args& args) {
                                : free_bytes.status().message(),
                "free space on the scratch filesystem or pick another scratch");
   }
-  if (cfg.StageEnabled("train")) {
+  if (cfg.StageEnabled(pipeline::StageId::kTrain)) {
     auto device = train::ProbeDevice(cfg.device);
     check.Line(device.ok(), "training device", device.ok() ? *device : device.status().message(),
                "install libtorch (scripts/install-deps.sh) or choose --device cpu");

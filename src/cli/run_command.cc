@@ -56,8 +56,8 @@ int RunCommand(const Args& args) {
   for (const auto& s : run.stages)
     if (!s.error.empty()) std::fprintf(stderr, "tierbench run: %s\n", TerminalSafe(s.error).c_str());
   if (!written.ok()) return ReportError("run", written.Prefix("writing results"));
-  if (run.status == "interrupted") return InterruptedExitCode();
-  return run.status == "ok" ? 0 : 1;
+  if (run.status == report::StageStatus::kInterrupted) return InterruptedExitCode();
+  return run.status == report::StageStatus::kOk ? 0 : 1;
 }
 
 }  // namespace tb::cli

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "report/stage_id.h"
+
 namespace tb::cli {
 namespace {
 
@@ -84,9 +86,7 @@ Result<pipeline::Overrides> RunOverrides(const Flags& flags) {
     out.emplace_back("upload.create_bucket", flags.GetBool("create-bucket", false) ? "true" : "false");
   if (auto skip = flags.Find("skip")) {
     for (const auto& stage : split(*skip)) {
-      bool known = false;
-      for (const char* s : pipeline::kStageNames) known |= stage == s;
-      if (!known) return Status::InvalidArgument("--skip: unknown stage '" + stage + "'");
+      if (!report::StageByName(stage)) return Status::InvalidArgument("--skip: unknown stage '" + stage + "'");
       out.emplace_back("stages." + stage, "false");
     }
   }

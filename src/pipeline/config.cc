@@ -143,12 +143,11 @@ const std::vector<Key>& Keys() {
         "compressed byte (past a 64 MiB allowance); CIFAR-10 expands 1.05x", &JobConfig::max_expansion_ratio);
     size("limits.min_free_bytes", "download and extract stop before leaving less free space on the scratch",
          &JobConfig::min_free_bytes);
-    for (const char* stage : kStageNames) {
+    for (StageId stage : report::kAllStages) {
       static std::deque<std::string> names;  // keys must outlive the table (stable addresses)
-      names.push_back(std::string("stages.") + stage);
-      std::string name = stage;
+      names.push_back(std::string("stages.") + report::StageName(stage));
       k.push_back({{names.back().c_str(), "bool", "run this stage (default true)"},
-                   [name](JobConfig& c, const Value& v) { c.enabled[name] = v.b; }});
+                   [stage](JobConfig& c, const Value& v) { c.enabled[static_cast<size_t>(stage)] = v.b; }});
     }
     for (auto& key : k)
       if (const Range* r = FindRange(key.info.key)) key.info.range = r->text;
@@ -278,7 +277,7 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
   if (cfg.label.empty()) cfg.label = cfg.scenario;
   if (cfg.scratch.empty()) return bad("scratch", "must not be empty");
   if (cfg.scenario == "staged") {
-    bool fetch = cfg.StageEnabled("download") || cfg.StageEnabled("integrity") || cfg.StageEnabled("extract");
+    bool fetch = cfg.StageEnabled(StageId::kDownload) || cfg.StageEnabled(StageId::kIntegrity) || cfg.StageEnabled(StageId::kExtract);
     if (fetch && cfg.origin_url.empty()) return bad("origin.url", "is required for the staged scenario");
   } else if (cfg.inplace_dir.empty()) {
     return bad("inplace.dir", "is required for the inplace scenario");
@@ -287,8 +286,8 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
     return bad("verify.unlisted", "must be \"warn\" or \"fail\", got '" + cfg.verify_unlisted + "'");
   if (!cfg.upload_dest.empty() && cfg.upload_dest.rfind("s3://", 0) != 0)
     return bad("upload.dest", "must be an s3://bucket/prefix URI, got '" + cfg.upload_dest + "'");
-  if (cfg.StageEnabled("upload") && cfg.upload_dest.empty() && cfg.scenario == "staged" &&
-      cfg.StageEnabled("train"))
+  if (cfg.StageEnabled(StageId::kUpload) && cfg.upload_dest.empty() && cfg.scenario == "staged" &&
+      cfg.StageEnabled(StageId::kTrain))
     return bad("upload.dest", "is required: the staged scenario trains from the S3 upload "
                "(or switch off stages.upload)");
   if (cfg.out.empty()) {
@@ -317,11 +316,6 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
 }
 
 }  // namespace
-
-bool JobConfig::StageEnabled(const std::string& stage) const {
-  auto it = enabled.find(stage);
-  return it == enabled.end() || it->second;
-}
 
 const std::vector<KeyInfo>& ConfigKeys() {
   static const std::vector<KeyInfo> infos = [] {
@@ -385,7 +379,7 @@ std::string ConfigToJson(const JobConfig& c) {
   j["limits"] = {{"max_download_bytes", c.max_download_bytes}, {"max_expansion_ratio", c.max_expansion_ratio},
                  {"min_free_bytes", c.min_free_bytes}};
   nlohmann::ordered_json stages;
-  for (const char* s : kStageNames) stages[s] = c.StageEnabled(s);
+  for (StageId s : report::kAllStages) stages[report::StageName(s)] = c.StageEnabled(s);
   j["stages"] = stages;
   j["out"] = c.out;
   j["log"] = c.log;

@@ -29,12 +29,13 @@
 #include <string>
 
 #include <vector>
+
+#include "report/stage_id.h"
 #include "util/status.h"
 
 namespace tb::pipeline {
 
-inline constexpr std::array<const char*, 9> kStageNames = {
-    "download", "integrity", "extract", "verify", "pickled", "meta", "upload", "preview", "train"};
+using report::StageId;
 
 struct JobConfig {
   std::string label;
@@ -78,8 +79,13 @@ struct JobConfig {
   double max_expansion_ratio = 200;  // extracted bytes per compressed byte (after an allowance)
   uint64_t min_free_bytes = 32ull << 20;      // download and extract leave this much free
 
-  std::map<std::string, bool> enabled;  // stage -> on (all on by default)
-  bool StageEnabled(const std::string& stage) const;
+  std::array<bool, report::kStageCount> enabled = MakeAllOn();  // stages.<name> (all on by default)
+  bool StageEnabled(StageId stage) const { return enabled[static_cast<size_t>(stage)]; }
+  static constexpr std::array<bool, report::kStageCount> MakeAllOn() {
+    std::array<bool, report::kStageCount> a{};
+    for (bool& b : a) b = true;
+    return a;
+  }
 };
 
 // Overrides by dotted key ("train.epochs" -> "1", "stages.upload" -> "false"), as the

@@ -34,8 +34,8 @@ TEST(Config, ParsesEveryTypeAndDerivesDefaults) {
   EXPECT_EQ(cfg->part_size_bytes, 16ull << 20);
   EXPECT_EQ(cfg->epochs, 1);
   EXPECT_DOUBLE_EQ(cfg->lr, 0.01);
-  EXPECT_FALSE(cfg->StageEnabled("preview"));
-  EXPECT_TRUE(cfg->StageEnabled("train"));
+  EXPECT_FALSE(cfg->StageEnabled(StageId::kPreview));
+  EXPECT_TRUE(cfg->StageEnabled(StageId::kTrain));
   EXPECT_EQ(cfg->manifest, "http://127.0.0.1:18080/data/cifar-10-batches-py.md5");
   EXPECT_EQ(cfg->model_dir, "/tmp/x/model");
   EXPECT_EQ(cfg->out.rfind("runs/S3_NVMe-", 0), 0u) << cfg->out;
@@ -46,7 +46,7 @@ TEST(Config, OverridesWinAndAreTyped) {
   auto cfg = ParseConfigText(kStaged, "job.toml", {{"train.epochs", "3"}, {"stages.preview", "true"}});
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   EXPECT_EQ(cfg->epochs, 3);
-  EXPECT_TRUE(cfg->StageEnabled("preview"));
+  EXPECT_TRUE(cfg->StageEnabled(StageId::kPreview));
   auto bad = ParseConfigText(kStaged, "job.toml", {{"train.epochs", "three"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(bad.status().IsInvalidArgument());

@@ -1,8 +1,11 @@
 // Stage 1, download: fetch the dataset tarball from the origin (http(s)://, s3://, or a path)
 // to local scratch, in parallel ranges where the origin allows, atomically.
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "pipeline/stage.h"
+#include "pipeline/stream.h"
 #include "storage/transfer.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -10,10 +13,57 @@
 namespace tb::pipeline {
 namespace {
 
+// In the streamed pass: the source. The tarball is kept as it arrives, under a temporary
+// name, and renamed into place once the checks wired on it (integrity) passed.
+class DownloadPart : public StreamPart {
+ public:
+  Status Wire(Context& ctx, StreamWiring& w) override {
+    TB_ASSIGN_OR_RETURN(storage::ObjectRef ref, storage::SplitObjectUri(ctx.cfg.origin_url));
+    std::string name = ref.key.substr(ref.key.rfind('/') + 1);
+    if (name.empty()) return Status::InvalidArgument("origin " + ctx.cfg.origin_url + " names no object");
+    dest_ = ctx.cfg.scratch + "/" + name;
+    w.source = {[this, &ctx]() -> Result<std::unique_ptr<storage::Reader>> {
+                  TB_RETURN_IF_ERROR(MakeDirs(ctx.cfg.scratch));
+                  TB_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(dest_));
+                  file_.emplace(std::move(file));
+                  if (ctx.open_stream) return ctx.open_stream(ctx.cfg.origin_url, OriginDownloadOptions(ctx));
+                  return storage::OpenStream(ctx.cfg.origin_url, OriginDownloadOptions(ctx));
+                },
+                &span};
+    w.taps.push_back({[this](const char* data, size_t n) {
+                        bytes_ += n;
+                        return file_->Write(data, n);
+                      },
+                      &span});
+    checks_ = &w.source_checks;
+    return Status::Ok();
+  }
+
+  Status Finish(Context& ctx, const StreamEnd& end, report::StageResult& result) override {
+    result.detail_json = JsonText(nlohmann::json{{"mode", "streaming"}, {"source", ctx.cfg.origin_url}, {"dest", dest_}});
+    result.bytes = bytes_;
+    result.files = 1;
+    if (end.cancelled) {
+      return end.source.IsCancelled() ? end.source
+                                      : Status::Cancelled("interrupted while downloading " + ctx.cfg.origin_url);
+    }
+    TB_RETURN_IF_ERROR(end.source);
+    for (const auto& check : *checks_)
+      if (!check().ok()) return Status::Ok();  // not kept; the checking stage reports why
+    TB_RETURN_IF_ERROR(file_->Commit());
+    ctx.tarball_path = dest_;
+    return Status::Ok();
+  }
+
+ private:
+  std::string dest_;
+  std::optional<AtomicFile> file_;
+  uint64_t bytes_ = 0;
+  const std::vector<std::function<Status()>>* checks_ = nullptr;
+};
+
 class DownloadStage : public Stage {
  public:
-  const char* name() const override { return "download"; }
-  bool AppliesTo(const JobConfig& cfg) const override { return cfg.scenario == "staged"; }
 
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_ASSIGN_OR_RETURN(storage::ObjectRef ref, storage::SplitObjectUri(ctx.cfg.origin_url));
@@ -33,6 +83,7 @@ class DownloadStage : public Stage {
                                                  {"concurrency", ctx.storage_options.concurrency}});
     return Status::Ok();
   }
+  std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<DownloadPart>(); }
 };
 
 }  // namespace

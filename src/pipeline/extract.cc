@@ -4,16 +4,69 @@
 #include "dataset/archive.h"
 #include "dataset/cifar.h"
 #include "pipeline/stage.h"
+#include "pipeline/stream.h"
 #include "util/fs.h"
 #include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
 
+// In the streamed pass: the consumer. Unpacks the stream into <scratch>/extract as it
+// arrives; members go to the member sink (verify) when one is wired.
+class ExtractPart : public StreamPart {
+ public:
+  Status Wire(Context& ctx, StreamWiring& w) override {
+    dest_ = ctx.cfg.scratch + "/extract";
+    w.consumer = {[this, &ctx](const dataset::ArchiveReadFn& read, const StreamWiring::MemberSink* sink,
+                               uint64_t keep_member_bytes) -> Result<dataset::ExtractStats> {
+                    TB_RETURN_IF_ERROR(RemoveAll(dest_));  // a previous run's files must not pass for this one's
+                    TB_RETURN_IF_ERROR(MakeDirs(dest_));
+                    dataset::ExtractOptions options;
+                    if (sink) {
+                      options.defer_member = *sink;
+                      options.keep_member_bytes = keep_member_bytes;
+                    }
+                    options.cancel = ctx.storage_options.cancel;
+                    SetExtractLimits(ctx.cfg, &options);
+                    Progress progress("ingest", 0, 0, ProgressEnabled(ctx.progress));
+                    std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) {
+                      progress.Add(b, f);
+                    };
+                    options.progress = &on_progress;
+                    auto stats = dataset::ExtractStream(read, ctx.cfg.origin_url, dest_, options);
+                    progress.Finish();
+                    return stats;
+                  },
+                  &span};
+    return Status::Ok();
+  }
+
+  Status Finish(Context& ctx, const StreamEnd& end, report::StageResult& result) override {
+    result.detail_json = JsonText(nlohmann::json{{"mode", "streaming"}, {"dest", dest_}});
+    // The member sink refused a member: its stage (verify) reports why.
+    if (!end.unpacked.ok()) return end.sink_refused ? Status::Ok() : end.unpacked.status();
+    result.files = end.unpacked->files;
+    result.bytes = end.unpacked->bytes;
+    ctx.data_root = dest_;
+    auto dir = dataset::FindDatasetDir(dest_);
+    if (dir.ok()) ctx.dataset_dir = *dir;
+    return Status::Ok();
+  }
+
+  void Discard(Context& ctx) override {
+    (void)RemoveAll(dest_);  // nothing half-ingested may pass for complete
+    if (ctx.data_root == dest_) {
+      ctx.data_root.clear();
+      ctx.dataset_dir.clear();
+    }
+  }
+
+ private:
+  std::string dest_;
+};
+
 class ExtractStage : public Stage {
  public:
-  const char* name() const override { return "extract"; }
-  bool AppliesTo(const JobConfig& cfg) const override { return cfg.scenario == "staged"; }
 
   Status Run(Context& ctx, report::StageResult& result) override {
     if (ctx.tarball_path.empty()) return Status::NotFound("no downloaded tarball (stage download is off)");
@@ -40,6 +93,7 @@ class ExtractStage : public Stage {
     result.detail_json = JsonText(nlohmann::json{{"archive", ctx.tarball_path}, {"dest", dest}});
     return Status::Ok();
   }
+  std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<ExtractPart>(); }
 };
 
 }  // namespace

@@ -23,7 +23,7 @@ std::string TarballCopy(const JobConfig& cfg) {
 // The upload stage writes under <upload.dest>/cifar-10-batches-py/: an s3:// input there would
 // be overwritten by the upload.
 Status CheckUploadTarget(const JobConfig& cfg) {
-  if (cfg.scenario != "staged" || cfg.upload_dest.empty() || !cfg.StageEnabled("upload")) return Status::Ok();
+  if (cfg.scenario != "staged" || cfg.upload_dest.empty() || !cfg.StageEnabled(StageId::kUpload)) return Status::Ok();
   std::string dest = cfg.upload_dest;
   while (!dest.empty() && dest.back() == '/') dest.pop_back();
   dest += "/cifar-10-batches-py/";
@@ -54,17 +54,17 @@ Status CheckJobPaths(const JobConfig& cfg, const std::string& job_file) {
   // Folders first, so that files inside a replaced folder are caught whichever comes first.
   TB_RETURN_IF_ERROR(guard.AddOutputDir(Key("scratch"), cfg.scratch));
   bool staged = cfg.scenario == "staged";
-  if (staged && cfg.StageEnabled("extract"))
+  if (staged && cfg.StageEnabled(StageId::kExtract))
     TB_RETURN_IF_ERROR(guard.AddOutputDir(Key("scratch") + " (its extract folder)", cfg.scratch + "/extract", true));
-  bool train = cfg.StageEnabled("train");
-  if (staged && train && cfg.StageEnabled("upload") && !cfg.upload_dest.empty())
+  bool train = cfg.StageEnabled(StageId::kTrain);
+  if (staged && train && cfg.StageEnabled(StageId::kUpload) && !cfg.upload_dest.empty())
     TB_RETURN_IF_ERROR(
         guard.AddOutputDir(Key("scratch") + " (its train-input folder)", cfg.scratch + "/train-input", true));
   if (train) TB_RETURN_IF_ERROR(guard.AddOutputDir(Key("train.model_dir"), cfg.model_dir));
 
   TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("scratch") + " (its lock file)",
                                          cfg.scratch + "/" + PathLock::kDirLockName));
-  if (staged && cfg.StageEnabled("download")) {
+  if (staged && cfg.StageEnabled(StageId::kDownload)) {
     std::string copy = TarballCopy(cfg);
     if (!copy.empty()) TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("scratch") + " (the tarball's copy)", copy));
   }
@@ -72,7 +72,7 @@ Status CheckJobPaths(const JobConfig& cfg, const std::string& job_file) {
   TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("out"), cfg.out));
   TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("out") + " (its lock file)", cfg.out + ".lock"));
   TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("log"), cfg.log));
-  if (cfg.StageEnabled("preview")) TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("preview.out"), cfg.preview_out));
+  if (cfg.StageEnabled(StageId::kPreview)) TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("preview.out"), cfg.preview_out));
   return CheckUploadTarget(cfg);
 }
 
@@ -85,7 +85,7 @@ Result<std::vector<PathLock>> LockJob(const JobConfig& cfg, std::vector<std::str
     return Status::Ok();
   };
   TB_RETURN_IF_ERROR(take(PathLock::LockDir("scratch", cfg.scratch)));
-  if (cfg.StageEnabled("train")) {
+  if (cfg.StageEnabled(StageId::kTrain)) {
     std::error_code ec1, ec2;
     bool same = std::filesystem::weakly_canonical(cfg.model_dir, ec1) ==
                 std::filesystem::weakly_canonical(cfg.scratch, ec2);

@@ -11,7 +11,6 @@ namespace {
 
 class MetaStage : public Stage {
  public:
-  const char* name() const override { return "meta"; }
 
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());

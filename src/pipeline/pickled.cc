@@ -10,7 +10,6 @@ namespace {
 
 class PickledStage : public Stage {
  public:
-  const char* name() const override { return "pickled"; }
 
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());

@@ -12,7 +12,6 @@ namespace {
 
 class PreviewStage : public Stage {
  public:
-  const char* name() const override { return "preview"; }
 
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());

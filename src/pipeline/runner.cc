@@ -1,5 +1,6 @@
 #include "pipeline/runner.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <filesystem>
@@ -8,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dataset/cifar.h"
-#include "pipeline/ingest.h"
+#include "pipeline/stream.h"
 #include "pipeline/stage.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -19,20 +20,6 @@
 
 namespace tb::pipeline {
 namespace {
-
-std::vector<std::unique_ptr<Stage>> MakeStages() {
-  std::vector<std::unique_ptr<Stage>> stages;
-  stages.push_back(NewDownloadStage());
-  stages.push_back(NewIntegrityStage());
-  stages.push_back(NewExtractStage());
-  stages.push_back(NewVerifyStage());
-  stages.push_back(NewPickledStage());
-  stages.push_back(NewMetaStage());
-  stages.push_back(NewUploadStage());
-  stages.push_back(NewPreviewStage());
-  stages.push_back(NewTrainStage());
-  return stages;
-}
 
 // The "user:password" parts of the URLs in the config: scrubbed from everything the run writes
 // (stage errors, details, log lines), whichever stage or library echoed the URL.
@@ -89,7 +76,7 @@ class LogFile {
 
 void FillTrainSummary(report::RunResult& run) {
   for (const auto& s : run.stages) {
-    if (s.name != "train" || s.status != "ok") continue;
+    if (s.name != report::StageName(StageId::kTrain) || s.status != report::StageStatus::kOk) continue;
     auto j = nlohmann::json::parse(s.detail_json, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return;
     // Read without throwing: a fact of the wrong type (a non-finite number is written as
@@ -112,12 +99,182 @@ void FillTrainSummary(report::RunResult& run) {
 
 // Stage::Run reports errors as a Status; an exception that escapes anyway (a library's)
 // fails the stage with its message instead of ending the process with no results written.
-Status RunGuarded(Stage& stage, Context& ctx, report::StageResult& r) {
+template <typename Fn>
+Status Guarded(Fn&& fn) {
   try {
-    return stage.Run(ctx, r);
+    return fn();
   } catch (const std::exception& e) {
     return Status::Internal(std::string("unexpected error: ") + e.what());
   }
+}
+
+// What the frames of one run share.
+struct RunState {
+  const JobConfig& cfg;
+  Context& ctx;
+  LogFile& log;
+  const std::vector<std::string>& secrets;
+  double start = 0;          // the run's start on the steady clock
+  std::string failed_stage;  // the first stage that did not complete
+};
+
+// The frame every stage runs in, sequential or streamed: whether it runs (switched off, not in
+// the scenario, an earlier stage did not complete, interrupted before it started), its log
+// lines, its span and busy time, its status from the Status its work returned, its rate, and
+// secrets scrubbed from what it reports. Hooks that apply to every stage belong here.
+class StageFrame {
+ public:
+  StageFrame(RunState& st, StageId id) : st_(st), id_(id) { r_.name = report::StageName(id); }
+
+  // True when the stage is to do its work now. Otherwise its result is final. `ran`: its work
+  // already ran in the streamed pass (no start line, no cancel check before it).
+  bool Begin(bool ran = false) {
+    const std::string name = r_.name;
+    if (!st_.failed_stage.empty()) return Skip("stage " + st_.failed_stage + " did not complete");
+    if (!st_.cfg.StageEnabled(id_)) return Skip("switched off (stages." + name + " = false)");
+    if (!SpecOf(id_).applies(st_.cfg)) return Skip("not part of the " + st_.cfg.scenario + " scenario");
+    if (ran) return true;
+    if (st_.ctx.cancelled()) {
+      st_.failed_stage = name;
+      r_.status = report::StageStatus::kInterrupted;
+      return false;
+    }
+    st_.log.Line("stage " + name + " start");
+    return true;
+  }
+
+  // The work returned `s` after running over `span` with `threads` threads of its own.
+  void End(Status s, const Span& span, const char* how = "") {
+    if (s.ok() && st_.ctx.cancelled()) s = Status::Cancelled("interrupted");
+    r_.seconds = std::max(0.0, span.end - span.start);
+    r_.busy_seconds = std::max(0.0, span.busy);
+    r_.start_s = span.start > 0 ? span.start - st_.start : 0;
+    r_.end_s = span.start > 0 ? span.end - st_.start : 0;
+    if (s.ok()) {
+      r_.status = report::StageStatus::kOk;
+      if (r_.bytes > 0 && r_.seconds > 0) r_.mb_per_s = static_cast<double>(r_.bytes) / 1e6 / r_.seconds;
+    } else {
+      r_.status = s.IsCancelled() || st_.ctx.cancelled() ? report::StageStatus::kInterrupted
+                                                          : report::StageStatus::kFailed;
+      r_.error = "stage " + r_.name + ": " + s.message();
+      st_.failed_stage = r_.name;
+    }
+    char secs[64];
+    std::snprintf(secs, sizeof secs, "%.3f", r_.seconds);
+    std::string busy;
+    if (*how) {
+      char b[64];
+      std::snprintf(b, sizeof b, " busy=%.3f", r_.busy_seconds);
+      busy = b;
+    }
+    st_.log.Line("stage " + r_.name + " end status=" + report::StatusName(r_.status) + " seconds=" + secs + busy +
+                 how + (r_.error.empty() ? "" : " error=" + r_.error));
+  }
+
+  report::StageResult& result() { return r_; }
+  report::StageResult Take() {
+    r_.error = Scrub(r_.error, st_.secrets);
+    r_.detail_json = Scrub(r_.detail_json, st_.secrets);
+    return std::move(r_);
+  }
+
+ private:
+  bool Skip(const std::string& reason) {
+    r_.detail_json = JsonText(nlohmann::json{{"reason", reason}});
+    return false;
+  }
+
+  RunState& st_;
+  StageId id_;
+  report::StageResult r_;
+};
+
+// A sequential stage: its work is one call, its span that call.
+Status RunSequential(Stage& stage, Context& ctx, report::StageResult& r, Span& span) {
+  double t0 = NowSeconds();
+  Status s = Guarded([&] { return stage.Run(ctx, r); });
+  span.Add(t0, NowSeconds());
+  return s;
+}
+
+// The streamed pass (stream.h) over the leading stages of the pipeline that can take part:
+// their parts are wired and the pass runs before their frames end them one by one.
+class StreamedStages {
+ public:
+  // Runs the pass when the job streams; false when it does not (or cannot: the stages then
+  // run in order).
+  bool Run(RunState& st) {
+    if (!StreamingApplies(st.cfg) || st.ctx.cancelled()) return false;
+    std::string names;
+    for (StageId id : report::kAllStages) {
+      if (!st.cfg.StageEnabled(id)) continue;  // its frame says it is switched off
+      auto part = SpecOf(id).make()->NewStreamPart();
+      if (!part) break;
+      if (!part->Wire(st.ctx, wiring_).ok()) {
+        st.log.Line("streaming ingest not possible (md5 or manifest unreadable): running stages in order");
+        return false;
+      }
+      names += std::string(names.empty() ? "" : ",") + report::StageName(id);
+      parts_.emplace_back(id, std::move(part));
+    }
+    if (!wiring_.source.fn || !wiring_.consumer.fn) return false;
+    st.log.Line("stage " + names + " start (streaming)");
+    end_ = RunStreamPass(st.ctx, wiring_);
+    return true;
+  }
+
+  StreamPart* PartOf(StageId id) {
+    for (auto& [pid, part] : parts_)
+      if (pid == id) return part.get();
+    return nullptr;
+  }
+  const StreamEnd& end() const { return end_; }
+  // After the last part's frame: a part that did not complete discards what the pass left.
+  bool IsLast(StageId id) const { return !parts_.empty() && parts_.back().first == id; }
+  void DiscardAll(Context& ctx) {
+    for (auto it = parts_.rbegin(); it != parts_.rend(); ++it) it->second->Discard(ctx);
+  }
+
+ private:
+  std::vector<std::pair<StageId, std::unique_ptr<StreamPart>>> parts_;
+  StreamWiring wiring_;  // the parts' verdicts may use what they wired (e.g. the source's checks)
+  StreamEnd end_;
+};
+
+// Sum of the stage spans less the time covered by at least one: what overlapping saved.
+double OverlapSeconds(const std::vector<report::StageResult>& stages) {
+  std::vector<std::pair<double, double>> spans;
+  double sum = 0;
+  for (const auto& s : stages)
+    if (s.end_s > s.start_s) {
+      spans.emplace_back(s.start_s, s.end_s);
+      sum += s.end_s - s.start_s;
+    }
+  std::sort(spans.begin(), spans.end());
+  double covered = 0, cur_start = 0, cur_end = -1;
+  for (const auto& [a, b] : spans) {
+    if (a > cur_end) {
+      if (cur_end > cur_start) covered += cur_end - cur_start;
+      cur_start = a;
+      cur_end = b;
+    } else {
+      cur_end = std::max(cur_end, b);
+    }
+  }
+  if (cur_end > cur_start) covered += cur_end - cur_start;
+  return std::max(0.0, sum - covered);
+}
+
+void SetStorageOptions(const JobConfig& cfg, const RunOptions& options, storage::Options& o) {
+  o.endpoint_url = cfg.s3_endpoint_url;
+  o.region = cfg.s3_region;
+  o.profile = cfg.s3_profile;
+  o.concurrency = cfg.concurrency;
+  o.part_size_bytes = cfg.part_size_bytes;
+  o.max_retries = cfg.retries;
+  o.connect_timeout_s = cfg.connect_timeout_s;
+  o.low_speed_timeout_s = cfg.read_timeout_s;
+  o.cancel = options.cancel;
 }
 
 }  // namespace
@@ -135,15 +292,8 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   LogFile log(cfg.log, options.echo, secrets);
   Context ctx(cfg);
   ctx.progress = options.progress;
-  ctx.storage_options.endpoint_url = cfg.s3_endpoint_url;
-  ctx.storage_options.region = cfg.s3_region;
-  ctx.storage_options.profile = cfg.s3_profile;
-  ctx.storage_options.concurrency = cfg.concurrency;
-  ctx.storage_options.part_size_bytes = cfg.part_size_bytes;
-  ctx.storage_options.max_retries = cfg.retries;
-  ctx.storage_options.connect_timeout_s = cfg.connect_timeout_s;
-  ctx.storage_options.low_speed_timeout_s = cfg.read_timeout_s;
-  ctx.storage_options.cancel = options.cancel;
+  SetStorageOptions(cfg, options, ctx.storage_options);
+  ctx.open_stream = options.open_stream;
   ctx.log = [&](const std::string& line) { log.Line(line); };
   ctx.warn = [&](const std::string& line) {
     log.Line("warning: " + line);
@@ -161,78 +311,34 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   }
 
   log.Line("run start label=" + cfg.label + " scenario=" + cfg.scenario);
-  double run_start = NowSeconds();
-  std::map<std::string, report::StageResult> streamed;
-  if (StreamingApplies(cfg) && !ctx.cancelled()) {
-    log.Line("stage download,integrity,extract,verify start (streaming)");
-    IngestResult ingest = StreamIngest(ctx);
-    if (ingest.fell_back) {
-      log.Line("streaming ingest not possible (md5 or manifest unreadable): running stages in order");
-    } else {
-      double sum = 0;
-      for (auto& r : ingest.stages) {
-        sum += r.seconds;
-        char secs[32];
-        std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
-        log.Line("stage " + r.name + " end status=" + r.status + " seconds=" + secs + " (streaming)" +
-                 (r.error.empty() ? "" : " error=" + r.error));
-        streamed[r.name] = r;
-      }
-      run.overlapped_seconds = std::max(0.0, sum - ingest.wall_seconds);
-    }
-  }
-  std::string failed_stage;
-  for (auto& stage : MakeStages()) {
-    report::StageResult r;
-    r.name = stage->name();
-    if (auto it = streamed.find(r.name); it != streamed.end()) {
-      if (failed_stage.empty() && (it->second.status == "failed" || it->second.status == "interrupted"))
-        failed_stage = r.name;
-      report::StageResult streamed_result = it->second;
-      streamed_result.error = Scrub(streamed_result.error, secrets);
-      streamed_result.detail_json = Scrub(streamed_result.detail_json, secrets);
-      run.stages.push_back(std::move(streamed_result));
-      continue;
-    }
-    if (!failed_stage.empty()) {
-      r.detail_json = JsonText(nlohmann::json{{"reason", "stage " + failed_stage + " did not complete"}});
-    } else if (!cfg.StageEnabled(r.name)) {
-      r.detail_json = JsonText(nlohmann::json{{"reason", "switched off (stages." + r.name + " = false)"}});
-    } else if (!stage->AppliesTo(cfg)) {
-      r.detail_json = JsonText(nlohmann::json{{"reason", "not part of the " + cfg.scenario + " scenario"}});
-    } else if (ctx.cancelled()) {
-      failed_stage = r.name;
-      r.status = "interrupted";
-    } else {
-      log.Line("stage " + r.name + " start");
-      double t0 = NowSeconds();
-      Status s = RunGuarded(*stage, ctx, r);
-      r.seconds = NowSeconds() - t0;
-      if (s.ok() && ctx.cancelled()) s = Status::Cancelled("interrupted");
-      if (s.ok()) {
-        r.status = "ok";
-        if (r.bytes > 0 && r.seconds > 0) r.mb_per_s = static_cast<double>(r.bytes) / 1e6 / r.seconds;
+  RunState st{cfg, ctx, log, secrets, NowSeconds(), {}};
+  StreamedStages streamed;
+  const bool streaming = streamed.Run(st);
+  for (const StageSpec& spec : StageTable()) {
+    StageFrame frame(st, spec.id);
+    StreamPart* part = streaming ? streamed.PartOf(spec.id) : nullptr;
+    if (frame.Begin(part != nullptr)) {
+      if (part) {
+        Status s = Guarded([&] { return part->Finish(ctx, streamed.end(), frame.result()); });
+        frame.End(s, part->span, " (streaming)");
       } else {
-        r.status = s.IsCancelled() || ctx.cancelled() ? "interrupted" : "failed";
-        r.error = "stage " + r.name + ": " + s.message();
-        failed_stage = r.name;
+        Span span;
+        Status s = RunSequential(*spec.make(), ctx, frame.result(), span);
+        frame.End(s, span);
       }
-      char secs[32];
-      std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
-      log.Line("stage " + r.name + " end status=" + r.status + " seconds=" + secs +
-               (r.error.empty() ? "" : " error=" + r.error));
     }
-    r.error = Scrub(r.error, secrets);
-    r.detail_json = Scrub(r.detail_json, secrets);
-    run.stages.push_back(std::move(r));
+    if (part && streamed.IsLast(spec.id) && !st.failed_stage.empty()) streamed.DiscardAll(ctx);
+    run.stages.push_back(frame.Take());
   }
-  run.total_seconds = NowSeconds() - run_start;
+  run.total_seconds = NowSeconds() - st.start;
+  run.overlapped_seconds = OverlapSeconds(run.stages);
   for (const auto& s : run.stages) {
-    if (s.status == "interrupted") run.status = "interrupted";
-    else if (s.status == "failed" && run.status == "ok") run.status = "failed";
+    if (s.status == report::StageStatus::kInterrupted) run.status = report::StageStatus::kInterrupted;
+    else if (s.status == report::StageStatus::kFailed && run.status == report::StageStatus::kOk)
+      run.status = report::StageStatus::kFailed;
   }
   FillTrainSummary(run);
-  log.Line("run end status=" + run.status);
+  log.Line("run end status=" + std::string(report::StatusName(run.status)));
   return run;
 }
 

@@ -1,7 +1,10 @@
-// Runs the nine stages of one scenario in order through the same frame: skip (scenario or
-// switch) → log start → time (steady clock) → run → log end. A failed stage leaves later
-// stages "skipped"; cancellation marks the running stage "interrupted". The result is
-// computed once here and rendered elsewhere (report/results.h).
+// Runs the nine stages of one scenario in the order of the stage table (stage.h) through the
+// same frame (StageFrame in runner.cc): skip (scenario or switch) → log start → span on the
+// steady clock → status → rate → log end. A failed stage leaves later stages skipped;
+// cancellation marks the running stage interrupted. When the job streams (stream.h), the
+// leading stages that can take part run as one pass of their stream parts and are framed the
+// same way, each with its own span and busy time. The result is computed once here and
+// rendered elsewhere (report/results.h).
 #pragma once
 
 #include <atomic>
@@ -10,6 +13,7 @@
 
 #include "pipeline/config.h"
 #include "report/results.h"
+#include "storage/storage.h"
 #include "util/progress.h"
 
 namespace tb::pipeline {
@@ -23,6 +27,9 @@ struct RunOptions {
   // Warnings (e.g. dataset files the manifest does not list) are also passed here, whether or
   // not `echo` is set; they are in the log file as "warning: ..." lines too.
   std::function<void(const std::string&)> warn;
+  // Opens the origin for the streamed pass (Context::open_stream); empty: storage::OpenStream.
+  std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)>
+      open_stream;
 };
 
 // Runs the job; writes the log file (cfg.log). Never throws. Does not write the results JSON

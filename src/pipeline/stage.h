@@ -5,6 +5,7 @@
 // shard by rank and several pipelines can run in one process.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -28,6 +29,10 @@ struct Context {
   ProgressMode progress = ProgressMode::kAuto;
   std::function<void(const std::string&)> log;  // one line to the log file (and stderr if verbose)
   std::function<void(const std::string&)> warn;  // a warning: the log file and always stderr
+  // Opens the origin as one stream for the streamed pass; empty: storage::OpenStream. Unit
+  // tests put the fault-injecting wrappers (storage/wrappers.h) here.
+  std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)>
+      open_stream;
 
   // Produced by stages, consumed by later ones.
   std::string tarball_path;     // download: the local copy of the origin
@@ -63,14 +68,15 @@ struct UnlistedFiles {
 // them, or, under verify.unlisted = "fail", the returned error names them.
 Status ApplyManifest(Context& ctx, const std::vector<dataset::ManifestEntry>& entries, UnlistedFiles* unlisted);
 
+class StreamPart;
+
 class Stage {
  public:
   virtual ~Stage() = default;
-  virtual const char* name() const = 0;
-  // False when the scenario skips this stage (inplace: download, integrity, extract).
-  virtual bool AppliesTo(const JobConfig&) const { return true; }
   // Does the work; fills bytes, files and detail_json of `result`. Errors name the object.
   virtual Status Run(Context& ctx, report::StageResult& result) = 0;
+  // The stage's part in the streamed pass (stream.h); nullptr when it cannot take part.
+  virtual std::unique_ptr<StreamPart> NewStreamPart();
 };
 
 std::unique_ptr<Stage> NewDownloadStage();
@@ -82,6 +88,16 @@ std::unique_ptr<Stage> NewMetaStage();
 std::unique_ptr<Stage> NewUploadStage();
 std::unique_ptr<Stage> NewPreviewStage();
 std::unique_ptr<Stage> NewTrainStage();
+
+// The stage table: one row per stage in pipeline order (report::kAllStages), with the
+// scenarios it belongs to and its factory. Names and order are in report/stage_id.h.
+struct StageSpec {
+  StageId id;
+  bool (*applies)(const JobConfig&);  // false: not part of this job's scenario
+  std::unique_ptr<Stage> (*make)();
+};
+const std::array<StageSpec, report::kStageCount>& StageTable();
+inline const StageSpec& SpecOf(StageId id) { return StageTable()[static_cast<size_t>(id)]; }
 
 // s3://bucket/prefix/cifar-10-batches-py: where upload puts the dataset and train fetches it.
 std::string UploadUri(const Context& ctx);

@@ -17,12 +17,11 @@ namespace {
 
 class TrainStage : public Stage {
  public:
-  const char* name() const override { return "train"; }
 
   Status Run(Context& ctx, report::StageResult& result) override {
     nlohmann::json detail;
     std::string input = ctx.dataset_dir;
-    if (ctx.cfg.scenario == "staged" && !ctx.cfg.upload_dest.empty() && ctx.cfg.StageEnabled("upload")) {
+    if (ctx.cfg.scenario == "staged" && !ctx.cfg.upload_dest.empty() && ctx.cfg.StageEnabled(StageId::kUpload)) {
       std::string src = UploadUri(ctx);
       input = ctx.cfg.scratch + "/train-input/cifar-10-batches-py";
       TB_RETURN_IF_ERROR(RemoveAll(ctx.cfg.scratch + "/train-input"));

@@ -12,8 +12,6 @@ namespace {
 
 class UploadStage : public Stage {
  public:
-  const char* name() const override { return "upload"; }
-  bool AppliesTo(const JobConfig& cfg) const override { return !cfg.upload_dest.empty(); }
 
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());

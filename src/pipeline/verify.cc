@@ -1,22 +1,90 @@
 // Stage 4, verify: md5 of every dataset file against the manifest, files hashed in parallel.
 // Staged: the extracted files in scratch; inplace: the files where they are.
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dataset/manifest.h"
+#include "pipeline/member_verifier.h"
 #include "pipeline/stage.h"
+#include "pipeline/stream.h"
 #include "util/text.h"
 #include "util/json.h"
+#include "util/md5_multi.h"
+#include "util/clock.h"
 
 namespace tb::pipeline {
 namespace {
 
+// In the streamed pass: the member sink. Members arrive written under temporary names; they are
+// hashed in batches with multi-buffer MD5 (one file per SIMD lane) on the verifier's thread
+// and renamed into place only when they match the manifest.
+class VerifyPart : public StreamPart {
+ public:
+  Status Wire(Context& ctx, StreamWiring& w) override {
+    TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));
+    TB_ASSIGN_OR_RETURN(entries_, dataset::ParseManifest(text, ctx.cfg.manifest));
+    if (entries_.empty()) return Status::InvalidArgument(ctx.cfg.manifest + " lists no files");
+    std::map<std::string, std::string> want;  // path -> md5
+    for (const auto& e : entries_) want[e.path] = e.md5_hex;
+    verifier_.emplace(std::move(want), ctx.cfg.manifest);
+    w.member_sink = [this](dataset::PendingMember m) {
+      if (first_ == 0) first_ = NowSeconds();
+      return verifier_->Add(std::move(m));
+    };
+    w.member_sink_finish = [this] {
+      Status s = verifier_->Finish();
+      if (first_ > 0) span.Add(first_, NowSeconds());
+      span.busy = verifier_->hash_seconds();
+      return s;
+    };
+    w.keep_member_bytes = 16 << 20;  // CIFAR batches (30 MB uncompressed max) mostly fit
+    return Status::Ok();
+  }
+
+  Status Finish(Context& ctx, const StreamEnd& end, report::StageResult& result) override {
+    UnlistedFiles unlisted;
+    Status s = Check(ctx, end, result, &unlisted);
+    std::vector<std::string> mismatched;
+    for (const auto& p : verifier_->mismatched_paths()) mismatched.push_back(ShownName(p));
+    result.detail_json = JsonText(nlohmann::json{{"mode", "streaming"}, {"manifest", ctx.cfg.manifest},
+                                                 {"entries", entries_.size()}, {"mismatched", mismatched},
+                                                 {"unlisted", unlisted.count}, {"unlisted_files", unlisted.first},
+                                                 {"md5", Md5IsaName(BestMd5Isa())}});
+    return s;
+  }
+
+ private:
+  Status Check(Context& ctx, const StreamEnd& end, report::StageResult& result, UnlistedFiles* unlisted) {
+    TB_RETURN_IF_ERROR(end.members);
+    if (!end.unpacked.ok()) return end.unpacked.status();  // the sink refused a member
+    result.files = verifier_->verified_files();
+    result.bytes = end.unpacked->bytes;
+    std::vector<std::string> missing;
+    for (const auto& e : entries_)
+      if (!verifier_->seen(e.path)) missing.push_back(e.path);
+    if (!missing.empty()) {
+      std::string list;
+      for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + ShownName(missing[i]);
+      return Status::Corruption(std::to_string(missing.size()) + " file(s) of " + ctx.cfg.manifest +
+                                " missing from " + ctx.cfg.origin_url + ": " + list);
+    }
+    // Members the manifest does not list were extracted unverified: never read later.
+    if (!ctx.dataset_dir.empty()) return ApplyManifest(ctx, entries_, unlisted);
+    return Status::Ok();
+  }
+
+  std::vector<dataset::ManifestEntry> entries_;
+  std::optional<MemberVerifier> verifier_;
+  double first_ = 0;
+};
+
 class VerifyStage : public Stage {
  public:
-  const char* name() const override { return "verify"; }
 
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
@@ -83,6 +151,7 @@ class VerifyStage : public Stage {
     TB_RETURN_IF_ERROR(applied);
     return Status::Ok();
   }
+  std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<VerifyPart>(); }
 };
 
 }  // namespace

@@ -26,9 +26,9 @@ std::string Printf(const char* fmt, double x) {
 
 }  // namespace
 
-std::optional<double> Speedup(double baseline_seconds, const std::string& baseline_status, double seconds,
-                              const std::string& status) {
-  if (baseline_status != "ok" || status != "ok") return std::nullopt;
+std::optional<double> Speedup(double baseline_seconds, StageStatus baseline_status, double seconds,
+                              StageStatus status) {
+  if (baseline_status != StageStatus::kOk || status != StageStatus::kOk) return std::nullopt;
   if (!(baseline_seconds > 0) || !(seconds > 0)) return std::nullopt;
   return baseline_seconds / seconds;
 }

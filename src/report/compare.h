@@ -15,7 +15,7 @@ namespace tb::report {
 
 struct CompareCell {
   bool present = false;    // the run has this stage at all
-  std::string status;      // ok | skipped | failed | interrupted ("" when absent)
+  StageStatus status = StageStatus::kSkipped;  // meaningless when absent
   double seconds = 0;
   std::optional<double> speedup;  // vs the first run; the first run's own is 1.0 when ok
 };
@@ -31,8 +31,8 @@ struct Comparison {
 };
 
 Comparison Compare(const std::vector<RunResult>& runs);
-std::optional<double> Speedup(double baseline_seconds, const std::string& baseline_status, double seconds,
-                              const std::string& status);
+std::optional<double> Speedup(double baseline_seconds, StageStatus baseline_status, double seconds,
+                              StageStatus status);
 
 // "label" or "run N" when the label is empty; the header of a run's column.
 std::string RunName(const RunResult& run, size_t index);

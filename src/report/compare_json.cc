@@ -15,9 +15,9 @@ Json Optional(const std::optional<double>& v) { return v ? Json(*v) : Json(nullp
 Json RowJson(const CompareRow& row, bool is_total) {
   Json seconds = Json::array(), status = Json::array(), speedup = Json::array();
   for (const CompareCell& c : row.cells) {
-    bool timed = c.present && (is_total || c.status != "skipped");
+    bool timed = c.present && (is_total || c.status != StageStatus::kSkipped);
     seconds.push_back(timed ? Json(c.seconds) : Json(nullptr));
-    status.push_back(c.present ? Json(c.status) : Json(nullptr));
+    status.push_back(c.present ? Json(StatusName(c.status)) : Json(nullptr));
     speedup.push_back(Optional(c.speedup));
   }
   Json j;
@@ -40,7 +40,7 @@ std::string RenderCompareJson(const std::vector<RunResult>& runs) {
     const RunResult& r = runs[i];
     jr.push_back(Json{{"label", RunName(r, i)},
                       {"scenario", r.scenario},
-                      {"status", r.status},
+                      {"status", StatusName(r.status)},
                       {"started_at", r.started_at},
                       {"hostname", r.host.hostname},
                       {"device", r.host.device},

@@ -13,20 +13,20 @@ using testing::InplaceRun;
 using testing::StagedRun;
 
 TEST(Speedup, IsFirstSecondsOverThisRunsSeconds) {
-  auto s = Speedup(872.40, "ok", 214.04, "ok");
+  auto s = Speedup(872.40, StageStatus::kOk, 214.04, StageStatus::kOk);
   ASSERT_TRUE(s);
   EXPECT_NEAR(*s, 4.0759, 1e-4);
   EXPECT_EQ(FormatSpeedup(*s), "4.08\u00d7");
-  EXPECT_EQ(FormatSpeedup(*Speedup(100, "ok", 200, "ok")), "0.50\u00d7");
+  EXPECT_EQ(FormatSpeedup(*Speedup(100, StageStatus::kOk, 200, StageStatus::kOk)), "0.50\u00d7");
 }
 
 TEST(Speedup, NotApplicableWhenEitherSideIsNotOk) {
-  EXPECT_FALSE(Speedup(275.55, "ok", 0, "skipped"));
-  EXPECT_FALSE(Speedup(0, "skipped", 275.55, "ok"));
-  EXPECT_FALSE(Speedup(10, "failed", 5, "ok"));
-  EXPECT_FALSE(Speedup(10, "ok", 5, "interrupted"));
-  EXPECT_FALSE(Speedup(0, "ok", 5, "ok"));
-  EXPECT_FALSE(Speedup(5, "ok", 0, "ok"));
+  EXPECT_FALSE(Speedup(275.55, StageStatus::kOk, 0, StageStatus::kSkipped));
+  EXPECT_FALSE(Speedup(0, StageStatus::kSkipped, 275.55, StageStatus::kOk));
+  EXPECT_FALSE(Speedup(10, StageStatus::kFailed, 5, StageStatus::kOk));
+  EXPECT_FALSE(Speedup(10, StageStatus::kOk, 5, StageStatus::kInterrupted));
+  EXPECT_FALSE(Speedup(0, StageStatus::kOk, 5, StageStatus::kOk));
+  EXPECT_FALSE(Speedup(5, StageStatus::kOk, 0, StageStatus::kOk));
 }
 
 TEST(Compare, RowsFollowPipelineOrderAndSkippedStagesHaveNoSpeedup) {
@@ -34,7 +34,7 @@ TEST(Compare, RowsFollowPipelineOrderAndSkippedStagesHaveNoSpeedup) {
   ASSERT_EQ(c.stages.size(), 9u);
   for (size_t i = 0; i < 9; ++i) EXPECT_EQ(c.stages[i].stage, kStageNames[i]);
   const CompareRow& download = c.stages[0];
-  EXPECT_EQ(download.cells[1].status, "skipped");
+  EXPECT_EQ(download.cells[1].status, StageStatus::kSkipped);
   EXPECT_FALSE(download.cells[1].speedup);
   ASSERT_TRUE(download.cells[0].speedup);
   EXPECT_DOUBLE_EQ(*download.cells[0].speedup, 1.0);
@@ -55,7 +55,7 @@ TEST(Compare, ReversedOrderGivesReciprocalSpeedups) {
 
 TEST(Compare, UnknownAndMissingStagesAreKept) {
   RunResult a = StagedRun(), b = InplaceRun();
-  a.stages.push_back(testing::Stage("warmup", "ok", 3));
+  a.stages.push_back(testing::Stage("warmup", StageStatus::kOk, 3));
   b.stages.erase(b.stages.begin() + 5);  // no "meta"
   Comparison c = Compare({a, b});
   ASSERT_EQ(c.stages.size(), 10u);
@@ -67,7 +67,7 @@ TEST(Compare, UnknownAndMissingStagesAreKept) {
 
 TEST(Compare, FailedRunHasNoTotalSpeedup) {
   RunResult b = InplaceRun();
-  b.status = "failed";
+  b.status = StageStatus::kFailed;
   Comparison c = Compare({StagedRun(), b});
   EXPECT_FALSE(c.total.cells[1].speedup);
 }

@@ -75,9 +75,9 @@ std::string Fmt(const char* fmt, double x) {
   return buf;
 }
 
-std::string Badge(const std::string& status) {
-  std::string cls = status == "ok" ? "ok" : status == "failed" ? "failed" : "interrupted";
-  return "<span class=\"badge " + cls + "\">" + E(status) + "</span>";
+std::string Badge(StageStatus status) {
+  std::string cls = status == StageStatus::kOk ? "ok" : status == StageStatus::kFailed ? "failed" : "interrupted";
+  return "<span class=\"badge " + cls + "\">" + E(StatusName(status)) + "</span>";
 }
 
 std::string PrettyJson(const std::string& text) {
@@ -86,10 +86,10 @@ std::string PrettyJson(const std::string& text) {
 }
 
 std::string SecondsCell(const CompareCell& c) {
-  if (!c.present || c.status == "skipped") return "<td class=\"skipped\">" + std::string(kDash) + "</td>";
-  if (c.status == "failed" || c.status == "interrupted")
+  if (!c.present || c.status == StageStatus::kSkipped) return "<td class=\"skipped\">" + std::string(kDash) + "</td>";
+  if (DidNotComplete(c.status))
     return "<td class=\"failed\" title=\"" + E(FormatSeconds(c.seconds)) + " s before it stopped\">" +
-           (c.status == "failed" ? "FAILED" : "INTERRUPTED") + "</td>";
+           (c.status == StageStatus::kFailed ? "FAILED" : "INTERRUPTED") + "</td>";
   return "<td>" + FormatSeconds(c.seconds) + "</td>";
 }
 
@@ -119,7 +119,7 @@ std::string CompareTableHtml(const std::vector<RunResult>& runs, const Compariso
   }
   h += "<tr class=\"total\"><td>" + E(cmp.total.stage) + "</td>";
   for (const CompareCell& c : cmp.total.cells)
-    h += "<td>" + FormatSeconds(c.seconds) + (c.status == "ok" ? "" : " " + Badge(c.status)) + "</td>";
+    h += "<td>" + FormatSeconds(c.seconds) + (c.status == StageStatus::kOk ? "" : " " + Badge(c.status)) + "</td>";
   for (size_t i = 1; i < n; ++i) h += SpeedupCell(cmp.total.cells[i]);
   h += "</tr>\n</tbody>\n</table>\n";
   return h;
@@ -128,7 +128,7 @@ std::string CompareTableHtml(const std::vector<RunResult>& runs, const Compariso
 std::string NotesHtml(const std::vector<RunResult>& runs) {
   std::string notes, errors;
   if (runs.size() > 1)
-    notes += "<p class=\"note\">Seconds are wall-clock per stage; " + std::string(kDash) +
+    notes += "<p class=\"note\">Seconds are each stage’s wall span (first start to last end); " + std::string(kDash) +
              " = skipped. Speedup = " + E(RunName(runs[0], 0)) +
              " seconds ÷ the run’s seconds (above 1× is faster than the first run; n/a when either side skipped "
              "or failed).</p>\n";
@@ -139,8 +139,8 @@ std::string NotesHtml(const std::vector<RunResult>& runs) {
                FormatSeconds(r.overlapped_seconds) +
                " s ran concurrently), so its Total Runtime is less than the sum of its stage times.</p>\n";
     for (const StageResult& s : r.stages)
-      if (s.status == "failed" || s.status == "interrupted")
-        errors += "<li><b>" + E(RunName(r, i)) + "</b> · " + E(s.name) + " " + E(s.status) +
+      if (DidNotComplete(s.status))
+        errors += "<li><b>" + E(RunName(r, i)) + "</b> · " + E(s.name) + " " + E(StatusName(s.status)) +
                   (s.error.empty() ? "" : ": " + E(s.error)) + "</li>\n";
   }
   if (!errors.empty()) notes += "<ul class=\"errors\">\n" + errors + "</ul>\n";
@@ -181,9 +181,9 @@ std::string StageTableHtml(const RunResult& r) {
       "<table class=\"stages\">\n<thead><tr><th>Stage</th><th>Status</th><th>Seconds</th><th>MB/s</th>"
       "<th>Files</th><th>Bytes</th><th>Note</th></tr></thead>\n<tbody>\n";
   for (const StageResult& s : r.stages) {
-    bool timed = s.status != "skipped";
-    std::string cls = s.status == "skipped" ? "skipped" : s.status == "ok" ? "" : "failed";
-    h += "<tr><td>" + E(s.name) + "</td><td class=\"" + cls + "\">" + E(s.status) + "</td><td>" +
+    bool timed = s.status != StageStatus::kSkipped;
+    std::string cls = s.status == StageStatus::kSkipped ? "skipped" : s.status == StageStatus::kOk ? "" : "failed";
+    h += "<tr><td>" + E(s.name) + "</td><td class=\"" + cls + "\">" + E(StatusName(s.status)) + "</td><td>" +
          (timed ? FormatSeconds(s.seconds) : kDash) + "</td><td>" + (timed ? FormatMbPerS(s.mb_per_s) : kDash) +
          "</td><td>" + (timed && s.files ? std::to_string(s.files) : kDash) + "</td><td>" +
          (timed && s.bytes ? E(FormatBytesIec(s.bytes)) : kDash) + "</td><td class=\"note-cell\">" + E(StageNote(s)) +

@@ -38,9 +38,9 @@ TEST(CompareHtml, EscapesEveryUserString) {
   a.host.hostname = "<img src=x onerror=alert(1)>";
   a.host.cpu_model = "</pre><script>";
   a.config_json = R"({"note":"</pre><script>alert(1)</script>"})";
-  b.stages[6].status = "failed";
+  b.stages[6].status = StageStatus::kFailed;
   b.stages[6].error = "bucket <evil> & co";
-  b.status = "failed";
+  b.status = StageStatus::kFailed;
   std::string html = RenderCompareHtml({a, b});
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("<img"), std::string::npos);
@@ -54,7 +54,7 @@ TEST(CompareHtml, EscapesEveryUserString) {
 TEST(CompareHtml, StageNotesShowErrorsAndSkipReasons) {
   RunResult b = InplaceRun();
   b.stages[0].detail_json = R"({"reason":"not part of the inplace scenario"})";
-  b.stages[6].status = "failed";
+  b.stages[6].status = StageStatus::kFailed;
   b.stages[6].error = "stage upload: s3://tierbench/cifar/data_batch_1: HTTP 403 AccessDenied";
   std::string html = RenderCompareHtml({StagedRun(), b});
   EXPECT_NE(html.find("<td class=\"note-cell\">not part of the inplace scenario</td>"), std::string::npos);

@@ -53,7 +53,7 @@ Json EmbedObject(const std::string& text) {
 class Reader {
  public:
   explicit Reader(const std::string& file) : file_(file) {}
-  const Status& status() const { return status_; }
+  const tb::Status& status() const { return status_; }
   bool ok() const { return status_.ok(); }
 
   const Json* Field(const Json& obj, const std::string& path, const char* key, bool required) {
@@ -124,11 +124,18 @@ class Reader {
     return s;
   }
 
+  // A status name that must be one of `allowed`.
+  StageStatus StatusField(const Json& obj, const std::string& path, const char* key,
+                     std::initializer_list<const char*> allowed) {
+    std::string s = Enum(obj, path, key, allowed);
+    return ok() ? StatusByName(s).value_or(StageStatus::kFailed) : StageStatus::kFailed;
+  }
+
   void Fail(const std::string& field, const std::string& what) {
-    if (ok()) status_ = Status::InvalidArgument(file_ + ": field '" + field + "' " + what);
+    if (ok()) status_ = tb::Status::InvalidArgument(file_ + ": field '" + field + "' " + what);
   }
   void FailDoc(const std::string& what) {
-    if (ok()) status_ = Status::InvalidArgument(file_ + ": " + what);
+    if (ok()) status_ = tb::Status::InvalidArgument(file_ + ": " + what);
   }
 
   static std::string Join(const std::string& path, const char* key) {
@@ -137,7 +144,7 @@ class Reader {
 
  private:
   std::string file_;
-  Status status_;
+  tb::Status status_;
 };
 
 void ParseHost(Reader& r, const Json& j, HostInfo& h) {
@@ -155,13 +162,18 @@ void ParseHost(Reader& r, const Json& j, HostInfo& h) {
 void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) {
   s.name = r.String(j, p, "name");
   if (r.ok() && s.name.empty()) r.Fail(p + ".name", "must not be empty");
-  s.status = r.Enum(j, p, "status", {"ok", "skipped", "failed", "interrupted"});
+  s.status = r.StatusField(j, p, "status", {"ok", "skipped", "failed", "interrupted"});
   s.seconds = r.Number(j, p, "seconds");
+  // Absent in tierbench.run/1: the one time there was is the span.
+  const bool clocks = r.Field(j, p, "busy_seconds", false) != nullptr;
+  s.busy_seconds = clocks ? r.Number(j, p, "busy_seconds") : s.seconds;
+  s.start_s = r.Number(j, p, "start_s", false);
+  s.end_s = r.Number(j, p, "end_s", false);
   s.bytes = r.Unsigned(j, p, "bytes");
   s.files = r.Unsigned(j, p, "files");
   s.mb_per_s = r.Number(j, p, "mb_per_s");
   s.error = r.String(j, p, "error", false);
-  if (r.ok() && s.status == "failed" && s.error.empty()) r.Fail(p + ".error", "is missing (stage failed)");
+  if (r.ok() && s.status == StageStatus::kFailed && s.error.empty()) r.Fail(p + ".error", "is missing (stage failed)");
   if (const Json* d = r.Object(j, p, "detail", false)) s.detail_json = JsonText(*d);
 }
 
@@ -201,7 +213,7 @@ std::string ToJson(const RunResult& run) {
   j["scenario"] = run.scenario;
   j["label"] = run.label;
   j["started_at"] = run.started_at;
-  j["status"] = run.status;
+  j["status"] = StatusName(run.status);
   j["host"] = Json{{"hostname", run.host.hostname}, {"cpus", run.host.cpus < 0 ? 0 : run.host.cpus},
                    {"memory_bytes", run.host.memory_bytes}, {"device", run.host.device},
                    {"cpu_model", run.host.cpu_model}, {"kernel", run.host.kernel}};
@@ -210,12 +222,15 @@ std::string ToJson(const RunResult& run) {
   for (const StageResult& s : run.stages) {
     Json st;
     st["name"] = s.name;
-    st["status"] = s.status;
+    st["status"] = StatusName(s.status);
     st["seconds"] = Finite(s.seconds);
+    st["busy_seconds"] = Finite(s.busy_seconds);
+    st["start_s"] = Finite(s.start_s);
+    st["end_s"] = Finite(s.end_s);
     st["bytes"] = s.bytes;
     st["files"] = s.files;
     st["mb_per_s"] = Finite(s.mb_per_s);
-    if (s.status == "failed" || !s.error.empty()) st["error"] = s.error;
+    if (s.status == StageStatus::kFailed || !s.error.empty()) st["error"] = s.error;
     st["detail"] = EmbedObject(s.detail_json);
     stages.push_back(std::move(st));
   }
@@ -254,9 +269,11 @@ Result<RunResult> ParseRunResult(std::string_view text, const std::string& name)
   RunResult run;
   run.schema = r.String(j, "", "schema");
   if (!r.ok()) return r.status();
+  if (run.schema == kSchemaV1) run.schema = kSchema;  // read as /2 with the new fields absent
   if (run.schema != kSchema) {
     if (run.schema.rfind("tierbench.run/", 0) == 0)
-      r.FailDoc("unsupported schema version '" + run.schema + "' (this tierbench reads " + kSchema + ")");
+      r.FailDoc("unsupported schema version '" + run.schema + "' (this tierbench reads " + kSchema + " and " +
+                kSchemaV1 + ")");
     else
       r.FailDoc("not a tierbench results file (schema '" + run.schema + "', expected " + kSchema + ")");
     return r.status();
@@ -265,7 +282,7 @@ Result<RunResult> ParseRunResult(std::string_view text, const std::string& name)
   run.scenario = r.String(j, "", "scenario");
   run.label = r.String(j, "", "label");
   run.started_at = r.String(j, "", "started_at");
-  run.status = r.Enum(j, "", "status", {"ok", "failed", "interrupted"});
+  run.status = r.StatusField(j, "", "status", {"ok", "failed", "interrupted"});
   if (const Json* host = r.Object(j, "", "host")) ParseHost(r, *host, run.host);
   if (const Json* config = r.Object(j, "", "config")) run.config_json = JsonText(*config);
   if (const Json* stages = r.Field(j, "", "stages", true)) {

@@ -1,4 +1,4 @@
-// The results document (schema "tierbench.run/1", see docs/results-format.md) and its renderings.
+// The results document (schema "tierbench.run/2", see docs/results-format.md) and its renderings.
 // Computed once by the pipeline, rendered many ways: JSON, stage table, comparison table,
 // SVG chart, HTML page.
 #pragma once
@@ -8,19 +8,20 @@
 #include <string_view>
 #include <vector>
 
+#include "report/stage_id.h"
 #include "util/status.h"
 
 namespace tb::report {
 
-inline constexpr const char* kSchema = "tierbench.run/1";
-// The nine pipeline stages, in order (names are fixed: they appear in results and tables).
-inline constexpr const char* kStageNames[] = {"download", "integrity", "extract", "verify", "pickled",
-                                              "meta",     "upload",    "preview", "train"};
+inline constexpr const char* kSchema = "tierbench.run/2";
+inline constexpr const char* kSchemaV1 = "tierbench.run/1";  // still read: no clocks, no offsets
 
 struct StageResult {
   std::string name;
-  std::string status = "skipped";  // ok | skipped | failed | interrupted
-  double seconds = 0;
+  StageStatus status = StageStatus::kSkipped;
+  double seconds = 0;              // wall span: first start to last end (steady clock)
+  double busy_seconds = 0;         // time the stage's own threads worked (<= seconds x threads)
+  double start_s = 0, end_s = 0;   // the span as offsets from the run start (0, 0: did not run)
   uint64_t bytes = 0;
   uint64_t files = 0;
   double mb_per_s = 0;             // bytes / 1e6 / seconds when both are non-zero
@@ -53,25 +54,25 @@ struct RunResult {
   std::string scenario;   // staged | inplace
   std::string label;
   std::string started_at;
-  std::string status = "ok";  // ok | failed | interrupted
+  StageStatus status = StageStatus::kOk;  // ok | failed | interrupted
   HostInfo host;
   std::string config_json = "{}";  // effective config, secrets removed
   std::vector<StageResult> stages; // all nine, pipeline order
   double total_seconds = 0;
-  double overlapped_seconds = 0;   // wall time saved by overlapped stages (0 if none)
+  double overlapped_seconds = 0;   // sum of the stage spans less their union (0 if none overlap)
   TrainResult train;
 };
 
 // Hostname, online CPUs, physical memory, CPU model, kernel ("Linux 6.1.0-…"); device "cpu".
 // Never fails: facts that cannot be read are left empty / zero.
 HostInfo CollectHostInfo();
-// The schema "tierbench.run/1" document, pretty-printed. config_json and detail_json are
+// The schema "tierbench.run/2" document, pretty-printed. config_json and detail_json are
 // embedded as JSON objects (text that is not a JSON object is kept as {"unparsed": "<text>"}).
 // Non-finite numbers are written as 0.
 std::string ToJson(const RunResult& run);  // pretty-printed
 // Strict parse of a results document. Errors are InvalidArgument and name `name` (the file)
 // and the missing/invalid field ("a.json: field 'stages[2].seconds' is missing"); a schema
-// other than tierbench.run/1 is a clear "unsupported schema" error.
+// other than tierbench.run/2 or /1 is a clear "unsupported schema" error.
 Result<RunResult> ParseRunResult(std::string_view json, const std::string& name);
 // Reads and parses a results file; errors name the path.
 Result<RunResult> LoadRunResult(const std::string& path);

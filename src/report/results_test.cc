@@ -36,6 +36,9 @@ void ExpectSameRun(const RunResult& a, const RunResult& b) {
     EXPECT_EQ(a.stages[i].name, b.stages[i].name);
     EXPECT_EQ(a.stages[i].status, b.stages[i].status);
     EXPECT_DOUBLE_EQ(a.stages[i].seconds, b.stages[i].seconds);
+    EXPECT_DOUBLE_EQ(a.stages[i].busy_seconds, b.stages[i].busy_seconds);
+    EXPECT_DOUBLE_EQ(a.stages[i].start_s, b.stages[i].start_s);
+    EXPECT_DOUBLE_EQ(a.stages[i].end_s, b.stages[i].end_s);
     EXPECT_EQ(a.stages[i].bytes, b.stages[i].bytes);
     EXPECT_EQ(a.stages[i].files, b.stages[i].files);
     EXPECT_DOUBLE_EQ(a.stages[i].mb_per_s, b.stages[i].mb_per_s);
@@ -55,9 +58,12 @@ void ExpectSameRun(const RunResult& a, const RunResult& b) {
 
 TEST(ResultsJson, RoundTripsEveryField) {
   RunResult run = StagedRun();
-  run.status = "failed";
+  run.status = StageStatus::kFailed;
   run.overlapped_seconds = 12.5;
-  run.stages[6].status = "failed";
+  run.stages[6].status = StageStatus::kFailed;
+  run.stages[1].busy_seconds = 40.25;
+  run.stages[1].start_s = 1.5;
+  run.stages[1].end_s = 84.43;
   run.stages[6].error = "upload s3://tierbench/cifar/data_batch_3: HTTP 503 SlowDown";
   auto parsed = ParseRunResult(ToJson(run), "run.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -81,7 +87,11 @@ TEST(ResultsJson, WritesTheDocumentedSchema) {
   EXPECT_EQ(keys, (std::vector<std::string>{"schema", "tool_version", "scenario", "label", "started_at", "status",
                                             "host", "config", "stages", "total_seconds", "overlapped_seconds",
                                             "train"}));
-  EXPECT_EQ(j["schema"], "tierbench.run/1");
+  EXPECT_EQ(j["schema"], "tierbench.run/2");
+  std::vector<std::string> stage_keys;
+  for (auto it = j["stages"][0].begin(); it != j["stages"][0].end(); ++it) stage_keys.push_back(it.key());
+  EXPECT_EQ(stage_keys, (std::vector<std::string>{"name", "status", "seconds", "busy_seconds", "start_s", "end_s",
+                                                  "bytes", "files", "mb_per_s", "detail"}));
   EXPECT_TRUE(j["config"].is_object());
   EXPECT_EQ(j["config"]["train"]["epochs"], 2);
   ASSERT_EQ(j["stages"].size(), 9u);
@@ -122,8 +132,8 @@ TEST(ResultsJson, NonUtf8StringsInEveryFieldAreWrittenEscaped) {
   run.host.kernel = "Linux " + bad;
   run.host.device = "dev" + bad;
   // Stage errors, and details built as stages build them (keys and values, at any depth).
-  run.status = "failed";
-  run.stages[2].status = "failed";
+  run.status = StageStatus::kFailed;
+  run.stages[2].status = StageStatus::kFailed;
   run.stages[2].error = "stage extract: member cifar-10-batches-py/" + bad + ": truncated";
   nlohmann::json detail = {{"archive", "/data/" + bad + ".tar.gz"},
                            {"mismatched", {"cifar-10-batches-py/" + bad}},
@@ -228,11 +238,38 @@ TEST(ResultsParse, OptionalFieldsMayBeAbsent) {
 }
 
 TEST(ResultsParse, UnknownSchemaVersionIsClear) {
-  nlohmann::json v2 = "tierbench.run/2", other = "elbencho/1";
-  EXPECT_EQ(ErrorAfter("/schema", &v2),
-            "results/a.json: unsupported schema version 'tierbench.run/2' (this tierbench reads tierbench.run/1)");
+  nlohmann::json v3 = "tierbench.run/3", other = "elbencho/1";
+  EXPECT_EQ(ErrorAfter("/schema", &v3),
+            "results/a.json: unsupported schema version 'tierbench.run/3' (this tierbench reads tierbench.run/2 and "
+            "tierbench.run/1)");
   EXPECT_NE(ErrorAfter("/schema", &other).find("not a tierbench results file"), std::string::npos);
   EXPECT_EQ(ErrorAfter("/schema", nullptr), "results/a.json: field 'schema' is missing");
+}
+
+// A tierbench.run/1 document (no busy_seconds, start_s, end_s) still loads: the one time it
+// has is the span, busy time is taken to be the same, and it compares with a /2 run.
+TEST(ResultsParse, SchemaV1StillLoadsAndCompares) {
+  RunResult old_run = StagedRun();
+  auto j = nlohmann::json::parse(ToJson(old_run));
+  j["schema"] = "tierbench.run/1";
+  for (auto& st : j["stages"]) {
+    st.erase("busy_seconds");
+    st.erase("start_s");
+    st.erase("end_s");
+  }
+  auto parsed = ParseRunResult(j.dump(), "old.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->schema, kSchema);
+  EXPECT_DOUBLE_EQ(parsed->stages[3].seconds, 872.40);
+  EXPECT_DOUBLE_EQ(parsed->stages[3].busy_seconds, 872.40);
+  EXPECT_EQ(parsed->stages[3].start_s, 0);
+  RunResult now = InplaceRun();
+  std::string table = RenderCompareTable({*parsed, now});
+  EXPECT_NE(table.find("4.08\u00d7"), std::string::npos) << table;  // verify: 872.40 / 214.04
+  // In /2 the clocks are checked like any number.
+  nlohmann::json negative = -1;
+  EXPECT_EQ(ErrorAfter("/stages/2/busy_seconds", &negative),
+            "results/a.json: field 'stages[2].busy_seconds' must be a finite number >= 0, got -1");
 }
 
 TEST(ResultsParse, SyntaxErrorsNameTheFile) {

@@ -107,7 +107,7 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
   double max_s = 0;
   for (const CompareRow& row : cmp.stages)
     for (const CompareCell& c : row.cells)
-      if (c.present && c.status != "skipped") max_s = std::max(max_s, c.seconds);
+      if (c.present && c.status != StageStatus::kSkipped) max_s = std::max(max_s, c.seconds);
   NiceAxis axis = NiceScale(max_s, 5);
   auto y_of = [&](double v) { return bottom - plot_h * (v / axis.max); };
 
@@ -144,15 +144,15 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
     for (size_t r = 0; r < n; ++r) {
       const CompareCell& c = row.cells[r];
       const char* colour = RunColour(r);
-      bool drawn = c.present && c.status != "skipped";
+      bool drawn = c.present && c.status != StageStatus::kSkipped;
       double x = gx + (gw - inner) / 2 + bw * static_cast<double>(r) + 1;
       double w = std::max(1.0, bw - 2);
       double y = drawn ? y_of(c.seconds) : bottom;
       double h = bottom - y;
       std::string tip = RunName(runs[r], r) + " \u2014 " + row.stage + ": " +
                         (drawn ? FormatSeconds(c.seconds) + " s" : std::string("skipped")) +
-                        (c.status == "failed" ? " (FAILED)" : "");
-      std::string style = c.status == "failed" || c.status == "interrupted"
+                        (c.status == StageStatus::kFailed ? " (FAILED)" : "");
+      std::string style = DidNotComplete(c.status)
                               ? "fill-opacity=\"0.35\" stroke=\"#b91c1c\" stroke-width=\"1.5\" stroke-dasharray=\"4 2\""
                               : "";
       svg += "<rect class=\"bar\" data-stage=\"" + EscapeXml(row.stage) + "\" data-run=\"" + std::to_string(r) +
@@ -162,7 +162,7 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
       if (!drawn) {
         svg += Text(tx + 4, bottom - 4, c.present ? "skipped" : "absent",
                     "font-size=\"10\" fill=\"#9ca3af\" transform=\"rotate(-90 " + F(tx + 4) + " " + F(bottom - 4) + ")\"");
-      } else if (c.status == "failed" || c.status == "interrupted") {
+      } else if (DidNotComplete(c.status)) {
         svg += Text(tx, y - 4, "FAILED", "font-size=\"9\" fill=\"#b91c1c\" text-anchor=\"middle\" font-weight=\"bold\"");
       } else if (bw >= 22) {
         svg += Text(tx, y - 4, BarValue(c.seconds), "font-size=\"10\" fill=\"#374151\" text-anchor=\"middle\"");

@@ -110,7 +110,7 @@ TEST(CompareSvg, EscapesLabelsAndUsesDistinctColours) {
 
 TEST(CompareSvg, FailedBarsAreMarked) {
   RunResult b = InplaceRun();
-  b.stages[6].status = "failed";
+  b.stages[6].status = StageStatus::kFailed;
   b.stages[6].error = "HTTP 403";
   std::string svg = RenderCompareSvg({StagedRun(), b});
   EXPECT_EQ(CheckXml(svg), "");
@@ -122,7 +122,7 @@ TEST(CompareSvg, ManyRunsAndStagesStayWellFormed) {
   for (int i = 0; i < 12; ++i) {
     RunResult r = StagedRun();
     r.label = "tier " + std::to_string(i);
-    for (int k = 0; k < 6; ++k) r.stages.push_back(testing::Stage("extra" + std::to_string(k), "ok", 1.0 + k));
+    for (int k = 0; k < 6; ++k) r.stages.push_back(testing::Stage("extra" + std::to_string(k), StageStatus::kOk, 1.0 + k));
     runs.push_back(r);
   }
   std::string svg = RenderCompareSvg(runs);

@@ -11,19 +11,19 @@ namespace {
 using Align = TextTable::Align;
 constexpr const char* kDash = "\u2014";
 
-std::string StatusText(const std::string& status) {
-  if (status == "failed") return "FAILED";
-  if (status == "interrupted") return "INTERRUPTED";
-  return status;
+std::string StatusText(StageStatus status) {
+  if (status == StageStatus::kFailed) return "FAILED";
+  if (status == StageStatus::kInterrupted) return "INTERRUPTED";
+  return StatusName(status);
 }
 
-bool HasTimes(const std::string& status) { return status == "ok" || status == "failed" || status == "interrupted"; }
+bool HasTimes(StageStatus status) { return status != StageStatus::kSkipped; }
 
 // Lines under a table: failed stages with their errors, and the overlap note.
 std::string Notes(const RunResult& run, const std::string& prefix) {
   std::string out;
   for (const StageResult& s : run.stages)
-    if (s.status == "failed" || s.status == "interrupted")
+    if (DidNotComplete(s.status))
       out += TextTable::Sanitize(prefix + s.name + " " + StatusText(s.status) + (s.error.empty() ? "" : ": " + s.error)) +
              "\n";
   if (run.overlapped_seconds > 0) {
@@ -34,9 +34,8 @@ std::string Notes(const RunResult& run, const std::string& prefix) {
 }
 
 std::string CellText(const CompareCell& c) {
-  if (!c.present || c.status == "skipped") return kDash;
-  if (c.status == "failed") return "FAILED";
-  if (c.status == "interrupted") return "INTERRUPTED";
+  if (!c.present || c.status == StageStatus::kSkipped) return kDash;
+  if (DidNotComplete(c.status)) return StatusText(c.status);
   return FormatSeconds(c.seconds);
 }
 
@@ -54,11 +53,12 @@ std::string RenderStageTable(const RunResult& run) {
               timed ? FormatMbPerS(s.mb_per_s) : kDash, timed && s.files > 0 ? std::to_string(s.files) : kDash});
   }
   t.AddRule();
-  t.AddRow({"Total Runtime", run.status == "ok" ? "" : StatusText(run.status), FormatSeconds(run.total_seconds), "",
+  t.AddRow({"Total Runtime", run.status == StageStatus::kOk ? "" : StatusText(run.status), FormatSeconds(run.total_seconds), "",
             ""});
   std::string title = RunName(run, 0);
   if (!run.scenario.empty()) title += " (" + run.scenario + ")";
-  return TextTable::Sanitize(title) + "\n" + t.Render() + Notes(run, "");
+  return TextTable::Sanitize(title) + "\n" + t.Render() + "Seconds: each stage's wall span, first start to last end\n" +
+         Notes(run, "");
 }
 
 std::string RenderCompareTable(const std::vector<RunResult>& runs) {
@@ -92,11 +92,12 @@ std::string RenderCompareTable(const std::vector<RunResult>& runs) {
   CompareRow total = cmp.total;
   std::vector<std::string> cells{total.stage};
   for (const CompareCell& c : total.cells)
-    cells.push_back(FormatSeconds(c.seconds) + (c.status == "ok" ? "" : " (" + StatusText(c.status) + ")"));
+    cells.push_back(FormatSeconds(c.seconds) + (c.status == StageStatus::kOk ? "" : " (" + StatusText(c.status) + ")"));
   for (size_t i = 1; i < n; ++i) cells.push_back(SpeedupText(total.cells[i]));
   t.AddRow(std::move(cells));
 
-  std::string out = "Seconds per stage (" + std::string(kDash) + " = skipped)\n" + t.Render();
+  std::string out = "Seconds per stage: wall span, first start to last end (" + std::string(kDash) +
+                    " = skipped)\n" + t.Render();
   if (n > 1)
     out += "Speedup = " + TextTable::Sanitize(RunName(runs[0], 0)) +
            " seconds / run seconds (above 1\u00d7: faster than the first run; n/a: a side skipped or failed)\n";

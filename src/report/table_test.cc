@@ -30,14 +30,15 @@ TEST(StageTable, SeedLayout) {
   EXPECT_EQ(lines[6], "verify         ok        214.04  0.87   1283");
   EXPECT_EQ(lines[8], "meta           ok          0.01  0.02      1");
   EXPECT_EQ(lines[13], "Total Runtime            372.31");
+  EXPECT_NE(t.find("Seconds: each stage's wall span, first start to last end"), std::string::npos) << t;
   for (const char* stage : kStageNames) EXPECT_NE(t.find(stage), std::string::npos) << stage;
   EXPECT_EQ(t.find("overlapped"), std::string::npos);
 }
 
 TEST(StageTable, FailedStagesAndOverlapAreExplained) {
   RunResult run = StagedRun();
-  run.status = "failed";
-  run.stages[1].status = "failed";
+  run.status = StageStatus::kFailed;
+  run.stages[1].status = StageStatus::kFailed;
   run.stages[1].error = "md5 of /scratch/cifar.tar.gz is 0f3c…, expected c58f30108f718f92721af3b95e74349a";
   run.overlapped_seconds = 40.5;
   std::string t = RenderStageTable(run);
@@ -76,7 +77,7 @@ TEST(CompareTable, ThreeRunsGetTwoSpeedupColumns) {
 TEST(CompareTable, LabelsAndErrorsAreSanitizedForTheTerminal) {
   RunResult a = StagedRun(), b = InplaceRun();
   a.label = "S3\x1b]0;pwned\x07";
-  b.stages[4].status = "failed";
+  b.stages[4].status = StageStatus::kFailed;
   b.stages[4].error = "decode /data/batch\x1b[31m: bad opcode";
   std::string t = RenderCompareTable({a, b});
   EXPECT_EQ(t.find('\x1b'), std::string::npos) << t;
