@@ -19,7 +19,7 @@ for s in download integrity extract verify pickled meta upload preview train; do
   "$PY" -c "import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)" "$secs" && pass "staged $s has time" || fail "staged $s seconds=$secs"
 done
 expect_contains "$out" "Total Runtime" "table has Total Runtime"
-expect_eq "$(json "$WORK/staged.json" "d['schema']")" "tierbench.run/1" "schema"
+expect_eq "$(json "$WORK/staged.json" "d['schema']")" "tierbench.run/2" "schema"
 expect_eq "$(json "$WORK/staged.json" "[s['name'] for s in d['stages']]")" \
   "['download', 'integrity', 'extract', 'verify', 'pickled', 'meta', 'upload', 'preview', 'train']" "stage order"
 expect_eq "$(stage "$WORK/staged.json" verify files)" 5 "verify hashed every file"
