@@ -91,7 +91,7 @@ class StreamedRun : public ::testing::Test {
 
   // Runs the job (download..verify, streaming) with the origin opened through `faults`.
   report::RunResult Run(const std::function<void(storage::FaultInjectionStorage&)>& faults = {},
-                        bool cancel_on_open = false) {
+                        bool cancel_on_open = false, const Overrides& extra = {}) {
     Overrides o = {{"scenario", "staged"},
                    {"label", "stream-test"},
                    {"scratch", tmp_ / "scratch"},
@@ -101,6 +101,7 @@ class StreamedRun : public ::testing::Test {
                    {"origin.md5", Md5Hex(tarball_)},
                    {"origin.manifest", tmp_ / "manifest.md5"}};
     for (const char* s : {"pickled", "meta", "upload", "preview", "train"}) o.emplace_back(std::string("stages.") + s, "false");
+    o.insert(o.end(), extra.begin(), extra.end());
     auto cfg = ParseConfigText("", "test", o);
     EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
     RunOptions options;
@@ -180,6 +181,32 @@ TEST_F(StreamedRun, AllStagesOkWithOverlappingSpansMatchingTheLog) {
   EXPECT_LT(x.start_s, d.end_s);
   EXPECT_GT(run.overlapped_seconds, 0);
   EXPECT_LE(run.overlapped_seconds, d.seconds + Stage(run, "integrity").seconds + x.seconds + Stage(run, "verify").seconds);
+}
+
+// The same job in the sequential order: spans follow one another, each between its start and
+// end lines, and busy time is the span.
+TEST_F(StreamedRun, SequentialOrderHasDisjointSpansInLogOrder) {
+  Publish(members_);
+  auto run = Run({}, false, {{"pipeline.stream", "false"}});
+  EXPECT_EQ(Statuses(run), (std::vector<StageStatus>{kOk, kOk, kOk, kOk, kSkipped}));
+  EXPECT_EQ(log_.find("(streaming)"), std::string::npos) << log_;
+  double last_end = 0;
+  size_t last_line = 0;
+  for (const char* n : {"download", "integrity", "extract", "verify"}) {
+    const auto& s = Stage(run, n);
+    EXPECT_GE(s.start_s, last_end) << n;
+    EXPECT_DOUBLE_EQ(s.seconds, s.end_s - s.start_s) << n;
+    EXPECT_DOUBLE_EQ(s.busy_seconds, s.seconds) << n;
+    last_end = s.end_s;
+    size_t start = log_.find(std::string("stage ") + n + " start");
+    size_t end = log_.find(std::string("stage ") + n + " end status=ok");
+    ASSERT_NE(start, std::string::npos) << n << "\n" << log_;
+    ASSERT_NE(end, std::string::npos) << n << "\n" << log_;
+    EXPECT_GT(start, last_line) << n;
+    EXPECT_GT(end, start) << n;
+    last_line = end;
+  }
+  EXPECT_EQ(run.overlapped_seconds, 0);
 }
 
 TEST_F(StreamedRun, ReadFailureFailsDownloadAndSkipsTheRest) {
