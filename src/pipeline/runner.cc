@@ -143,7 +143,7 @@ class StageFrame {
     return true;
   }
 
-  // The work returned `s` after running over `span` with `threads` threads of its own.
+  // The work returned `s` after running over `span`; `how` marks streamed stages' lines.
   void End(Status s, const Span& span, const char* how = "") {
     if (s.ok() && st_.ctx.cancelled()) s = Status::Cancelled("interrupted");
     r_.seconds = std::max(0.0, span.end - span.start);

@@ -83,10 +83,9 @@ class StreamPart {
   virtual Status Finish(Context& ctx, const StreamEnd& end, report::StageResult& result) = 0;
   // The pass did not complete: remove what this part left behind.
   virtual void Discard(Context&) {}
-  // The part's threads' worked time and span (parts may add to it themselves).
+  // The part's span and busy time: the pass adds the hooks' work; a part whose work runs on a
+  // thread of its own (verify) sets it itself. One thread each, so busy <= span.
   Span span;
-  // Threads of its own that may work at once (for busy_seconds <= span x threads).
-  virtual int threads() const { return 1; }
 };
 
 // True when the job asks for streaming (pipeline.stream, on by default) and the staged
