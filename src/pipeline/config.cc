@@ -277,7 +277,8 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
   if (cfg.label.empty()) cfg.label = cfg.scenario;
   if (cfg.scratch.empty()) return bad("scratch", "must not be empty");
   if (cfg.scenario == "staged") {
-    bool fetch = cfg.StageEnabled(StageId::kDownload) || cfg.StageEnabled(StageId::kIntegrity) || cfg.StageEnabled(StageId::kExtract);
+    bool fetch = cfg.StageEnabled(StageId::kDownload) || cfg.StageEnabled(StageId::kIntegrity) ||
+                 cfg.StageEnabled(StageId::kExtract);
     if (fetch && cfg.origin_url.empty()) return bad("origin.url", "is required for the staged scenario");
   } else if (cfg.inplace_dir.empty()) {
     return bad("inplace.dir", "is required for the inplace scenario");

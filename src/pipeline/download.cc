@@ -40,7 +40,8 @@ class DownloadPart : public StreamPart {
   }
 
   Status Finish(Context& ctx, const StreamEnd& end, report::StageResult& result) override {
-    result.detail_json = JsonText(nlohmann::json{{"mode", "streaming"}, {"source", ctx.cfg.origin_url}, {"dest", dest_}});
+    result.detail_json =
+        JsonText(nlohmann::json{{"mode", "streaming"}, {"source", ctx.cfg.origin_url}, {"dest", dest_}});
     result.bytes = bytes_;
     result.files = 1;
     if (end.cancelled) {
@@ -64,7 +65,6 @@ class DownloadPart : public StreamPart {
 
 class DownloadStage : public Stage {
  public:
-
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_ASSIGN_OR_RETURN(storage::ObjectRef ref, storage::SplitObjectUri(ctx.cfg.origin_url));
     std::string name = ref.key.substr(ref.key.rfind('/') + 1);

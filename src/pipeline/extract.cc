@@ -67,7 +67,6 @@ class ExtractPart : public StreamPart {
 
 class ExtractStage : public Stage {
  public:
-
   Status Run(Context& ctx, report::StageResult& result) override {
     if (ctx.tarball_path.empty()) return Status::NotFound("no downloaded tarball (stage download is off)");
     std::string dest = ctx.cfg.scratch + "/extract";

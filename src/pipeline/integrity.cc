@@ -5,8 +5,8 @@
 
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
-#include "util/json.h"
 #include "storage/storage.h"
+#include "util/json.h"
 #include "util/md5.h"
 
 namespace tb::pipeline {
@@ -36,8 +36,8 @@ class IntegrityPart : public StreamPart {
   Status Finish(Context&, const StreamEnd& end, report::StageResult& result) override {
     result.bytes = bytes_;
     result.files = 1;
-    result.detail_json = JsonText(nlohmann::json{{"mode", "streaming"}, {"file", file_}, {"expected_md5", expected_},
-                                                 {"actual_md5", Actual()}});
+    result.detail_json = JsonText(
+        nlohmann::json{{"mode", "streaming"}, {"file", file_}, {"expected_md5", expected_}, {"actual_md5", Actual()}});
     Status s = Check();
     if (!s.ok() && !end.unpacked.ok())  // the tarball itself is corrupt: that is why unpacking failed
       return Status::Corruption(s.message() + " (unpacking it had failed: " + end.unpacked.status().message() + ")");
@@ -60,7 +60,6 @@ class IntegrityPart : public StreamPart {
 
 class IntegrityStage : public Stage {
  public:
-
   Status Run(Context& ctx, report::StageResult& result) override {
     if (ctx.tarball_path.empty()) return Status::NotFound("no downloaded tarball (stage download is off)");
     TB_ASSIGN_OR_RETURN(std::string expected, ExpectedMd5(ctx));
@@ -71,8 +70,7 @@ class IntegrityStage : public Stage {
     result.bytes = size;
     result.detail_json = JsonText(nlohmann::json{{"file", ctx.tarball_path}, {"expected_md5", expected},
                                                  {"actual_md5", actual}});
-    if (actual != expected)
-      return Status::Corruption(Mismatch(ctx.tarball_path, expected, actual));
+    if (actual != expected) return Status::Corruption(Mismatch(ctx.tarball_path, expected, actual));
     return Status::Ok();
   }
   std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<IntegrityPart>(); }

@@ -11,7 +11,6 @@ namespace {
 
 class MetaStage : public Stage {
  public:
-
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     TB_RETURN_IF_ERROR(dataset::RequireListed(ctx.dataset_dir, "batches.meta", ctx.listed_files()));

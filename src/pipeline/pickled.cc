@@ -10,7 +10,6 @@ namespace {
 
 class PickledStage : public Stage {
  public:
-
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     // After verify, only the files the manifest lists (ctx.verified_files).

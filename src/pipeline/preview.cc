@@ -12,7 +12,6 @@ namespace {
 
 class PreviewStage : public Stage {
  public:
-
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     std::string dir = std::filesystem::path(ctx.cfg.preview_out).parent_path().string();

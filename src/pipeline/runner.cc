@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "dataset/cifar.h"
-#include "pipeline/stream.h"
 #include "pipeline/stage.h"
+#include "pipeline/stream.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -153,8 +153,8 @@ class StageFrame {
       r_.status = report::StageStatus::kOk;
       if (r_.bytes > 0 && r_.seconds > 0) r_.mb_per_s = static_cast<double>(r_.bytes) / 1e6 / r_.seconds;
     } else {
-      r_.status = s.IsCancelled() || st_.ctx.cancelled() ? report::StageStatus::kInterrupted
-                                                          : report::StageStatus::kFailed;
+      r_.status =
+          s.IsCancelled() || st_.ctx.cancelled() ? report::StageStatus::kInterrupted : report::StageStatus::kFailed;
       r_.error = "stage " + r_.name + ": " + s.message();
       st_.failed_stage = r_.name;
     }
@@ -166,8 +166,8 @@ class StageFrame {
       std::snprintf(b, sizeof b, " busy=%.3f", r_.busy_seconds);
       busy = b;
     }
-    st_.log.Line("stage " + r_.name + " end status=" + report::StatusName(r_.status) + " seconds=" + secs + busy +
-                 how + (r_.error.empty() ? "" : " error=" + r_.error));
+    st_.log.Line("stage " + r_.name + " end status=" + report::StatusName(r_.status) + " seconds=" + secs + busy + how +
+                 (r_.error.empty() ? "" : " error=" + r_.error));
   }
 
   report::StageResult& result() { return r_; }
@@ -332,7 +332,8 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   run.total_seconds = NowSeconds() - st.start;
   run.overlapped_seconds = OverlapSeconds(run.stages);
   for (const auto& s : run.stages) {
-    if (s.status == report::StageStatus::kInterrupted) run.status = report::StageStatus::kInterrupted;
+    if (s.status == report::StageStatus::kInterrupted)
+      run.status = report::StageStatus::kInterrupted;
     else if (s.status == report::StageStatus::kFailed && run.status == report::StageStatus::kOk)
       run.status = report::StageStatus::kFailed;
   }

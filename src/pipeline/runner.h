@@ -28,8 +28,7 @@ struct RunOptions {
   // not `echo` is set; they are in the log file as "warning: ..." lines too.
   std::function<void(const std::string&)> warn;
   // Opens the origin for the streamed pass (Context::open_stream); empty: storage::OpenStream.
-  std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)>
-      open_stream;
+  std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)> open_stream;
 };
 
 // Runs the job; writes the log file (cfg.log). Never throws. Does not write the results JSON

@@ -31,8 +31,7 @@ struct Context {
   std::function<void(const std::string&)> warn;  // a warning: the log file and always stderr
   // Opens the origin as one stream for the streamed pass; empty: storage::OpenStream. Unit
   // tests put the fault-injecting wrappers (storage/wrappers.h) here.
-  std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)>
-      open_stream;
+  std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)> open_stream;
 
   // Produced by stages, consumed by later ones.
   std::string tarball_path;     // download: the local copy of the origin

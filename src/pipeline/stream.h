@@ -40,11 +40,11 @@ struct Span {
 
 // How the pass ended, for each part's verdict.
 struct StreamEnd {
-  Status source;                                 // the producer: open, read, a tap's error
+  Status source;                                                          // the producer: open, read, a tap's error
   Result<dataset::ExtractStats> unpacked = Status::Cancelled("not run");  // the consumer
-  bool sink_refused = false;                     // the unpacker stopped because the member sink said so
-  Status members;                                // the member sink's end (all members checked)
-  bool cancelled = false;                        // the cancel flag was seen
+  bool sink_refused = false;  // the unpacker stopped because the member sink said so
+  Status members;             // the member sink's end (all members checked)
+  bool cancelled = false;     // the cancel flag was seen
 };
 
 // What the parts plug into the pass. Each hook names the Span its work is timed in.
@@ -64,7 +64,7 @@ struct StreamWiring {
   // when set.
   using MemberSink = std::function<Status(dataset::PendingMember)>;
   Hook<std::function<Result<dataset::ExtractStats>(const dataset::ArchiveReadFn& read, const MemberSink* sink,
-                                                  uint64_t keep_member_bytes)>>
+                                                   uint64_t keep_member_bytes)>>
       consumer;
   // Members as they are written (one part: verify); finish waits until all are checked.
   MemberSink member_sink;

@@ -5,9 +5,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <gtest/gtest.h>
 #include <atomic>
 #include <filesystem>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "pipeline/runner.h"
@@ -92,15 +92,12 @@ class StreamedRun : public ::testing::Test {
   // Runs the job (download..verify, streaming) with the origin opened through `faults`.
   report::RunResult Run(const std::function<void(storage::FaultInjectionStorage&)>& faults = {},
                         bool cancel_on_open = false, const Overrides& extra = {}) {
-    Overrides o = {{"scenario", "staged"},
-                   {"label", "stream-test"},
-                   {"scratch", tmp_ / "scratch"},
-                   {"out", tmp_ / "run.json"},
-                   {"log", tmp_ / "run.log"},
-                   {"origin.url", "mem://" + ns_ + "/cifar.tar.gz"},
-                   {"origin.md5", Md5Hex(tarball_)},
-                   {"origin.manifest", tmp_ / "manifest.md5"}};
-    for (const char* s : {"pickled", "meta", "upload", "preview", "train"}) o.emplace_back(std::string("stages.") + s, "false");
+    Overrides o = {{"scenario", "staged"},           {"label", "stream-test"},
+                   {"scratch", tmp_ / "scratch"},    {"out", tmp_ / "run.json"},
+                   {"log", tmp_ / "run.log"},        {"origin.url", "mem://" + ns_ + "/cifar.tar.gz"},
+                   {"origin.md5", Md5Hex(tarball_)}, {"origin.manifest", tmp_ / "manifest.md5"}};
+    for (const char* s : {"pickled", "meta", "upload", "preview", "train"})
+      o.emplace_back(std::string("stages.") + s, "false");
     o.insert(o.end(), extra.begin(), extra.end());
     auto cfg = ParseConfigText("", "test", o);
     EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
@@ -180,7 +177,8 @@ TEST_F(StreamedRun, AllStagesOkWithOverlappingSpansMatchingTheLog) {
   const auto &d = Stage(run, "download"), &x = Stage(run, "extract");
   EXPECT_LT(x.start_s, d.end_s);
   EXPECT_GT(run.overlapped_seconds, 0);
-  EXPECT_LE(run.overlapped_seconds, d.seconds + Stage(run, "integrity").seconds + x.seconds + Stage(run, "verify").seconds);
+  EXPECT_LE(run.overlapped_seconds,
+            d.seconds + Stage(run, "integrity").seconds + x.seconds + Stage(run, "verify").seconds);
 }
 
 // The same job in the sequential order: spans follow one another, each between its start and

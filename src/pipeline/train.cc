@@ -17,7 +17,6 @@ namespace {
 
 class TrainStage : public Stage {
  public:
-
   Status Run(Context& ctx, report::StageResult& result) override {
     nlohmann::json detail;
     std::string input = ctx.dataset_dir;

@@ -12,7 +12,6 @@ namespace {
 
 class UploadStage : public Stage {
  public:
-
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     std::string dest = UploadUri(ctx);

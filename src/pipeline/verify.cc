@@ -12,10 +12,10 @@
 #include "pipeline/member_verifier.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
-#include "util/text.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/md5_multi.h"
-#include "util/clock.h"
+#include "util/text.h"
 
 namespace tb::pipeline {
 namespace {
@@ -51,9 +51,12 @@ class VerifyPart : public StreamPart {
     Status s = Check(ctx, end, result, &unlisted);
     std::vector<std::string> mismatched;
     for (const auto& p : verifier_->mismatched_paths()) mismatched.push_back(ShownName(p));
-    result.detail_json = JsonText(nlohmann::json{{"mode", "streaming"}, {"manifest", ctx.cfg.manifest},
-                                                 {"entries", entries_.size()}, {"mismatched", mismatched},
-                                                 {"unlisted", unlisted.count}, {"unlisted_files", unlisted.first},
+    result.detail_json = JsonText(nlohmann::json{{"mode", "streaming"},
+                                                 {"manifest", ctx.cfg.manifest},
+                                                 {"entries", entries_.size()},
+                                                 {"mismatched", mismatched},
+                                                 {"unlisted", unlisted.count},
+                                                 {"unlisted_files", unlisted.first},
                                                  {"md5", Md5IsaName(BestMd5Isa())}});
     return s;
   }
@@ -70,8 +73,8 @@ class VerifyPart : public StreamPart {
     if (!missing.empty()) {
       std::string list;
       for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + ShownName(missing[i]);
-      return Status::Corruption(std::to_string(missing.size()) + " file(s) of " + ctx.cfg.manifest +
-                                " missing from " + ctx.cfg.origin_url + ": " + list);
+      return Status::Corruption(std::to_string(missing.size()) + " file(s) of " + ctx.cfg.manifest + " missing from " +
+                                ctx.cfg.origin_url + ": " + list);
     }
     // Members the manifest does not list were extracted unverified: never read later.
     if (!ctx.dataset_dir.empty()) return ApplyManifest(ctx, entries_, unlisted);
@@ -85,7 +88,6 @@ class VerifyPart : public StreamPart {
 
 class VerifyStage : public Stage {
  public:
-
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));

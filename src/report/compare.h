@@ -31,8 +31,7 @@ struct Comparison {
 };
 
 Comparison Compare(const std::vector<RunResult>& runs);
-std::optional<double> Speedup(double baseline_seconds, StageStatus baseline_status, double seconds,
-                              StageStatus status);
+std::optional<double> Speedup(double baseline_seconds, StageStatus baseline_status, double seconds, StageStatus status);
 
 // "label" or "run N" when the label is empty; the header of a run's column.
 std::string RunName(const RunResult& run, size_t index);

@@ -126,7 +126,7 @@ class Reader {
 
   // A status name that must be one of `allowed`.
   StageStatus StatusField(const Json& obj, const std::string& path, const char* key,
-                     std::initializer_list<const char*> allowed) {
+                          std::initializer_list<const char*> allowed) {
     std::string s = Enum(obj, path, key, allowed);
     return ok() ? StatusByName(s).value_or(StageStatus::kFailed) : StageStatus::kFailed;
   }

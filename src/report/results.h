@@ -19,9 +19,9 @@ inline constexpr const char* kSchemaV1 = "tierbench.run/1";  // still read: no c
 struct StageResult {
   std::string name;
   StageStatus status = StageStatus::kSkipped;
-  double seconds = 0;              // wall span: first start to last end (steady clock)
-  double busy_seconds = 0;         // time the stage's own threads worked (<= seconds x threads)
-  double start_s = 0, end_s = 0;   // the span as offsets from the run start (0, 0: did not run)
+  double seconds = 0;             // wall span: first start to last end (steady clock)
+  double busy_seconds = 0;        // time the stage's own threads worked (<= seconds x threads)
+  double start_s = 0, end_s = 0;  // the span as offsets from the run start (0, 0: did not run)
   uint64_t bytes = 0;
   uint64_t files = 0;
   double mb_per_s = 0;             // bytes / 1e6 / seconds when both are non-zero
@@ -59,7 +59,7 @@ struct RunResult {
   std::string config_json = "{}";  // effective config, secrets removed
   std::vector<StageResult> stages; // all nine, pipeline order
   double total_seconds = 0;
-  double overlapped_seconds = 0;   // sum of the stage spans less their union (0 if none overlap)
+  double overlapped_seconds = 0;  // sum of the stage spans less their union (0 if none overlap)
   TrainResult train;
 };
 

@@ -42,11 +42,12 @@ inline RunResult StagedRun() {
   r.config_json = R"({"scenario":"staged","origin":"http://127.0.0.1:8080/cifar-10-python.tar.gz",)"
                   R"("s3":{"bucket":"tierbench","prefix":"cifar"},"train":{"epochs":2,"batch_size":4}})";
   const uint64_t tar = 178000000, data = 186000000;
-  r.stages = {Stage("download", StageStatus::kOk, 275.55, tar, 1),  Stage("integrity", StageStatus::kOk, 82.93, tar, 1),
-              Stage("extract", StageStatus::kOk, 14.20, data, 1283), Stage("verify", StageStatus::kOk, 872.40, data, 1283),
-              Stage("pickled", StageStatus::kOk, 77.93, data, 6),    Stage("meta", StageStatus::kOk, 0.004, 158, 1),
-              Stage("upload", StageStatus::kOk, 5.33, data, 1283),   Stage("preview", StageStatus::kOk, 6.82, 0, 1),
-              Stage("train", StageStatus::kOk, 123.50, 0, 0)};
+  r.stages = {
+      Stage("download", StageStatus::kOk, 275.55, tar, 1),   Stage("integrity", StageStatus::kOk, 82.93, tar, 1),
+      Stage("extract", StageStatus::kOk, 14.20, data, 1283), Stage("verify", StageStatus::kOk, 872.40, data, 1283),
+      Stage("pickled", StageStatus::kOk, 77.93, data, 6),    Stage("meta", StageStatus::kOk, 0.004, 158, 1),
+      Stage("upload", StageStatus::kOk, 5.33, data, 1283),   Stage("preview", StageStatus::kOk, 6.82, 0, 1),
+      Stage("train", StageStatus::kOk, 123.50, 0, 0)};
   r.stages[2].detail_json = R"({"format":"tar.gz","entries":1283})";
   r.total_seconds = 1458.66;
   r.train.present = true;
@@ -67,11 +68,12 @@ inline RunResult InplaceRun() {
   r.host = Host("node-b");
   r.config_json = R"({"scenario":"inplace","dataset_dir":"/mnt/weka/cifar-10-batches-py"})";
   const uint64_t data = 186000000;
-  r.stages = {Stage("download", StageStatus::kSkipped, 0),       Stage("integrity", StageStatus::kSkipped, 0),
-              Stage("extract", StageStatus::kSkipped, 0),        Stage("verify", StageStatus::kOk, 214.04, data, 1283),
-              Stage("pickled", StageStatus::kOk, 28.08, data, 6), Stage("meta", StageStatus::kOk, 0.01, 158, 1),
-              Stage("upload", StageStatus::kOk, 5.12, data, 1283), Stage("preview", StageStatus::kOk, 4.59, 0, 1),
-              Stage("train", StageStatus::kOk, 120.47, 0, 0)};
+  r.stages = {
+      Stage("download", StageStatus::kSkipped, 0),         Stage("integrity", StageStatus::kSkipped, 0),
+      Stage("extract", StageStatus::kSkipped, 0),          Stage("verify", StageStatus::kOk, 214.04, data, 1283),
+      Stage("pickled", StageStatus::kOk, 28.08, data, 6),  Stage("meta", StageStatus::kOk, 0.01, 158, 1),
+      Stage("upload", StageStatus::kOk, 5.12, data, 1283), Stage("preview", StageStatus::kOk, 4.59, 0, 1),
+      Stage("train", StageStatus::kOk, 120.47, 0, 0)};
   r.total_seconds = 372.31;
   return r;
 }

@@ -122,7 +122,8 @@ TEST(CompareSvg, ManyRunsAndStagesStayWellFormed) {
   for (int i = 0; i < 12; ++i) {
     RunResult r = StagedRun();
     r.label = "tier " + std::to_string(i);
-    for (int k = 0; k < 6; ++k) r.stages.push_back(testing::Stage("extra" + std::to_string(k), StageStatus::kOk, 1.0 + k));
+    for (int k = 0; k < 6; ++k)
+      r.stages.push_back(testing::Stage("extra" + std::to_string(k), StageStatus::kOk, 1.0 + k));
     runs.push_back(r);
   }
   std::string svg = RenderCompareSvg(runs);

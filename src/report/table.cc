@@ -53,8 +53,8 @@ std::string RenderStageTable(const RunResult& run) {
               timed ? FormatMbPerS(s.mb_per_s) : kDash, timed && s.files > 0 ? std::to_string(s.files) : kDash});
   }
   t.AddRule();
-  t.AddRow({"Total Runtime", run.status == StageStatus::kOk ? "" : StatusText(run.status), FormatSeconds(run.total_seconds), "",
-            ""});
+  t.AddRow({"Total Runtime", run.status == StageStatus::kOk ? "" : StatusText(run.status),
+            FormatSeconds(run.total_seconds), "", ""});
   std::string title = RunName(run, 0);
   if (!run.scenario.empty()) title += " (" + run.scenario + ")";
   return TextTable::Sanitize(title) + "\n" + t.Render() + "Seconds: each stage's wall span, first start to last end\n" +
@@ -96,8 +96,8 @@ std::string RenderCompareTable(const std::vector<RunResult>& runs) {
   for (size_t i = 1; i < n; ++i) cells.push_back(SpeedupText(total.cells[i]));
   t.AddRow(std::move(cells));
 
-  std::string out = "Seconds per stage: wall span, first start to last end (" + std::string(kDash) +
-                    " = skipped)\n" + t.Render();
+  std::string out =
+      "Seconds per stage: wall span, first start to last end (" + std::string(kDash) + " = skipped)\n" + t.Render();
   if (n > 1)
     out += "Speedup = " + TextTable::Sanitize(RunName(runs[0], 0)) +
            " seconds / run seconds (above 1\u00d7: faster than the first run; n/a: a side skipped or failed)\n";
