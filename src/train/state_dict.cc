@@ -120,18 +120,18 @@ Result<std::map<std::string, std::string_view>> ReadStoredZip(std::string_view b
 Result<StateDict> ParseStateDict(std::string_view file_bytes, const std::string& name) {
   TB_ASSIGN_OR_RETURN(auto records, ReadStoredZip(file_bytes, name));
   std::string prefix;
-  const std::string_view* pickle = nullptr;
+  const std::string_view* data_pkl = nullptr;
   for (const auto& [entry, data] : records) {
     size_t slash = entry.find('/');
     if (slash != std::string::npos && entry.substr(slash + 1) == "data.pkl") {
       prefix = entry.substr(0, slash + 1);
-      pickle = &data;
+      data_pkl = &data;
       break;
     }
   }
-  if (!pickle) return Status::Corruption(name + ": no <archive>/data.pkl record (not a torch.save file)");
+  if (!data_pkl) return Status::Corruption(name + ": no <archive>/data.pkl record (not a torch.save file)");
   TB_ASSIGN_OR_RETURN(pickle::Decoded decoded,
-                      pickle::Decode(*pickle, name + ":" + prefix + "data.pkl", pickle::Profile::kTorchStateDict));
+                      pickle::Decode(*data_pkl, name + ":" + prefix + "data.pkl", pickle::Profile::kTorchStateDict));
   const pickle::Value* root = decoded.root.get();
   if (root->kind != pickle::Kind::kDict) {
     return Status::InvalidArgument(name + ": the saved object is not a state_dict (dict of tensors)");
