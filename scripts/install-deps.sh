@@ -5,7 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
-  build-essential cmake ninja-build pkg-config ccache git clang libclang-rt-14-dev clang-format \
+  build-essential cmake ninja-build pkg-config ccache git clang libclang-rt-14-dev clang-format universal-ctags \
   libcurl4-openssl-dev libssl-dev libarchive-dev libisal-dev zlib1g-dev libpng-dev \
   libtomlplusplus-dev nlohmann-json3-dev libstb-dev libgtest-dev \
   libtorch-dev libgloo-dev \

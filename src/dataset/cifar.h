@@ -18,7 +18,9 @@
 
 namespace tb::dataset {
 
+inline constexpr int kChannels = 3, kHeight = 32, kWidth = 32;  // one CIFAR image, CHW
 inline constexpr size_t kImageBytes = 3072;  // 32x32, 1024 R then 1024 G then 1024 B
+static_assert(kImageBytes == kChannels * kHeight * kWidth);
 
 struct Batch {
   std::string format;                  // "pickle" or "binary"

@@ -33,9 +33,9 @@ struct GenerateReport {
 // Returns InvalidArgument naming the bad option.
 Result<GenerateReport> Generate(const GenerateOptions& options);
 
-// Named layouts. "seed-1283": the seed's augmented CIFAR-10 of 1,283 files (1,280 training
-// files + test_batch + batches.meta + readme.html), 40 images per training file unless the
-// caller overrides images_per_file afterwards.
+// Named layouts. "seed-1283": the reference architecture's augmented CIFAR-10 of 1,283 files
+// (1,280 training files + test_batch + batches.meta + readme.html), 40 images per training
+// file unless the caller overrides images_per_file afterwards.
 Status ApplyPreset(const std::string& name, GenerateOptions* options);
 
 // Names used in the output folder.

@@ -11,36 +11,76 @@ namespace tb::dataset::pickle {
 
 namespace {
 
-// The globals a CIFAR file (numpy arrays inside pickles written by Python 2 or 3) needs.
-// Nothing else is ever accepted; none of them is called, the decoder interprets each.
-enum class Callable { kReconstruct, kNdArray, kDtype, kFromBuffer, kScalar, kCodecsEncode, kByteArray };
+// The globals each profile accepts: a CIFAR file (numpy arrays inside pickles written by
+// Python 2 or 3) and a PyTorch state_dict. Nothing else is ever accepted; none of them is
+// called, the decoder interprets each.
+enum class Callable {
+  // numpy (Profile::kNumpy)
+  kReconstruct,
+  kNdArray,
+  kDtype,
+  kFromBuffer,
+  kScalar,
+  kCodecsEncode,
+  kByteArray,
+  // torch (Profile::kTorchStateDict)
+  kOrderedDict,
+  kRebuildTensor,
+  kRestoreTypeTag,
+  kTorchStorage,
+};
 
 struct AllowedGlobal {
   const char* name;
   Callable callable;
+  Profile profile;
 };
 
 constexpr AllowedGlobal kAllowed[] = {
-    {"numpy.core.multiarray._reconstruct", Callable::kReconstruct},
-    {"numpy._core.multiarray._reconstruct", Callable::kReconstruct},
-    {"numpy.ndarray", Callable::kNdArray},
-    {"numpy.dtype", Callable::kDtype},
-    {"numpy.core.numeric._frombuffer", Callable::kFromBuffer},
-    {"numpy._core.numeric._frombuffer", Callable::kFromBuffer},
-    {"numpy.core.multiarray.scalar", Callable::kScalar},
-    {"numpy._core.multiarray.scalar", Callable::kScalar},
-    {"_codecs.encode", Callable::kCodecsEncode},
-    {"builtins.bytearray", Callable::kByteArray},
-    {"__builtin__.bytearray", Callable::kByteArray},
+    {"numpy.core.multiarray._reconstruct", Callable::kReconstruct, Profile::kNumpy},
+    {"numpy._core.multiarray._reconstruct", Callable::kReconstruct, Profile::kNumpy},
+    {"numpy.ndarray", Callable::kNdArray, Profile::kNumpy},
+    {"numpy.dtype", Callable::kDtype, Profile::kNumpy},
+    {"numpy.core.numeric._frombuffer", Callable::kFromBuffer, Profile::kNumpy},
+    {"numpy._core.numeric._frombuffer", Callable::kFromBuffer, Profile::kNumpy},
+    {"numpy.core.multiarray.scalar", Callable::kScalar, Profile::kNumpy},
+    {"numpy._core.multiarray.scalar", Callable::kScalar, Profile::kNumpy},
+    {"_codecs.encode", Callable::kCodecsEncode, Profile::kNumpy},
+    {"builtins.bytearray", Callable::kByteArray, Profile::kNumpy},
+    {"__builtin__.bytearray", Callable::kByteArray, Profile::kNumpy},
+    {"collections.OrderedDict", Callable::kOrderedDict, Profile::kTorchStateDict},
+    {"torch._utils._rebuild_tensor_v2", Callable::kRebuildTensor, Profile::kTorchStateDict},
+    {"torch.jit._pickle.restore_type_tag", Callable::kRestoreTypeTag, Profile::kTorchStateDict},
 };
 
-const AllowedGlobal* FindAllowed(std::string_view full) {
+const AllowedGlobal* FindAllowed(std::string_view full, Profile profile) {
   for (const auto& g : kAllowed) {
-    if (full == g.name) return &g;
+    if (full == g.name && g.profile == profile) return &g;
   }
   return nullptr;
 }
 
+// torch.<Type>Storage ("FloatStorage", "LongStorage", ...): the class a persistent id names
+// for a tensor's storage. The type is checked where the storage is read.
+bool IsTorchStorage(std::string_view module, std::string_view attr) {
+  constexpr std::string_view kSuffix = "Storage";
+  if (module != "torch" || attr.size() <= kSuffix.size() || attr.size() > 64 || !attr.ends_with(kSuffix)) {
+    return false;
+  }
+  for (char c : attr) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+// A tuple or list of ints (a tensor's sizes or strides).
+bool IsIntTuple(const Value* v) {
+  if (v->kind != Kind::kTuple && v->kind != Kind::kList) return false;
+  for (const Value* e : v->items) {
+    if (e->kind != Kind::kInt) return false;
+  }
+  return true;
+}
 
 // UTF-8 text whose code points are all <= 0xFF, encoded as latin-1 bytes (what
 // _codecs.encode(text, 'latin1') returns). False on invalid UTF-8 or a code point > 0xFF.
@@ -70,7 +110,7 @@ bool IsLatin1Name(std::string_view enc) {
 
 class Decoder {
  public:
-  Decoder(std::string_view in, const std::string& name) : in_(in), name_(name) {}
+  Decoder(std::string_view in, const std::string& name, Profile profile) : in_(in), name_(name), profile_(profile) {}
 
   Result<Decoded> Run();
 
@@ -188,17 +228,25 @@ class Decoder {
 
   Status PushGlobal(std::string_view module, std::string_view attr) {
     std::string full = std::string(module) + "." + std::string(attr);
-    const AllowedGlobal* g = FindAllowed(full);
+    if (profile_ == Profile::kTorchStateDict && IsTorchStorage(module, attr)) {
+      Value* v = NewOwned(Kind::kGlobal, std::move(full));
+      v->int_value = static_cast<int64_t>(Callable::kTorchStorage);
+      return Push(v);
+    }
+    const AllowedGlobal* g = FindAllowed(full, profile_);
     if (g == nullptr) {
       std::string shown = full.size() > 200 ? full.substr(0, 200) + "..." : full;
-      return Refuse(op_pos_, "refused global '" + shown +
-                                 "' (only numpy array/dtype reconstructors and _codecs.encode are "
-                                 "accepted; pickle code is never executed)");
+      return Refuse(op_pos_, "refused global '" + shown + "' (" +
+                                 (profile_ == Profile::kNumpy
+                                      ? "only numpy array/dtype reconstructors and _codecs.encode are accepted"
+                                      : "not part of a state_dict") +
+                                 "; pickle code is never executed)");
     }
     Value* v = NewView(Kind::kGlobal, g->name);
     v->int_value = static_cast<int64_t>(g->callable);
     return Push(v);
   }
+  Status PersistentLoad();
 
   Status Reduce(Value* callable, Value* args);
   Status Build(Value* obj, Value* state);
@@ -212,6 +260,7 @@ class Decoder {
 
   std::string_view in_;
   const std::string& name_;
+  const Profile profile_;
   size_t pos_ = 0;
   size_t op_pos_ = 0;
   int protocol_ = 0;
@@ -307,8 +356,43 @@ Status Decoder::Reduce(Value* callable, Value* args) {
     }
     case Callable::kNdArray:
       return bad("direct construction of numpy.ndarray is not supported");
+    case Callable::kOrderedDict:  // OrderedDict(): the items follow as SETITEMS
+      return Push(New(Kind::kDict));
+    case Callable::kRestoreTypeTag: {  // (value, "Dict[str, Tensor]"): the value
+      if (a.size() != 2) return bad("expected (value, type tag)");
+      return Push(a[0]);
+    }
+    case Callable::kRebuildTensor: {
+      // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
+      if (a.size() < 4 || a[0]->kind != Kind::kStorage || a[1]->kind != Kind::kInt) {
+        return bad("expected (storage, offset, size, stride, ...)");
+      }
+      if (!IsIntTuple(a[2]) || !IsIntTuple(a[3])) return bad("tensor size or stride is not a tuple of ints");
+      if (a[2]->items.size() != a[3]->items.size()) return bad("tensor size and stride differ in rank");
+      Value* t = New(Kind::kTensor);
+      t->int_value = a[1]->int_value;
+      t->items = {a[0], a[2], a[3]};
+      return Push(t);
+    }
+    case Callable::kTorchStorage: return bad("a storage class is only accepted in a persistent id");
   }
   return bad("not callable");
+}
+
+// BINPERSID of ("storage", torch.<Type>Storage, key, location, numel): a tensor's storage,
+// whose bytes are the record data/<key> beside the pickle. Only a state_dict has them.
+Status Decoder::PersistentLoad() {
+  if (profile_ != Profile::kTorchStateDict) return Refuse(op_pos_, "persistent ids are not accepted");
+  TB_ASSIGN_OR_RETURN(Value * pid, Pop());
+  const auto& a = pid->items;
+  if (pid->kind != Kind::kTuple || a.size() < 3 || !a[0]->IsText() || a[0]->data != "storage" ||
+      a[1]->kind != Kind::kGlobal || static_cast<Callable>(a[1]->int_value) != Callable::kTorchStorage ||
+      !a[2]->IsText()) {
+    return Error(op_pos_, "unsupported persistent id (expected a torch storage)");
+  }
+  Value* v = NewView(Kind::kStorage, a[1]->data.substr(a[1]->data.find('.') + 1));  // "FloatStorage"
+  v->items.push_back(a[2]);
+  return Push(v);
 }
 
 Status Decoder::Build(Value* obj, Value* state) {
@@ -347,6 +431,9 @@ Status Decoder::Build(Value* obj, Value* state) {
     obj->fortran_order = fortran->kind != Kind::kNone && fortran->int_value != 0;
     obj->data = raw->data;
     return Status::Ok();
+  }
+  if (obj->kind == Kind::kDict && profile_ == Profile::kTorchStateDict) {
+    return Status::Ok();  // an OrderedDict's attributes (a state_dict's _metadata) are ignored
   }
   return Error(op_pos_, std::string("BUILD on a ") + KindName(obj->kind) + " is not supported");
 }
@@ -708,8 +795,9 @@ Status Decoder::Step(uint8_t op) {
     case 'i':   // INST
     case 'o':   // OBJ
       return Refuse(op_pos_, "opcode " + Op() + " (object instantiation) is not accepted");
-    case 'P':  // PERSID
     case 'Q':  // BINPERSID
+      return PersistentLoad();
+    case 'P':  // PERSID (protocol 0 text ids)
       return Refuse(op_pos_, "persistent ids are not accepted");
     case 0x82:
     case 0x83:
@@ -775,12 +863,14 @@ const char* KindName(Kind kind) {
     case Kind::kGlobal: return "global";
     case Kind::kDtype: return "numpy.dtype";
     case Kind::kNdArray: return "numpy.ndarray";
+    case Kind::kStorage: return "torch storage";
+    case Kind::kTensor: return "torch tensor";
   }
   return "?";
 }
 
-Result<Decoded> Decode(std::string_view bytes, const std::string& name) {
-  Decoder d(bytes, name);
+Result<Decoded> Decode(std::string_view bytes, const std::string& name, Profile profile) {
+  Decoder d(bytes, name, profile);
   return d.Run();
 }
 

@@ -1,10 +1,18 @@
-// A safe pickle decoder: a small stack machine over the opcodes of protocols 0-5 that CIFAR
-// batch files (and numpy arrays inside them) use. It executes nothing. GLOBAL / STACK_GLOBAL
-// are accepted only for the handful of callables a CIFAR file needs (numpy's array
-// reconstructors, numpy.dtype, _codecs.encode, bytearray, numpy scalars); each is interpreted
-// by the decoder itself. Any other global (os.system, builtins.eval, ...) is refused with an
-// error naming the input, the byte offset and the global. Every length and memo index is
-// checked; truncated or corrupt input yields Corruption, never a crash or an over-read.
+// The one safe pickle decoder of tierbench: a small stack machine over the opcodes of
+// protocols 0-5. It reads the CIFAR batch files (numpy arrays inside pickles) and the pickle
+// inside a model.pth (a PyTorch state_dict); both are untrusted input. It executes nothing.
+// GLOBAL / STACK_GLOBAL are accepted only for the callables of the decode's Profile, each
+// interpreted by the decoder itself:
+//   kNumpy            numpy's array reconstructors, numpy.dtype, _codecs.encode, bytearray,
+//                     numpy scalars (what CIFAR batches written by Python 2 or 3 hold);
+//   kTorchStateDict   collections.OrderedDict, torch._utils._rebuild_tensor_v2,
+//                     torch.jit._pickle.restore_type_tag and the torch.<Type>Storage classes
+//                     named by persistent ids (what torch.save and libtorch's pickle_save write).
+// Any other global (os.system, builtins.eval, ...) is refused with an error naming the input,
+// the byte offset and the global. Every length, count and memo index the input drives is
+// checked against the input's size or a fixed limit (stack depth, MARKs); truncated or corrupt
+// input yields Corruption, never a crash, an over-read or an allocation the input's size does
+// not bound.
 //
 // Byte strings and numpy array data are views into the input where possible (no copy), so
 // the input must outlive the decoded values.
@@ -38,7 +46,13 @@ enum class Kind {
   kGlobal,   // an accepted callable/class: `data` = "module.name"
   kDtype,    // numpy.dtype: `data` = type code ("u1", "i8"), byte_order
   kNdArray,  // numpy.ndarray: dtype, shape, `data` = raw element bytes (C order)
+  kStorage,  // torch storage (a persistent id): `data` = type ("FloatStorage"), items[0] = key
+  kTensor,   // torch tensor: int_value = storage offset, items = storage, sizes, strides
+             // (sizes and strides are tuples of ints of the same length)
 };
+
+// The callables a decode accepts (see the top of this file).
+enum class Profile { kNumpy, kTorchStateDict };
 
 struct Value {
   Kind kind = Kind::kNone;
@@ -66,8 +80,8 @@ struct Decoded {
 };
 
 // Decodes one pickle from `bytes` (trailing bytes after STOP are ignored, as pickle.load
-// does). `name` is used in error messages.
-Result<Decoded> Decode(std::string_view bytes, const std::string& name);
+// does). `name` (the file, and the record inside it) starts every error message.
+Result<Decoded> Decode(std::string_view bytes, const std::string& name, Profile profile = Profile::kNumpy);
 
 // Element size of a numpy dtype code such as "u1", "<i8", "i4"; 0 if not an integer code
 // this decoder understands.

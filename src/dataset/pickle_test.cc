@@ -135,6 +135,86 @@ TEST(PickleTest, InstantiationOpcodesAreRefused) {
   EXPECT_EQ(D(B("\x80\x02\x82\x01.")).status().code(), Code::kPermissionDenied);                 // EXT1
 }
 
+// The state_dict profile: {"w": tensor over storage "0" (FloatStorage), offset 1, size (2, 3),
+// stride (1, 2)} in an OrderedDict whose attribute dict BUILD sets, as Python's torch.save writes.
+std::string StateDictPickle(const std::string& storage_class = "FloatStorage") {
+  std::string p =
+      B("\x80\x02"
+        "ccollections\nOrderedDict\nq\x00)Rq\x01(X\x01\x00\x00\x00w");
+  p += B("ctorch._utils\n_rebuild_tensor_v2\nq\x02((X\x07\x00\x00\x00storage");
+  p += "ctorch\n" + storage_class + "\n";
+  p +=
+      B("X\x01\x00\x00\x00"
+        "0X\x03\x00\x00\x00"
+        "cpuK\x07tQK\x01K\x02K\x03\x86K\x01K\x02\x86\x89}tRu}b.");
+  return p;
+}
+
+Result<Decoded> Torch(const std::string& s) {
+  static std::deque<std::string> inputs;
+  inputs.push_back(s);
+  return Decode(inputs.back(), "model.pth:archive/data.pkl", Profile::kTorchStateDict);
+}
+
+TEST(PickleTest, TorchProfileDecodesStorageAndTensor) {
+  auto d = Torch(StateDictPickle());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->root->kind, Kind::kDict);
+  const Value* t = d->root->Find("w");
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->kind, Kind::kTensor);
+  EXPECT_EQ(t->int_value, 1);
+  ASSERT_EQ(t->items.size(), 3u);
+  EXPECT_EQ(t->items[0]->kind, Kind::kStorage);
+  EXPECT_EQ(t->items[0]->data, "FloatStorage");
+  EXPECT_EQ(t->items[0]->items[0]->data, "0");
+  EXPECT_EQ(t->items[1]->items[1]->int_value, 3);
+  EXPECT_EQ(t->items[2]->items[1]->int_value, 2);
+}
+
+// Each profile accepts only its own globals: a state_dict is refused as a CIFAR batch, numpy's
+// reconstructors and made-up storage classes inside a state_dict are refused too.
+TEST(PickleTest, ProfilesAcceptOnlyTheirOwnGlobals) {
+  auto as_numpy = D(StateDictPickle());
+  EXPECT_EQ(as_numpy.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(as_numpy.status().message().find("refused global 'collections.OrderedDict'"), std::string::npos)
+      << as_numpy.status().message();
+  auto numpy_in_torch =
+      Torch(B("\x80\x02"
+              "cnumpy\ndtype\nX\x02\x00\x00\x00u1\x85R."));
+  EXPECT_EQ(numpy_in_torch.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(numpy_in_torch.status().message().find("model.pth:archive/data.pkl: pickle byte offset 2: refused "
+                                                   "global 'numpy.dtype' (not part of a state_dict"),
+            std::string::npos)
+      << numpy_in_torch.status().message();
+  for (const char* storage : {"Storage", "os.system", "Float Storage", "FloatStorage\x01"}) {
+    auto d = Torch(StateDictPickle(storage));
+    EXPECT_EQ(d.status().code(), Code::kPermissionDenied) << storage << ": " << d.status().ToString();
+  }
+  // A persistent id that is not a storage, and a storage class called directly.
+  EXPECT_TRUE(Torch(B("\x80\x02X\x01\x00\x00\x00xQ.")).status().IsCorruption());
+  EXPECT_TRUE(Torch(B("\x80\x02"
+                      "ctorch\nFloatStorage\n)R."))
+                  .status()
+                  .IsCorruption());
+}
+
+// Every size and count of the state_dict path is bounded as for CIFAR batches: a memo index
+// far past the input (was accepted up to 1,000,000 entries whatever the input's size) and
+// tensors whose size and stride differ in rank are errors naming the input.
+TEST(PickleTest, TorchProfileBoundsMemoAndTensorShapes) {
+  auto memo = Torch(B("\x80\x02}r\x3f\x42\x0f\x00."));
+  ASSERT_TRUE(memo.status().IsCorruption()) << memo.status().ToString();
+  EXPECT_NE(memo.status().message().find("model.pth:archive/data.pkl: pickle byte offset 3: memo index 999999"),
+            std::string::npos)
+      << memo.status().message();
+  std::string rank = StateDictPickle();
+  rank.replace(rank.find(B("K\x01K\x02\x86\x89")), 6, B("K\x01\x85\x89"));  // stride (1,)
+  auto d = Torch(rank);
+  ASSERT_TRUE(d.status().IsCorruption()) << d.status().ToString();
+  EXPECT_NE(d.status().message().find("differ in rank"), std::string::npos) << d.status().message();
+}
+
 TEST(PickleTest, TruncatedAndCorruptInputsAreErrorsNotCrashes) {
   const std::vector<std::string> bad = {
       "",

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "dataset/cifar.h"
+#include "dataset/shuffle.h"
 #include "render/font.h"
 #include "render/png_writer.h"
-#include "train/loader.h"
 #include "util/fs.h"
 #include "util/parallel.h"
 
@@ -13,9 +13,9 @@ namespace tb::render {
 namespace {
 
 // The grid shows the first batch the training loader draws: its image size and its shuffle.
-using train::kHeight;
-using train::kWidth;
-using train::ShuffledOrder;
+using dataset::kHeight;
+using dataset::kWidth;
+using dataset::ShuffledOrder;
 
 constexpr int kNrow = 8;     // torchvision.utils.make_grid defaults
 constexpr int kPadding = 2;

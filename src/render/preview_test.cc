@@ -4,17 +4,17 @@
 
 #include <set>
 
+#include "dataset/cifar_testing.h"
+#include "dataset/shuffle.h"
 #include "render/png_writer.h"
-#include "train/dataset_testing.h"
-#include "train/loader.h"
 #include "util/fs.h"
 #include "util/testing.h"
 
 namespace tb::render {
 namespace {
 
-using train::ShuffledOrder;
-namespace testing = train::testing;
+using dataset::ShuffledOrder;
+namespace testing = dataset::testing;
 
 TEST(RenderPreview, WritesAGridWithLabelsAndReturnsTheClassNames) {
   tb::testing::TempDir tmp;

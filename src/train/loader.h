@@ -14,16 +14,16 @@
 #include <vector>
 
 #include "dataset/cifar.h"
+#include "dataset/shuffle.h"
 #include "util/status.h"
 
 namespace tb::train {
 
-inline constexpr int kChannels = 3, kHeight = 32, kWidth = 32;
+using dataset::kChannels;
+using dataset::kHeight;
+using dataset::kWidth;
 inline constexpr int kImageFloats = kChannels * kHeight * kWidth;
-
-// The order in which epoch `epoch` visits [0, n) for `seed` (Fisher-Yates on a 64-bit
-// Mersenne Twister seeded from seed and epoch). Shared by the loader and the preview.
-std::vector<uint32_t> ShuffledOrder(size_t n, uint64_t seed, int epoch);
+using dataset::ShuffledOrder;  // the epoch's order of the split, shared with the preview
 
 // The tutorial's transform of one pixel byte: ToTensor() (v / 255) then
 // Normalize(0.5, 0.5) ((x - 0.5) / 0.5), computed in float exactly like torchvision.

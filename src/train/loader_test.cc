@@ -41,16 +41,6 @@ std::vector<std::pair<int, float>> Epoch(BatchLoader* loader, int epoch, int* ba
   return out;
 }
 
-TEST(ShuffledOrder, IsAPermutationDeterministicPerSeedAndEpoch) {
-  auto a = ShuffledOrder(1000, 7, 0);
-  std::set<uint32_t> seen(a.begin(), a.end());
-  EXPECT_EQ(seen.size(), 1000u);
-  EXPECT_EQ(*seen.rbegin(), 999u);
-  EXPECT_EQ(a, ShuffledOrder(1000, 7, 0));
-  EXPECT_NE(a, ShuffledOrder(1000, 7, 1));
-  EXPECT_NE(a, ShuffledOrder(1000, 8, 0));
-}
-
 TEST(NormalizePixel, MatchesToTensorThenNormalize) {
   EXPECT_FLOAT_EQ(NormalizePixel(0), -1.0f);
   EXPECT_FLOAT_EQ(NormalizePixel(255), 1.0f);

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <memory>
 #include <utility>
+
+#include "dataset/pickle.h"
 
 namespace tb::train {
 namespace {
@@ -15,314 +16,6 @@ uint32_t U32(std::string_view b, size_t at) { return U16(b, at) | U16(b, at + 2)
 uint64_t U64(std::string_view b, size_t at) {
   return U32(b, at) | static_cast<uint64_t>(U32(b, at + 4)) << 32;
 }
-
-// ---- a safe unpickler for state_dicts ------------------------------------------------------
-
-// Values live in the unpickler's arena and point at each other with plain pointers: a file
-// can make them share and nest arbitrarily (memo GET, a list appended to itself, tuples of
-// tuples 60,000 deep), and the arena frees them all without recursion or leaks.
-struct Value;
-using ValuePtr = Value*;
-
-struct Value {
-  enum Kind { kNone, kBool, kInt, kFloat, kString, kTuple, kList, kDict, kGlobal, kStorage, kTensor };
-  Kind kind = kNone;
-  int64_t i = 0;
-  double f = 0;
-  std::string s;                                   // string; global "module.name"; storage type
-  std::string key;                                 // storage key
-  std::vector<ValuePtr> items;                     // tuple, list
-  std::vector<std::pair<ValuePtr, ValuePtr>> dict; // dict (insertion order)
-  StoredTensor tensor;
-};
-
-class Unpickler {
- public:
-  Unpickler(std::string_view data, std::string name) : d_(data), name_(std::move(name)) {}
-
-  Result<ValuePtr> Run() {
-    while (pos_ < d_.size()) {
-      size_t at = pos_;
-      uint8_t op = static_cast<uint8_t>(d_[pos_++]);
-      Status st = Step(op);
-      if (!st.ok()) return Status::Corruption(name_ + ": pickle byte " + std::to_string(at) + ": " + st.message());
-      if (done_) {
-        if (stack_.size() != 1) return Error("stack holds " + std::to_string(stack_.size()) + " values at STOP");
-        return stack_.back();
-      }
-    }
-    return Error("no STOP opcode (truncated pickle)");
-  }
-
- private:
-  ValuePtr Make(Value::Kind kind) {
-    arena_.push_back(std::make_unique<Value>());
-    arena_.back()->kind = kind;
-    return arena_.back().get();
-  }
-  Status Error(const std::string& m) const { return Status::Corruption(name_ + ": " + m); }
-  Status Need(size_t n) const {
-    return pos_ + n <= d_.size() ? Status::Ok() : Status::Corruption("truncated");
-  }
-  Result<std::string_view> Take(size_t n) {
-    if (pos_ + n > d_.size() || pos_ + n < pos_) return Status::Corruption("truncated");
-    std::string_view v = d_.substr(pos_, n);
-    pos_ += n;
-    return v;
-  }
-  Result<std::string> Line() {
-    size_t nl = d_.find('\n', pos_);
-    if (nl == std::string_view::npos) return Status::Corruption("unterminated GLOBAL");
-    std::string v(d_.substr(pos_, nl - pos_));
-    pos_ = nl + 1;
-    return v;
-  }
-  Result<ValuePtr> Pop() {
-    if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) {
-      return Status::Corruption("stack underflow");
-    }
-    ValuePtr v = stack_.back();
-    stack_.pop_back();
-    return v;
-  }
-  Result<std::vector<ValuePtr>> PopMark() {
-    if (marks_.empty()) return Status::Corruption("no MARK");
-    size_t m = marks_.back();
-    marks_.pop_back();
-    std::vector<ValuePtr> v(stack_.begin() + m, stack_.end());
-    stack_.resize(m);
-    return v;
-  }
-  Result<ValuePtr> Top() {
-    if (stack_.empty()) return Status::Corruption("stack underflow");
-    return stack_.back();
-  }
-  void Push(ValuePtr v) { stack_.push_back(std::move(v)); }
-  Status Memo(size_t index) {
-    if (stack_.empty()) return Status::Corruption("PUT on an empty stack");
-    if (memo_.size() <= index) {
-      if (index > 1'000'000) return Status::Corruption("memo index too large");
-      memo_.resize(index + 1);
-    }
-    memo_[index] = stack_.back();
-    return Status::Ok();
-  }
-  Status Get(size_t index) {
-    if (index >= memo_.size() || !memo_[index]) return Status::Corruption("GET of an unset memo entry");
-    Push(memo_[index]);
-    return Status::Ok();
-  }
-  Status PushString(size_t n) {
-    TB_ASSIGN_OR_RETURN(std::string_view s, Take(n));
-    ValuePtr v = Make(Value::kString);
-    v->s = std::string(s);
-    Push(v);
-    return Status::Ok();
-  }
-  Status PushInt(int64_t i) {
-    ValuePtr v = Make(Value::kInt);
-    v->i = i;
-    Push(v);
-    return Status::Ok();
-  }
-  Status PushGlobal(const std::string& module, const std::string& name) {
-    std::string full = module + "." + name;
-    bool storage = module == "torch" && name.size() > 7 &&
-                   name.compare(name.size() - 7, 7, "Storage") == 0;
-    if (full != "collections.OrderedDict" && full != "torch._utils._rebuild_tensor_v2" &&
-        full != "torch.jit._pickle.restore_type_tag" && !storage) {
-      return Status::Corruption("refused global " + full + " (not part of a state_dict)");
-    }
-    ValuePtr v = Make(Value::kGlobal);
-    v->s = full;
-    Push(v);
-    return Status::Ok();
-  }
-  static Result<std::vector<int64_t>> Ints(const ValuePtr& v, const char* what) {
-    if (v->kind != Value::kTuple && v->kind != Value::kList) {
-      return Status::Corruption(std::string(what) + " is not a tuple");
-    }
-    std::vector<int64_t> out;
-    for (const ValuePtr& e : v->items) {
-      if (e->kind != Value::kInt) return Status::Corruption(std::string(what) + " holds a non-integer");
-      out.push_back(e->i);
-    }
-    return out;
-  }
-  Status Reduce() {
-    TB_ASSIGN_OR_RETURN(ValuePtr args, Pop());
-    TB_ASSIGN_OR_RETURN(ValuePtr fn, Pop());
-    if (fn->kind != Value::kGlobal || args->kind != Value::kTuple) return Status::Corruption("bad REDUCE");
-    if (fn->s == "collections.OrderedDict") {
-      Push(Make(Value::kDict));
-      return Status::Ok();
-    }
-    if (fn->s == "torch.jit._pickle.restore_type_tag") {  // (value, "Dict[str, Tensor]")
-      if (args->items.size() != 2) return Status::Corruption("bad restore_type_tag arguments");
-      Push(args->items[0]);
-      return Status::Ok();
-    }
-    if (fn->s == "torch._utils._rebuild_tensor_v2") {
-      const auto& a = args->items;
-      if (a.size() < 4 || a[0]->kind != Value::kStorage || a[1]->kind != Value::kInt) {
-        return Status::Corruption("bad _rebuild_tensor_v2 arguments");
-      }
-      ValuePtr t = Make(Value::kTensor);
-      t->tensor.storage_type = a[0]->s;
-      t->tensor.storage_key = a[0]->key;
-      t->tensor.storage_offset = a[1]->i;
-      TB_ASSIGN_OR_RETURN(t->tensor.sizes, Ints(a[2], "tensor size"));
-      TB_ASSIGN_OR_RETURN(t->tensor.strides, Ints(a[3], "tensor stride"));
-      if (t->tensor.sizes.size() != t->tensor.strides.size()) {
-        return Status::Corruption("tensor size and stride differ in rank");
-      }
-      Push(t);
-      return Status::Ok();
-    }
-    return Status::Corruption("refused call of " + fn->s);
-  }
-  Status PersistentLoad() {
-    TB_ASSIGN_OR_RETURN(ValuePtr pid, Pop());
-    const auto& a = pid->items;
-    if (pid->kind != Value::kTuple || a.size() < 3 || a[0]->kind != Value::kString ||
-        a[0]->s != "storage" || a[1]->kind != Value::kGlobal || a[2]->kind != Value::kString) {
-      return Status::Corruption("unsupported persistent id (expected a torch storage)");
-    }
-    ValuePtr v = Make(Value::kStorage);
-    v->s = a[1]->s.substr(6);  // "torch.FloatStorage" -> "FloatStorage"
-    v->key = a[2]->s;
-    Push(v);
-    return Status::Ok();
-  }
-  Status SetItems(ValuePtr dict, const std::vector<ValuePtr>& kv) {
-    if (dict->kind != Value::kDict) return Status::Corruption("SETITEM on a non-dict");
-    if (kv.size() % 2) return Status::Corruption("odd SETITEMS");
-    for (size_t i = 0; i < kv.size(); i += 2) dict->dict.emplace_back(kv[i], kv[i + 1]);
-    return Status::Ok();
-  }
-
-  Status Step(uint8_t op) {
-    switch (op) {
-      case 0x80: return Take(1).status();                      // PROTO
-      case 0x95: return Take(8).status();                      // FRAME
-      case '.': done_ = true; return Status::Ok();             // STOP
-      case '(': marks_.push_back(stack_.size()); return Status::Ok();
-      case '}': Push(Make(Value::kDict)); return Status::Ok();
-      case ']': Push(Make(Value::kList)); return Status::Ok();
-      case ')': Push(Make(Value::kTuple)); return Status::Ok();
-      case 'N': Push(Make(Value::kNone)); return Status::Ok();
-      case 0x88: case 0x89: {
-        ValuePtr v = Make(Value::kBool);
-        v->i = op == 0x88;
-        Push(v);
-        return Status::Ok();
-      }
-      case 'K': { TB_ASSIGN_OR_RETURN(auto b, Take(1)); return PushInt(static_cast<uint8_t>(b[0])); }
-      case 'M': { TB_ASSIGN_OR_RETURN(auto b, Take(2)); return PushInt(U16(b, 0)); }
-      case 'J': { TB_ASSIGN_OR_RETURN(auto b, Take(4)); return PushInt(static_cast<int32_t>(U32(b, 0))); }
-      case 0x8a: {  // LONG1
-        TB_ASSIGN_OR_RETURN(auto n, Take(1));
-        size_t len = static_cast<uint8_t>(n[0]);
-        if (len > 8) return Status::Corruption("integer wider than 64 bits");
-        TB_ASSIGN_OR_RETURN(auto b, Take(len));
-        uint64_t u = 0;
-        for (size_t k = 0; k < len; ++k) u |= static_cast<uint64_t>(static_cast<uint8_t>(b[k])) << (8 * k);
-        if (len > 0 && len < 8 && (static_cast<uint8_t>(b[len - 1]) & 0x80)) u |= ~0ull << (8 * len);
-        return PushInt(static_cast<int64_t>(u));
-      }
-      case 'G': {
-        TB_ASSIGN_OR_RETURN(auto b, Take(8));
-        uint64_t u = 0;
-        for (int k = 0; k < 8; ++k) u = u << 8 | static_cast<uint8_t>(b[k]);
-        ValuePtr v = Make(Value::kFloat);
-        std::memcpy(&v->f, &u, 8);
-        Push(v);
-        return Status::Ok();
-      }
-      case 'X': case 'T': { TB_ASSIGN_OR_RETURN(auto n, Take(4)); return PushString(U32(n, 0)); }
-      case 0x8c: case 'U': { TB_ASSIGN_OR_RETURN(auto n, Take(1)); return PushString(static_cast<uint8_t>(n[0])); }
-      case 0x8d: { TB_ASSIGN_OR_RETURN(auto n, Take(8)); return PushString(U64(n, 0)); }
-      case 'c': {
-        TB_ASSIGN_OR_RETURN(std::string module, Line());
-        TB_ASSIGN_OR_RETURN(std::string name, Line());
-        return PushGlobal(module, name);
-      }
-      case 0x93: {  // STACK_GLOBAL
-        TB_ASSIGN_OR_RETURN(ValuePtr name, Pop());
-        TB_ASSIGN_OR_RETURN(ValuePtr module, Pop());
-        if (name->kind != Value::kString || module->kind != Value::kString) return Status::Corruption("bad STACK_GLOBAL");
-        return PushGlobal(module->s, name->s);
-      }
-      case 'q': { TB_ASSIGN_OR_RETURN(auto b, Take(1)); return Memo(static_cast<uint8_t>(b[0])); }
-      case 'r': { TB_ASSIGN_OR_RETURN(auto b, Take(4)); return Memo(U32(b, 0)); }
-      case 0x94: return Memo(memo_.size());  // MEMOIZE
-      case 'h': { TB_ASSIGN_OR_RETURN(auto b, Take(1)); return Get(static_cast<uint8_t>(b[0])); }
-      case 'j': { TB_ASSIGN_OR_RETURN(auto b, Take(4)); return Get(U32(b, 0)); }
-      case 't': {
-        TB_ASSIGN_OR_RETURN(auto items, PopMark());
-        ValuePtr v = Make(Value::kTuple);
-        v->items = std::move(items);
-        Push(v);
-        return Status::Ok();
-      }
-      case 0x85: case 0x86: case 0x87: {
-        size_t n = op - 0x84;
-        ValuePtr v = Make(Value::kTuple);
-        v->items.resize(n);
-        for (size_t k = n; k > 0; --k) { TB_ASSIGN_OR_RETURN(v->items[k - 1], Pop()); }
-        Push(v);
-        return Status::Ok();
-      }
-      case 'a': {
-        TB_ASSIGN_OR_RETURN(ValuePtr item, Pop());
-        TB_ASSIGN_OR_RETURN(ValuePtr list, Top());
-        if (list->kind != Value::kList) return Status::Corruption("APPEND on a non-list");
-        list->items.push_back(item);
-        return Status::Ok();
-      }
-      case 'e': {
-        TB_ASSIGN_OR_RETURN(auto items, PopMark());
-        TB_ASSIGN_OR_RETURN(ValuePtr list, Top());
-        if (list->kind != Value::kList) return Status::Corruption("APPENDS on a non-list");
-        for (auto& i : items) list->items.push_back(i);
-        return Status::Ok();
-      }
-      case 's': {
-        TB_ASSIGN_OR_RETURN(ValuePtr value, Pop());
-        TB_ASSIGN_OR_RETURN(ValuePtr key, Pop());
-        TB_ASSIGN_OR_RETURN(ValuePtr dict, Top());
-        return SetItems(dict, {key, value});
-      }
-      case 'u': {
-        TB_ASSIGN_OR_RETURN(auto kv, PopMark());
-        TB_ASSIGN_OR_RETURN(ValuePtr dict, Top());
-        return SetItems(dict, kv);
-      }
-      case 'b': {  // BUILD: an OrderedDict's attributes (state_dict()._metadata) are ignored
-        TB_RETURN_IF_ERROR(Pop().status());  // the state
-        TB_ASSIGN_OR_RETURN(ValuePtr obj, Top());
-        if (obj->kind != Value::kDict) return Status::Corruption("BUILD on a non-dict");
-        return Status::Ok();
-      }
-      case 'R': return Reduce();
-      case 'Q': return PersistentLoad();
-      default: {
-        char hex[8];
-        std::snprintf(hex, sizeof(hex), "0x%02x", op);
-        return Status::Corruption(std::string("unsupported pickle opcode ") + hex);
-      }
-    }
-  }
-
-  std::string_view d_;
-  std::string name_;
-  size_t pos_ = 0;
-  bool done_ = false;
-  std::vector<ValuePtr> stack_;
-  std::vector<size_t> marks_;
-  std::vector<ValuePtr> memo_;
-  std::vector<std::unique_ptr<Value>> arena_;  // owns every Value made; freed with the unpickler
-};
 
 size_t ElementSize(const std::string& type) {
   if (type == "FloatStorage" || type == "IntStorage") return 4;
@@ -340,6 +33,28 @@ bool Within(uint64_t at, uint64_t n, size_t size) { return at <= size && n <= si
 // refused: a state_dict of parameters never has them, and the count is then bounded by the
 // file's size.
 constexpr const char* kViewTooLarge = "view has more elements than its storage holds";
+
+namespace pickle = dataset::pickle;
+
+std::vector<int64_t> Ints(const pickle::Value& tuple) {
+  std::vector<int64_t> out;
+  out.reserve(tuple.items.size());
+  for (const pickle::Value* e : tuple.items) out.push_back(e->int_value);
+  return out;
+}
+
+// A decoded kTensor (its storage, sizes and strides checked by the unpickler) as a
+// StoredTensor without its name.
+StoredTensor ToStoredTensor(const pickle::Value& tensor) {
+  const pickle::Value& storage = *tensor.items[0];
+  StoredTensor t;
+  t.storage_type = std::string(storage.data);
+  t.storage_key = std::string(storage.items[0]->data);
+  t.storage_offset = tensor.int_value;
+  t.sizes = Ints(*tensor.items[1]);
+  t.strides = Ints(*tensor.items[2]);
+  return t;
+}
 
 }  // namespace
 
@@ -405,27 +120,32 @@ Result<std::map<std::string, std::string_view>> ReadStoredZip(std::string_view b
 Result<StateDict> ParseStateDict(std::string_view file_bytes, const std::string& name) {
   TB_ASSIGN_OR_RETURN(auto records, ReadStoredZip(file_bytes, name));
   std::string prefix;
-  const std::string_view* pickle = nullptr;
+  const std::string_view* data_pkl = nullptr;
   for (const auto& [entry, data] : records) {
     size_t slash = entry.find('/');
     if (slash != std::string::npos && entry.substr(slash + 1) == "data.pkl") {
       prefix = entry.substr(0, slash + 1);
-      pickle = &data;
+      data_pkl = &data;
       break;
     }
   }
-  if (!pickle) return Status::Corruption(name + ": no <archive>/data.pkl record (not a torch.save file)");
-  Unpickler unpickler(*pickle, name + ":" + prefix + "data.pkl");
-  TB_ASSIGN_OR_RETURN(ValuePtr root, unpickler.Run());
-  if (root->kind != Value::kDict) {
+  if (!data_pkl) return Status::Corruption(name + ": no <archive>/data.pkl record (not a torch.save file)");
+  TB_ASSIGN_OR_RETURN(pickle::Decoded decoded,
+                      pickle::Decode(*data_pkl, name + ":" + prefix + "data.pkl", pickle::Profile::kTorchStateDict));
+  const pickle::Value* root = decoded.root.get();
+  if (root->kind != pickle::Kind::kDict) {
     return Status::InvalidArgument(name + ": the saved object is not a state_dict (dict of tensors)");
   }
   StateDict out;
-  for (const auto& [k, v] : root->dict) {
-    if (k->kind != Value::kString) return Status::InvalidArgument(name + ": a state_dict key is not a string");
-    if (v->kind != Value::kTensor) return Status::InvalidArgument(name + ": '" + k->s + "' is not a tensor");
-    StoredTensor t = v->tensor;
-    t.name = k->s;
+  for (size_t i = 0; i + 1 < root->items.size(); i += 2) {
+    const pickle::Value* k = root->items[i];
+    const pickle::Value* v = root->items[i + 1];
+    if (!k->IsText()) return Status::InvalidArgument(name + ": a state_dict key is not a string");
+    if (v->kind != pickle::Kind::kTensor) {
+      return Status::InvalidArgument(name + ": '" + std::string(k->data) + "' is not a tensor");
+    }
+    StoredTensor t = ToStoredTensor(*v);
+    t.name = std::string(k->data);
     if (!out.storages.count(t.storage_key)) {
       auto it = records.find(prefix + "data/" + t.storage_key);
       if (it == records.end()) {

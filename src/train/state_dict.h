@@ -1,9 +1,9 @@
 // Reads PyTorch state_dict files without libtorch: the zip container torch.save writes
-// (stored, uncompressed records "<archive>/data.pkl" and "<archive>/data/<key>") and a safe
-// unpickler that accepts only what a state_dict needs — dict / collections.OrderedDict,
-// torch.jit._pickle.restore_type_tag (libtorch's typed dicts),
-// torch._utils._rebuild_tensor_v2 and torch.<Type>Storage persistent ids — and refuses any
-// other global, so no code from the file is ever run. libtorch 1.13's own unpickler turns
+// (stored, uncompressed records "<archive>/data.pkl" and "<archive>/data/<key>"), its pickle
+// decoded by the safe unpickler of dataset/pickle.h with the state_dict profile (dict /
+// collections.OrderedDict, torch.jit._pickle.restore_type_tag for libtorch's typed dicts,
+// torch._utils._rebuild_tensor_v2 and torch.<Type>Storage persistent ids; any other global is
+// refused, so no code from the file is ever run). libtorch 1.13's own unpickler turns
 // Python's default `torch.save(net.state_dict())` (an OrderedDict) into None; this reads it.
 #pragma once
 

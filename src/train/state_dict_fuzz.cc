@@ -1,5 +1,6 @@
 // libFuzzer target for the model.pth reader (built by cmake/fuzz.cmake, run by scripts/fuzz.sh):
-// the stored-zip reader, the safe state_dict unpickler and the tensor view reader. An input
+// the stored-zip reader, the safe unpickler (dataset/pickle.h) with its state_dict profile and
+// the tensor view reader. An input
 // that starts like a zip ("PK") is read as a whole file; any other input is taken as the
 // pickle and wrapped in a well-formed torch.save zip (with one 64-byte storage record "0"),
 // so that the fuzzer spends its time in the unpickler instead of rebuilding zip headers.

@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "train/dataset_testing.h"
+#include "dataset/cifar_testing.h"
 #include "train/plugin_abi.h"
 #include "util/fs.h"
 #include "util/testing.h"
@@ -49,7 +49,7 @@ TEST(Train, HandWrittenBackwardMatchesAutograd) {
 TEST(Train, TrainsSavesAndResumes) {
   REQUIRE_PLUGIN();
   tb::testing::TempDir tmp;
-  ASSERT_TRUE(testing::WriteTestDataset(tmp.path(), 2, 100, 50).ok());
+  ASSERT_TRUE(dataset::testing::WriteTestDataset(tmp.path(), 2, 100, 50).ok());
   TrainOptions o;
   o.data_dir = tmp.path();
   o.epochs = 2;
@@ -124,7 +124,7 @@ TEST(Train, TrainsSavesAndResumes) {
 TEST(Train, DivergedLossIsAnErrorNamingEpochAndStep) {
   REQUIRE_PLUGIN();
   tb::testing::TempDir tmp;
-  ASSERT_TRUE(testing::WriteTestDataset(tmp.path(), 1, 200, 20).ok());
+  ASSERT_TRUE(dataset::testing::WriteTestDataset(tmp.path(), 1, 200, 20).ok());
   for (const char* engine : {"fast", "autograd"}) {
     TrainOptions o;
     o.data_dir = tmp.path();
@@ -155,7 +155,7 @@ TEST(Train, ErrorsNameTheCause) {
   TrainOptions o;
   o.data_dir = tmp / "nothing";
   EXPECT_FALSE(Train(o).ok());
-  ASSERT_TRUE(testing::WriteTestDataset(tmp.path(), 1, 8, 4).ok());
+  ASSERT_TRUE(dataset::testing::WriteTestDataset(tmp.path(), 1, 8, 4).ok());
   o.data_dir = tmp.path();
   o.device = "cuda:banana";
   EXPECT_TRUE(Train(o).status().IsInvalidArgument());

@@ -8,7 +8,7 @@
 #include "util/fs.h"
 #include "util/status.h"
 
-namespace tb::train::testing {
+namespace tb::dataset::testing {
 
 inline uint8_t TestPixel(size_t image, size_t k, uint64_t seed) {
   uint64_t x = (image * 3072 + k) * 0x9E3779B97F4A7C15ull + seed;
@@ -46,4 +46,4 @@ inline Result<std::string> WriteTestDataset(const std::string& root, int train_f
   return dir;
 }
 
-}  // namespace tb::train::testing
+}  // namespace tb::dataset::testing
