@@ -30,7 +30,8 @@ class DownloadStage : public Stage {
     result.bytes = stats->bytes;
     result.files = 1;
     result.detail_json = JsonText(nlohmann::json{{"source", ctx.cfg.origin_url}, {"dest", dest},
-                                                 {"concurrency", ctx.storage_options.concurrency}});
+                                                 {"concurrency", ctx.storage_options.concurrency},
+                                                 {"streams", stats->streams}, {"streams_why", stats->streams_why}});
     return Status::Ok();
   }
 };

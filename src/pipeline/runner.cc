@@ -10,6 +10,7 @@
 #include "dataset/cifar.h"
 #include "pipeline/ingest.h"
 #include "pipeline/stage.h"
+#include "storage/transfer.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -141,6 +142,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   ctx.storage_options.concurrency = cfg.concurrency;
   ctx.storage_options.part_size_bytes = cfg.part_size_bytes;
   ctx.storage_options.max_retries = cfg.retries;
+  if (auto streams = storage::ParseStreams(cfg.streams); streams.ok()) ctx.storage_options.streams = *streams;
   ctx.storage_options.connect_timeout_s = cfg.connect_timeout_s;
   ctx.storage_options.low_speed_timeout_s = cfg.read_timeout_s;
   ctx.storage_options.cancel = options.cancel;

@@ -42,7 +42,8 @@ class UploadStage : public Stage {
                                         {"bucket", bucket}, {"bucket_created", *created},
                                         {"skipped", stats->skipped.size()},
                                         {"concurrency", ctx.storage_options.concurrency},
-                                        {"part_size_bytes", ctx.storage_options.part_size_bytes}});
+                                        {"part_size_bytes", ctx.storage_options.part_size_bytes},
+                                        {"streams", stats->streams}, {"streams_why", stats->streams_why}});
     return Status::Ok();
   }
 };
