@@ -135,8 +135,10 @@ const std::vector<Key>& Keys() {
     num("net.read_timeout", "seconds a request may receive nothing before it fails (and is retried)",
         &JobConfig::read_timeout_s);
     num("net.retries", "retries per request after transient failures", &JobConfig::retries);
-    str("net.streams", "connections one transfer uses: auto (default: one, then one more while the aggregate "
-        "rate grows, up to s3.concurrency) or a number 1..1024", &JobConfig::streams);
+    str("net.streams",
+        "connections one transfer uses: auto (default: one, then one more while the aggregate "
+        "rate grows, up to s3.concurrency) or a number 1..1024",
+        &JobConfig::streams);
     auto size = [&](const char* key, const char* help, uint64_t JobConfig::*field) {
       k.push_back({{key, "size", help}, [field](JobConfig& c, const Value& v) { c.*field = static_cast<uint64_t>(v.i); }});
     };

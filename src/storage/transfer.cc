@@ -10,8 +10,8 @@
 // of small files and a single huge file both keep every connection busy; large jobs go first
 // so that they do not form the tail. A StreamGate admits the work items in list order and
 // bounds how many run at once: Options::streams, or under "auto" a number found by measuring
-// (one stream first, one more while the aggregate rate still grows). Destinations are atomic (commit only after every byte
-// arrived and the checks passed; a failed job leaves nothing under its final name).
+// (one stream first, one more while the aggregate rate still grows). Destinations are atomic (commit only after every
+// byte arrived and the checks passed; a failed job leaves nothing under its final name).
 #include "storage/transfer.h"
 
 #include <sys/stat.h>
@@ -19,8 +19,8 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <vector>
