@@ -136,7 +136,7 @@ const std::vector<Key>& Keys() {
         &JobConfig::read_timeout_s);
     num("net.retries", "retries per request after transient failures", &JobConfig::retries);
     str("net.streams",
-        "connections one transfer uses: auto (default: one, then one more while the aggregate "
+        "connections one transfer uses: auto (default: one, doubled while the aggregate "
         "rate grows, up to s3.concurrency) or a number 1..1024",
         &JobConfig::streams);
     auto size = [&](const char* key, const char* help, uint64_t JobConfig::*field) {

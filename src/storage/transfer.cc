@@ -10,8 +10,9 @@
 // of small files and a single huge file both keep every connection busy; large jobs go first
 // so that they do not form the tail. A StreamGate admits the work items in list order and
 // bounds how many run at once: Options::streams, or under "auto" a number found by measuring
-// (one stream first, one more while the aggregate rate still grows). Destinations are atomic (commit only after every
-// byte arrived and the checks passed; a failed job leaves nothing under its final name).
+// (one stream first, doubled while the aggregate rate still grows). Destinations are atomic
+// (commit only after every byte arrived and the checks passed; a failed job leaves nothing
+// under its final name).
 #include "storage/transfer.h"
 
 #include <sys/stat.h>
@@ -72,8 +73,8 @@ struct Job {
 
 // How many work items run at once, admitted strictly in list order (so the earliest parts of
 // an ordered job always hold a stream and its window keeps moving). Fixed, or under auto
-// grown one stream at a time: each step runs until every stream finished an item and at
-// least kMinPhaseSeconds passed; a step that adds less than kGrowth to the aggregate rate
+// grown from one stream by doubling: each step runs until every stream finished an item and
+// at least kMinPhaseSeconds passed; a step that adds less than kGrowth to the aggregate rate
 // ends the search (a step that loses more than kGrowth is undone).
 class StreamGate {
  public:
@@ -143,15 +144,16 @@ class StreamGate {
         return;
       }
       prev_rate_ = rate;
-      ++allowed_;
+      prev_allowed_ = allowed_;
+      allowed_ = std::min(max_, 2 * allowed_);
       StartPhase(moved);
       return;
     }
     searching_ = false;
-    std::string both = Rate(allowed_ - 1, prev_rate_) + ", " + Rate(allowed_, rate);
+    std::string both = Rate(prev_allowed_, prev_rate_) + ", " + Rate(allowed_, rate);
     if (rate < prev_rate_ * (1 - kGrowth)) {
-      --allowed_;
-      why_ = "auto: one more stream was slower (" + both + ")";
+      allowed_ = prev_allowed_;
+      why_ = "auto: more streams were slower (" + both + ")";
     } else {
       why_ = "auto: the aggregate rate stopped growing (" + both + ")";
     }
@@ -161,7 +163,7 @@ class StreamGate {
   std::condition_variable cv_;
   const int max_;
   const bool grow_;
-  int allowed_, active_ = 0, peak_ = 0;
+  int allowed_, prev_allowed_ = 1, active_ = 0, peak_ = 0;
   size_t next_ = 0;
   bool aborted_ = false, searching_ = true;
   double phase_start_ = 0, prev_rate_ = 0;
