@@ -5,7 +5,8 @@
 #   - each host sees its own hostname and the others' names in its /etc/hosts (not loopback),
 #     and has no default route,
 #   - the tbf qdisc on both ends of each link,
-#   - CephFS (when mounted) readable from a host,
+#   - CephFS (when mounted) readable from a host, mpirun launching one rank per host through
+#     `hosts.sh agent` (when Open MPI is installed),
 #   - "up" again is a no-op, "down" leaves no namespace, link, process or file behind,
 #   - a failure half-way through "up" (a link name taken by someone else) removes what up
 #     made and leaves the other object alone.
@@ -127,6 +128,17 @@ if [ -n "$cephfs" ] && timeout 5 stat -f "$cephfs" > /dev/null 2>&1; then
   rm -f "$f"
 else
   echo "NOTE: CephFS not mounted; its check is left out"
+fi
+
+# mpirun launching through the agent: one rank per host, each on its own host.
+if command -v mpirun > /dev/null; then
+  got="$(timeout 120 mpirun --allow-run-as-root -np 2 --host "$h1,$h2" --mca plm_rsh_agent "$TB_HOSTS_AGENT" \
+    --mca oob_tcp_if_include "$TB_HOSTS_CIDR" --mca btl_tcp_if_include "$TB_HOSTS_CIDR" \
+    sh -c 'echo "$OMPI_COMM_WORLD_RANK $(hostname)"' 2> "$work/mpirun.err" | sort || true)"
+  [ "$got" = "$(printf '0 %s\n1 %s' "$h1" "$h2")" ] && pass "mpirun through 'hosts.sh agent': rank 0 on $h1, rank 1 on $h2" ||
+    { cat "$work/mpirun.err"; fail "mpirun through the agent: '$got'"; }
+else
+  echo "NOTE: mpirun not installed (openmpi-bin); its check is left out"
 fi
 
 # up again with the same shape: a no-op.
