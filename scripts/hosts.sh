@@ -166,7 +166,7 @@ teardown() {
     esac
   done < <(tac "$CREATED")
   rm -f "$CREATED"
-  rm -rf "$DIR/etc"
+  rm -rf "${DIR:?}/etc"
 }
 
 # up's failure path: whatever was made so far goes again.
@@ -202,7 +202,6 @@ cmd_up() {
   exec 9> "$DIR/.lock"
   flock -w 60 9 || die "another 'hosts.sh up/down' holds $DIR/.lock"
   if [ -f "$ENV_FILE" ] && [ -f "$CREATED" ]; then
-    # shellcheck disable=SC1090
     local old_n old_rate
     old_n="$(sed -n 's/^export TB_HOSTS_N=//p' "$ENV_FILE")"
     old_rate="$(sed -n 's/^export TB_HOSTS_RATE=//p' "$ENV_FILE")"

@@ -119,6 +119,7 @@ done
 
 # CephFS is a mount in the root mount namespace: a host sees it (when the services run).
 env_file="${TB_SERVICES_ENV:-/tmp/tierbench-services/services.env}"
+# shellcheck disable=SC1090
 cephfs="$( ( [ -f "$env_file" ] && source "$env_file" && echo "${TB_CEPHFS_MOUNT:-}" ) || true)"
 if [ -n "$cephfs" ] && timeout 5 stat -f "$cephfs" > /dev/null 2>&1; then
   f="$cephfs/tb-hosts-test-$$-$RANDOM"
