@@ -6,6 +6,11 @@
 #   Ceph         ceph-mon (:13300, TB_MON_PORT) + one BlueStore ceph-osd on a 20 GiB sparse file
 #                + radosgw (S3, beast on :18000, TB_S3_PORT) with a fixed test user; no mgr
 #   CephFS       optional (TB_CEPHFS=0 skips): ceph-mds + ceph-fuse mount at $DIR/cephfs
+# TB_SERVICES_BIND="ADDR ..." makes nginx and radosgw listen on these addresses too, e.g. the
+# bridge address of scripts/hosts.sh's test bed (start it first), so its hosts reach them:
+#   scripts/hosts.sh up 2 && TB_SERVICES_BIND=10.77.0.1 scripts/services.sh up
+# ("up" reloads nginx and restarts radosgw when the addresses differ from the running ones;
+# unset, "up" keeps them). CephFS is a mount: every host of the test bed sees it as it is.
 #
 # Usage: scripts/services.sh up|down|status|restart-rgw|env|smallfs SIZE|smallfs-rm PATH
 #   up           start whatever is not running (idempotent); writes $DIR/services.env
@@ -34,6 +39,9 @@ write_env() {
     kv TB_SERVICES_DIR "$DIR"
     kv TB_HTTP_ORIGIN "http://127.0.0.1:$HTTP_PORT"
     kv TB_HTTP_ROOT "$HTTP_ROOT"
+    kv TB_HTTP_PORT "$HTTP_PORT"
+    kv TB_S3_PORT "$S3_PORT"
+    kv TB_SERVICES_BIND "$(sed -n 's/^    listen \(.*\):[0-9]*;$/\1/p' "$NGINX_CONF" | grep -v '^127\.0\.0\.1$' | tr '\n' ' ' | sed 's/ $//')"
     kv TB_S3_ENDPOINT "http://127.0.0.1:$S3_PORT"
     kv AWS_ACCESS_KEY_ID "$S3_ACCESS_KEY"
     kv AWS_SECRET_ACCESS_KEY "$S3_SECRET_KEY"
@@ -57,6 +65,7 @@ all_up() {
   elif [ "${TB_CEPHFS:-1}" != 0 ] && cephfs_prereqs 2> /dev/null; then
     return 1  # CephFS wanted and possible but not up: try again
   fi
+  nginx_binds_current && ceph_rgw_binds_current || return 1
   curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$HTTP_PORT/" &&
     curl -s --max-time 3 "http://127.0.0.1:$S3_PORT/" | grep -q ListAllMyBucketsResult
 }

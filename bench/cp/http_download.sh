@@ -3,9 +3,8 @@
 # run, interleaved rounds. Usage: bench/cp/http_download.sh [SIZE_MIB=1024] [ROUNDS=3]
 # Needs scripts/services.sh up (TB_HTTP_ORIGIN, TB_HTTP_ROOT) and a built tierbench (TB_BIN,
 # default build/tierbench). Prints one line per run and the median MB/s per tool (MB = 1e6 B).
-# "tierbench" uses the defaults (16 connections, 8 MiB ranged parts, appended in order; a
-# loopback origin like this one gets a single stream, see src/storage/transfer.cc); "tb-c1"
-# forces one stream.
+# "tierbench" uses the defaults (net.streams = auto: one stream, doubled up to 16 while the
+# aggregate rate grows; 8 MiB ranged parts appended in order); "tb-c1" forces one stream.
 # Downloads land in /tmp (TB_BENCH_DIR overrides) and are md5-checked after each run.
 set -euo pipefail
 SIZE_MIB="${1:-1024}"

@@ -1,10 +1,29 @@
 # shellcheck shell=bash
 # Single-node Ceph (sourced by scripts/services.sh): ceph-mon + one BlueStore ceph-osd on a
-# sparse file + radosgw (beast) on loopback, no mgr.
+# sparse file + radosgw (beast) on loopback (and TB_SERVICES_BIND's addresses), no mgr.
 
 OSD_BLOCK="$CEPH_DIR/osd.0.block"   # must lie outside osd_data
 OSD_BLOCK_BYTES="${TB_OSD_BLOCK_BYTES:-21474836480}"   # 20 GiB, sparse
 KEYRING="$CEPH_DIR/keyring"
+
+# radosgw's frontends: beast on 127.0.0.1 and every TB_SERVICES_BIND address.
+ceph_rgw_frontends() {
+  local a line="beast endpoint=127.0.0.1:$S3_PORT"
+  for a in $BIND_ADDRS; do line+=" endpoint=$a:$S3_PORT"; done
+  echo "$line"
+}
+
+# True when ceph.conf gives radosgw the frontends TB_SERVICES_BIND asks for (or it is unset).
+ceph_rgw_binds_current() {
+  [ "$BIND_WANTED" = set ] || return 0
+  [ "$(sed -n 's/^rgw_frontends = //p' "$CEPH_CONF_FILE" 2> /dev/null)" = "$(ceph_rgw_frontends)" ]
+}
+
+# Rewrites the rgw_frontends line of our ceph.conf (radosgw reads it when it starts).
+ceph_set_rgw_frontends() {
+  sed "s|^rgw_frontends = .*|rgw_frontends = $(ceph_rgw_frontends)|" "$CEPH_CONF_FILE" > "$CEPH_CONF_FILE.tmp"
+  mv "$CEPH_CONF_FILE.tmp" "$CEPH_CONF_FILE"
+}
 
 ceph_write_conf() {
   local fsid="$1"
@@ -49,7 +68,7 @@ osd_memory_target = 1073741824
 pid_file = $RUN_DIR/\$name.pid
 admin_socket = $RUN_DIR/\$name.asok
 [client.rgw.a]
-rgw_frontends = beast endpoint=127.0.0.1:$S3_PORT
+rgw_frontends = $(ceph_rgw_frontends)
 rgw_gc_obj_min_wait = 60
 rgw_gc_processor_period = 60
 pid_file = $RUN_DIR/\$name.pid
@@ -167,9 +186,22 @@ ceph_rgw_wait() {
 }
 
 ceph_rgw_up() {
+  check_bind_addrs
+  if ! ceph_rgw_binds_current; then
+    ceph_set_rgw_frontends
+    if service_running rgw radosgw; then
+      log "radosgw listens elsewhere than TB_SERVICES_BIND asks: restarting it"
+      TB_RGW_KILL_SIGNAL=TERM ceph_rgw_restart
+    fi
+  fi
   if ! service_running rgw radosgw; then ceph_rgw_start; fi
   ceph_rgw_wait
-  log "radosgw up (pid $(saved_pid rgw)) on 127.0.0.1:$S3_PORT"
+  local a
+  for a in $BIND_ADDRS; do
+    curl -s --max-time 5 "http://$a:$S3_PORT/" | grep -q ListAllMyBucketsResult ||
+      fail_with_logs "radosgw does not answer on $a:$S3_PORT" "$LOG_DIR/client.rgw.a.log"
+  done
+  log "radosgw up (pid $(saved_pid rgw)) on 127.0.0.1${BIND_ADDRS:+ $BIND_ADDRS}:$S3_PORT"
 }
 
 # Creates the fixed test S3 user once, then proves a signed request works.

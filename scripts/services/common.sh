@@ -17,6 +17,11 @@ CEPH_CONF_FILE="$CEPH_DIR/ceph.conf"
 CEPHFS_MOUNT="$DIR/cephfs"
 ENV_FILE="$DIR/services.env"
 CEPH_TIMEOUT="${TB_CEPH_TIMEOUT:-15}"
+# Extra IPv4 addresses (space-separated) nginx and radosgw listen on besides 127.0.0.1, e.g. the
+# bridge address of scripts/hosts.sh's test bed so that its hosts reach the services. Unset:
+# "up" keeps whatever the running services listen on; set (even empty): "up" applies it.
+BIND_ADDRS="${TB_SERVICES_BIND:-}"
+BIND_WANTED="${TB_SERVICES_BIND+set}"
 # Fixed test credentials (a throwaway single-node cluster on loopback only).
 S3_USER="tbtest"
 S3_ACCESS_KEY="TBTESTACCESSKEY00001"
@@ -91,6 +96,17 @@ stop_service() {
     sleep 0.2
   fi
   rm -f "$PID_DIR/$name.pid"
+}
+
+# Checks TB_SERVICES_BIND: IPv4 addresses this machine has now (the services bind them).
+check_bind_addrs() {
+  local a
+  for a in $BIND_ADDRS; do
+    [[ "$a" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]] || die "TB_SERVICES_BIND: '$a' is not an IPv4 address"
+    [ "$a" != 127.0.0.1 ] || die "TB_SERVICES_BIND: 127.0.0.1 is always served; name only extra addresses"
+    ip -4 -o addr show | awk '{print $4}' | grep -q "^${a//./\\.}/" ||
+      die "TB_SERVICES_BIND: $a is not an address of this machine (for the test bed: scripts/hosts.sh up N first)"
+  done
 }
 
 # True when something listens on 127.0.0.1:$1.

@@ -1,10 +1,24 @@
 # shellcheck shell=bash
 # nginx as the HTTP origin (sourced by scripts/services.sh). Own prefix, config and pid file
-# under $DIR/nginx; serves $HTTP_ROOT on 127.0.0.1:$HTTP_PORT with sendfile and byte ranges.
+# under $DIR/nginx; serves $HTTP_ROOT on 127.0.0.1:$HTTP_PORT (and TB_SERVICES_BIND's addresses)
+# with sendfile and byte ranges.
 
 NGINX_PREFIX="$DIR/nginx"
 NGINX_CONF="$NGINX_PREFIX/nginx.conf"
 NGINX_PID_FILE="$NGINX_PREFIX/nginx.pid"
+
+# The listen lines for 127.0.0.1 and every TB_SERVICES_BIND address.
+nginx_listen_lines() {
+  local a
+  echo "    listen 127.0.0.1:$HTTP_PORT;"
+  for a in $BIND_ADDRS; do echo "    listen $a:$HTTP_PORT;"; done
+}
+
+# True when the running config listens exactly where TB_SERVICES_BIND asks (or it is unset).
+nginx_binds_current() {
+  [ "$BIND_WANTED" = set ] || return 0
+  [ "$(grep '^    listen ' "$NGINX_CONF" 2> /dev/null)" = "$(nginx_listen_lines)" ]
+}
 
 nginx_write_conf() {
   mkdir -p "$NGINX_PREFIX/tmp" "$HTTP_ROOT" "$LOG_DIR"
@@ -36,7 +50,7 @@ http {
   keepalive_requests 100000;
   server_tokens off;
   server {
-    listen 127.0.0.1:$HTTP_PORT;
+$(nginx_listen_lines)
     server_name localhost;
     root $HTTP_ROOT;
     autoindex off;
@@ -50,8 +64,23 @@ EOF
 }
 
 nginx_up() {
+  check_bind_addrs
   if service_running nginx nginx; then
-    log "nginx already running (pid $(saved_pid nginx))"
+    if nginx_binds_current; then
+      log "nginx already running (pid $(saved_pid nginx))"
+      return 0
+    fi
+    # Another set of addresses: a graceful reload (SIGHUP) keeps requests in flight.
+    nginx_write_conf
+    nginx -p "$NGINX_PREFIX/" -c "$NGINX_CONF" -e "$LOG_DIR/nginx-error.log" -t \
+        > "$LOG_DIR/nginx-start.log" 2>&1 || fail_with_logs "nginx config test failed" "$LOG_DIR/nginx-start.log"
+    kill -HUP "$(saved_pid nginx)"
+    local a
+    for a in $BIND_ADDRS; do
+      wait_http "http://$a:$HTTP_PORT/" 10 ||
+        fail_with_logs "nginx does not answer on $a:$HTTP_PORT after a reload" "$LOG_DIR/nginx-error.log"
+    done
+    log "nginx reloaded (pid $(saved_pid nginx)): listens on 127.0.0.1${BIND_ADDRS:+ $BIND_ADDRS}:$HTTP_PORT"
     return 0
   fi
   port_listening "$HTTP_PORT" && die "port 127.0.0.1:$HTTP_PORT is taken by another process; set TB_HTTP_PORT"
@@ -69,7 +98,11 @@ nginx_up() {
   echo "$pid" > "$PID_DIR/nginx.pid"
   wait_http "http://127.0.0.1:$HTTP_PORT/" 10 ||
     fail_with_logs "nginx does not answer on 127.0.0.1:$HTTP_PORT" "$LOG_DIR/nginx-error.log"
-  log "nginx up (pid $pid) serving $HTTP_ROOT on 127.0.0.1:$HTTP_PORT"
+  local a
+  for a in $BIND_ADDRS; do
+    wait_http "http://$a:$HTTP_PORT/" 10 || fail_with_logs "nginx does not answer on $a:$HTTP_PORT" "$LOG_DIR/nginx-error.log"
+  done
+  log "nginx up (pid $pid) serving $HTTP_ROOT on 127.0.0.1${BIND_ADDRS:+ $BIND_ADDRS}:$HTTP_PORT"
 }
 
 nginx_down() { stop_service nginx nginx 10; }

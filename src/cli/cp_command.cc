@@ -35,29 +35,35 @@ bool IsLocalDirectory(const std::string& uri) {
 }
 
 Flags MakeFlags() {
-  return Flags("tierbench cp SRC DST [options]\n\n"
-               "Copies one object, or with --recursive every object under SRC, between a local path\n"
-               "(or file://), http(s):// (read-only) and s3://. Large objects move as parallel byte\n"
-               "ranges; destinations appear only when complete and verified (md5/ETag or size).\n"
-               "Copying to an existing directory or a DST ending in '/' keeps the source's name.",
-               {
-                   {"recursive", "copy every object under SRC (a directory or s3:// prefix)", true},
-                   {"skip-special", "with --recursive: entries that hold no regular file (FIFOs, sockets, "
-                    "devices, dangling symlinks, symlinks to directories) are left out and counted, "
-                    "exit 0 (default: reported, exit 1)", true},
-                   {"create-bucket", "create the destination bucket when it does not exist (s3:// DST)", true},
-                   {"concurrency", "parallel connections (default 16)", false, "N"},
-                   {"part-size", "bytes per ranged part, e.g. 8MiB (default 8MiB)", false, "SIZE"},
-                   {"endpoint-url", "S3 endpoint (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)", false, "URL"},
-                   {"region", "S3 region (default: AWS_REGION or profile, else us-east-1)", false, "R"},
-                   {"profile", "AWS profile for credentials", false, "P"},
-                   {"retries", "retries per request after transient failures, 0..100 (default 5)", false, "N"},
-                   {"connect-timeout", "seconds to wait for a connection, up to 3600 (default 10)", false, "S"},
-                   {"read-timeout", "seconds a request may receive nothing before it fails, 1..3600 (default 30)",
-                    false, "S"},
-                   {"progress", "live progress on stderr (default: when stderr is a terminal)", true},
-                   {"json", "print the summary as JSON", true},
-               });
+  return Flags(
+      "tierbench cp SRC DST [options]\n\n"
+      "Copies one object, or with --recursive every object under SRC, between a local path\n"
+      "(or file://), http(s):// (read-only) and s3://. Large objects move as parallel byte\n"
+      "ranges; destinations appear only when complete and verified (md5/ETag or size).\n"
+      "Copying to an existing directory or a DST ending in '/' keeps the source's name.",
+      {
+          {"recursive", "copy every object under SRC (a directory or s3:// prefix)", true},
+          {"skip-special",
+           "with --recursive: entries that hold no regular file (FIFOs, sockets, "
+           "devices, dangling symlinks, symlinks to directories) are left out and counted, "
+           "exit 0 (default: reported, exit 1)",
+           true},
+          {"create-bucket", "create the destination bucket when it does not exist (s3:// DST)", true},
+          {"concurrency", "parallel connections (default 16)", false, "N"},
+          {"streams",
+           "connections one transfer uses: auto (default: one, then more while the "
+           "aggregate rate grows, up to --concurrency) or N",
+           false, "auto|N"},
+          {"part-size", "bytes per ranged part, e.g. 8MiB (default 8MiB)", false, "SIZE"},
+          {"endpoint-url", "S3 endpoint (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)", false, "URL"},
+          {"region", "S3 region (default: AWS_REGION or profile, else us-east-1)", false, "R"},
+          {"profile", "AWS profile for credentials", false, "P"},
+          {"retries", "retries per request after transient failures, 0..100 (default 5)", false, "N"},
+          {"connect-timeout", "seconds to wait for a connection, up to 3600 (default 10)", false, "S"},
+          {"read-timeout", "seconds a request may receive nothing before it fails, 1..3600 (default 30)", false, "S"},
+          {"progress", "live progress on stderr (default: when stderr is a terminal)", true},
+          {"json", "print the summary as JSON", true},
+      });
 }
 
 // The destination must not be the source, nor (--recursive) lie inside it or receive a copy
@@ -118,6 +124,11 @@ int CpCommand(const Args& args) {
                                                      " is out of range: allowed 1.." + std::to_string(kMaxThreads)));
   }
   options.concurrency = static_cast<int>(*concurrency);
+  if (auto streams = f.Find("streams")) {
+    auto n = storage::ParseStreams(*streams);
+    if (!n.ok()) return ReportError("cp", Status::InvalidArgument("--streams " + n.status().message()));
+    options.streams = *n;
+  }
   if (auto ps = f.Find("part-size")) {
     auto bytes = ParseBytes(*ps);
     if (!bytes.ok()) return ReportError("cp", bytes.status());
@@ -190,10 +201,17 @@ int CpCommand(const Args& args) {
   }
   double mb_per_s = stats->seconds > 0 ? stats->bytes / 1e6 / stats->seconds : 0;
   if (f.GetBool("json", false)) {
-    nlohmann::json j = {{"src", RedactUrlUserinfo(src)}, {"dst", RedactUrlUserinfo(dst_final)}, {"bytes", stats->bytes},
-                        {"files", stats->files}, {"seconds", stats->seconds}, {"mb_per_s", mb_per_s},
-                        {"concurrency", options.concurrency}, {"part_size_bytes", options.part_size_bytes},
-                        {"skipped", skipped.size()}};
+    nlohmann::json j = {{"src", RedactUrlUserinfo(src)},
+                        {"dst", RedactUrlUserinfo(dst_final)},
+                        {"bytes", stats->bytes},
+                        {"files", stats->files},
+                        {"seconds", stats->seconds},
+                        {"mb_per_s", mb_per_s},
+                        {"concurrency", options.concurrency},
+                        {"part_size_bytes", options.part_size_bytes},
+                        {"skipped", skipped.size()},
+                        {"streams", stats->streams},
+                        {"streams_why", stats->streams_why}};
     nlohmann::json entries = nlohmann::json::array();  // the first ones, like stderr
     for (size_t i = 0; i < skipped.size() && i < kSkippedShown; ++i)
       entries.push_back({{"key", skipped[i].key}, {"kind", skipped[i].kind}});
@@ -205,6 +223,7 @@ int CpCommand(const Args& args) {
                 HumanBytes(static_cast<double>(stats->bytes)).c_str(), static_cast<unsigned long long>(stats->bytes),
                 stats->seconds, mb_per_s, TerminalSafe(RedactUrlUserinfo(src)).c_str(),
                 TerminalSafe(RedactUrlUserinfo(dst_final)).c_str());
+    std::printf("streams: %d (%s)\n", stats->streams, stats->streams_why.c_str());
   }
   return skipped.empty() || skip_ok ? 0 : 1;
 }

@@ -46,6 +46,7 @@ constexpr Mapping kMappings[] = {
     {"connect-timeout", "net.connect_timeout"},
     {"read-timeout", "net.read_timeout"},
     {"retries", "net.retries"},
+    {"streams", "net.streams"},
 };
 
 }  // namespace

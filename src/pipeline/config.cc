@@ -9,6 +9,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "storage/transfer.h"
 #include "train/limits.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -134,6 +135,10 @@ const std::vector<Key>& Keys() {
     num("net.read_timeout", "seconds a request may receive nothing before it fails (and is retried)",
         &JobConfig::read_timeout_s);
     num("net.retries", "retries per request after transient failures", &JobConfig::retries);
+    str("net.streams",
+        "connections one transfer uses: auto (default: one, doubled while the aggregate "
+        "rate grows, up to s3.concurrency) or a number 1..1024",
+        &JobConfig::streams);
     auto size = [&](const char* key, const char* help, uint64_t JobConfig::*field) {
       k.push_back({{key, "size", help}, [field](JobConfig& c, const Value& v) { c.*field = static_cast<uint64_t>(v.i); }});
     };
@@ -285,6 +290,8 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
   }
   if (cfg.verify_unlisted != "warn" && cfg.verify_unlisted != "fail")
     return bad("verify.unlisted", "must be \"warn\" or \"fail\", got '" + cfg.verify_unlisted + "'");
+  if (auto streams = storage::ParseStreams(cfg.streams); !streams.ok())
+    return bad("net.streams", streams.status().message());
   if (!cfg.upload_dest.empty() && cfg.upload_dest.rfind("s3://", 0) != 0)
     return bad("upload.dest", "must be an s3://bucket/prefix URI, got '" + cfg.upload_dest + "'");
   if (cfg.StageEnabled(StageId::kUpload) && cfg.upload_dest.empty() && cfg.scenario == "staged" &&

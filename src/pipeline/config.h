@@ -74,6 +74,7 @@ struct JobConfig {
   double connect_timeout_s = 10;    // per connection attempt
   double read_timeout_s = 30;       // a request receiving nothing this long fails (retryable)
   int retries = 5;                  // retries per request after transient failures
+  std::string streams = "auto";     // connections per transfer: "auto" or 1..1024 (checked on load)
 
   uint64_t max_download_bytes = 16ull << 30;  // the origin's body, also capped by free space
   double max_expansion_ratio = 200;  // extracted bytes per compressed byte (after an allowance)

@@ -220,5 +220,24 @@ TEST(ConfigRanges, NetAndLimitKeysReachTheConfig) {
   EXPECT_EQ(cfg->min_free_bytes, 1ull << 20);
 }
 
+TEST(ConfigRanges, NetStreamsIsAutoOrACount) {
+  auto def = ParseConfigText(kStaged, "job.toml");
+  ASSERT_TRUE(def.ok()) << def.status().ToString();
+  EXPECT_EQ(def->streams, "auto");
+  for (const char* good : {"auto", "1", "1024"}) {
+    auto cfg = ParseConfigText(kStaged, "job.toml", {{"net.streams", good}});
+    ASSERT_TRUE(cfg.ok()) << good << ": " << cfg.status().ToString();
+    EXPECT_EQ(cfg->streams, good);
+  }
+  for (const char* bad : {"0", "1025", "-1", "4x", "", "Auto"}) {
+    auto cfg = ParseConfigText(kStaged, "job.toml", {{"net.streams", bad}});
+    ASSERT_FALSE(cfg.ok()) << bad;
+    EXPECT_TRUE(cfg.status().IsInvalidArgument());
+    EXPECT_NE(cfg.status().message().find("'net.streams'"), std::string::npos) << cfg.status().message();
+    EXPECT_NE(cfg.status().message().find("\"auto\" or a number of streams 1..1024"), std::string::npos)
+        << cfg.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace tb::pipeline

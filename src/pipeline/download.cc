@@ -79,8 +79,11 @@ class DownloadStage : public Stage {
     ctx.tarball_path = dest;
     result.bytes = stats->bytes;
     result.files = 1;
-    result.detail_json = JsonText(nlohmann::json{{"source", ctx.cfg.origin_url}, {"dest", dest},
-                                                 {"concurrency", ctx.storage_options.concurrency}});
+    result.detail_json = JsonText(nlohmann::json{{"source", ctx.cfg.origin_url},
+                                                 {"dest", dest},
+                                                 {"concurrency", ctx.storage_options.concurrency},
+                                                 {"streams", stats->streams},
+                                                 {"streams_why", stats->streams_why}});
     return Status::Ok();
   }
   std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<DownloadPart>(); }

@@ -10,6 +10,7 @@
 #include "dataset/cifar.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
+#include "storage/transfer.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -271,6 +272,7 @@ void SetStorageOptions(const JobConfig& cfg, const RunOptions& options, storage:
   o.concurrency = cfg.concurrency;
   o.part_size_bytes = cfg.part_size_bytes;
   o.max_retries = cfg.retries;
+  if (auto streams = storage::ParseStreams(cfg.streams); streams.ok()) o.streams = *streams;
   o.connect_timeout_s = cfg.connect_timeout_s;
   o.low_speed_timeout_s = cfg.read_timeout_s;
   o.cancel = options.cancel;

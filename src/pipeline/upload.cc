@@ -35,11 +35,15 @@ class UploadStage : public Stage {
     result.files = stats->files;
     for (size_t i = 0; i < stats->skipped.size() && i < 20; ++i)
       ctx.log("upload: not uploaded " + stats->skipped[i].key + ": " + stats->skipped[i].kind);
-    result.detail_json = JsonText(nlohmann::json{{"source", ctx.dataset_dir}, {"dest", dest},
-                                        {"bucket", bucket}, {"bucket_created", *created},
-                                        {"skipped", stats->skipped.size()},
-                                        {"concurrency", ctx.storage_options.concurrency},
-                                        {"part_size_bytes", ctx.storage_options.part_size_bytes}});
+    result.detail_json = JsonText(nlohmann::json{{"source", ctx.dataset_dir},
+                                                 {"dest", dest},
+                                                 {"bucket", bucket},
+                                                 {"bucket_created", *created},
+                                                 {"skipped", stats->skipped.size()},
+                                                 {"concurrency", ctx.storage_options.concurrency},
+                                                 {"part_size_bytes", ctx.storage_options.part_size_bytes},
+                                                 {"streams", stats->streams},
+                                                 {"streams_why", stats->streams_why}});
     return Status::Ok();
   }
 };

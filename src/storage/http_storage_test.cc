@@ -294,18 +294,84 @@ TEST(HttpFaults, StalledTransferTimesOutAndResumes) {
   EXPECT_EQ(stats.find("\"fault\": \"stall\""), std::string::npos) << stats;
 }
 
+// Occurrences of `needle` in `haystack`.
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// The server's log once it holds at least `n` occurrences of `needle` (it logs a request
+// after the request's last byte, which may be after the client is done), at most 10 s.
+std::string StatsOnceCounted(FaultyServer& srv, const std::string& needle, size_t n) {
+  std::string log = srv.Stats();
+  for (int i = 0; i < 100 && Count(log, needle) < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    log = srv.Stats();
+  }
+  return log;
+}
+
+// A loopback origin takes the parallel ranged path like any other (no address-class rule):
+// 4 streams as configured, 3 parts reset mid-body and fetched again, the file exact.
 TEST(HttpFaults, ParallelCopySurvivesResets) {
-  START_FAULTY(srv, "--fault", "reset", "--fail-first", "3", "--after", "70000");
+  START_FAULTY(srv, "--fault", "reset", "--fail-first", "4", "--after", "70000");
   std::string data = srv.Put("p.bin", 1 << 20);
   testing::TempDir tmp;
   Options o = FastRetries();
   o.concurrency = 4;
+  o.streams = 4;
   o.part_size_bytes = 128 << 10;
   auto stats = CopyObject(srv.url() + "/p.bin", tmp / "p.bin", o);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   auto got = ReadFile(tmp / "p.bin");
   ASSERT_TRUE(got.ok());
   EXPECT_TRUE(*got == data);
+  EXPECT_GE(stats->streams, 2) << stats->streams_why;
+  EXPECT_EQ(stats->streams_why, "net.streams = 4");
+  std::string log = StatsOnceCounted(srv, "\"range\": \"bytes=", 8 + 3);
+  EXPECT_EQ(Count(log, "\"fault\": \"reset\""), 4u) << log;
+  // The HEAD (no body) is the first request counted as "reset"; 3 ranged GETs were reset.
+  EXPECT_GE(Count(log, "\"range\": \"bytes="), 8u + 3u) << log;  // 8 parts + 3 resumed
+}
+
+// Under auto the copy starts with one stream and opens more while the aggregate rate grows:
+// the server paces every response to 2 MB/s, so each added stream adds 2 MB/s.
+TEST(HttpFaults, AutoStreamsGrowWhilePerConnectionRateIsTheLimit) {
+  START_FAULTY(srv, "--fault", "slow", "--rate", "2000000");
+  std::string data = srv.Put("a.bin", 4 << 20);
+  testing::TempDir tmp;
+  Options o = FastRetries();
+  o.concurrency = 4;
+  o.part_size_bytes = 256 << 10;
+  ASSERT_EQ(o.streams, 0);  // auto is the default
+  auto stats = CopyObject(srv.url() + "/a.bin", tmp / "a.bin", o);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  auto got = ReadFile(tmp / "a.bin");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(*got == data);
+  EXPECT_GE(stats->streams, 2) << stats->streams_why;
+  EXPECT_EQ(stats->streams_why.rfind("auto: ", 0), 0u) << stats->streams_why;
+  EXPECT_EQ(Count(StatsOnceCounted(srv, "\"range\": \"bytes=", 16), "\"range\": \"bytes="), 16u);
+}
+
+// net.streams = 1: one plain GET, no ranges.
+TEST(HttpFaults, OneStreamWhenConfigured) {
+  START_FAULTY(srv);
+  std::string data = srv.Put("o.bin", 1 << 20);
+  testing::TempDir tmp;
+  Options o = FastRetries();
+  o.streams = 1;
+  o.part_size_bytes = 128 << 10;
+  auto stats = CopyObject(srv.url() + "/o.bin", tmp / "o.bin", o);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  auto got = ReadFile(tmp / "o.bin");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(*got == data);
+  EXPECT_EQ(stats->streams, 1);
+  EXPECT_EQ(stats->streams_why, "one stream: net.streams = 1");
+  std::string log = StatsOnceCounted(srv, "\"method\": \"GET\"", 1);
+  EXPECT_EQ(Count(log, "\"method\": \"GET\""), 1u) << log;  // control requests are not logged
 }
 
 TEST(HttpStorage, ConnectionRefusedNamesUrlAndAttempts) {

@@ -98,6 +98,9 @@ struct Options {
   std::string profile;        // S3: overrides AWS_PROFILE
   bool virtual_hosted = false;// S3 addressing style (default path-style)
   int concurrency = 16;       // parallel connections for one transfer
+  // Connections one transfer uses at once, at most `concurrency`: 0 = auto (start with one,
+  // double them while the aggregate rate still grows by 10 %), N = N from the start.
+  int streams = 0;
   uint64_t part_size_bytes = 8ull << 20;
   int max_retries = 5;
   double connect_timeout_s = 10;

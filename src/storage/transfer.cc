@@ -8,15 +8,20 @@
 //     is written like `curl -o` writes it, and the md5 can be checked on the fly.
 // All parts of all jobs form one work list served by Options::concurrency workers, so a tree
 // of small files and a single huge file both keep every connection busy; large jobs go first
-// so that they do not form the tail. Destinations are atomic (commit only after every byte
-// arrived and the checks passed; a failed job leaves nothing under its final name).
+// so that they do not form the tail. A StreamGate admits the work items in list order and
+// bounds how many run at once: Options::streams, or under "auto" a number found by measuring
+// (one stream first, doubled while the aggregate rate still grows). Destinations are atomic
+// (commit only after every byte arrived and the checks passed; a failed job leaves nothing
+// under its final name).
 #include "storage/transfer.h"
 
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -66,23 +71,105 @@ struct Job {
   Md5 md5;                           // of the bytes appended so far (when hash)
 };
 
-// http(s) URLs whose host is a loopback address or localhost.
-bool IsLoopbackHttp(std::string_view url) {
-  size_t sep = url.find("://");
-  if (sep == std::string_view::npos) return false;
-  std::string_view scheme = url.substr(0, sep);
-  if (scheme != "http" && scheme != "https") return false;
-  std::string_view rest = url.substr(sep + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (size_t at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
-  std::string_view host;
-  if (!rest.empty() && rest.front() == '[') {
-    host = rest.substr(0, rest.find(']') + 1);
-  } else {
-    host = rest.substr(0, rest.find(':'));
+// How many work items run at once, admitted strictly in list order (so the earliest parts of
+// an ordered job always hold a stream and its window keeps moving). Fixed, or under auto
+// grown from one stream by doubling: each step runs until every stream finished an item and
+// at least kMinPhaseSeconds passed; a step that adds less than kGrowth to the aggregate rate
+// ends the search (a step that loses more than kGrowth is undone).
+class StreamGate {
+ public:
+  // grow: auto, up to max_streams; else max_streams from the start, `why` says who chose it.
+  StreamGate(int max_streams, bool grow, std::string why)
+      : max_(std::max(1, max_streams)), grow_(grow && max_ > 1), allowed_(grow_ ? 1 : max_) {
+    if (!grow_) why_ = std::move(why);
   }
-  return host == "localhost" || host.starts_with("127.") || host == "[::1]";
-}
+
+  // Waits until `item` is next in line and a stream is free. False: the copy failed or was
+  // cancelled meanwhile (the item is not run).
+  bool Acquire(size_t item, const Options& options) {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!aborted_ && !(item == next_ && active_ < allowed_)) {
+      if (IsCancelled(options)) return false;
+      cv_.wait_for(lock, std::chrono::milliseconds(200));
+    }
+    if (aborted_) return false;
+    if (next_ == 0) StartPhase(0);
+    ++next_;
+    peak_ = std::max(peak_, ++active_);
+    cv_.notify_all();
+    return true;
+  }
+
+  // An item ended; `moved` = bytes moved by the whole copy so far.
+  void Release(uint64_t moved, bool ok) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --active_;
+    if (!ok) aborted_ = true;
+    ++done_in_phase_;
+    if (grow_ && ok) Measure(moved);
+    cv_.notify_all();
+  }
+
+  int streams() const { return grow_ && searching_ ? peak_ : std::min(allowed_, peak_); }
+  std::string why() const {
+    if (!why_.empty()) return why_;
+    return "auto: the copy ended while the rate still grew (" + std::to_string(peak_) + " streams)";
+  }
+
+ private:
+  static constexpr double kGrowth = 0.10;
+  static constexpr double kMinPhaseSeconds = 0.05;
+
+  static std::string Rate(int streams, double bytes_per_s) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%d stream%s %.1f MB/s", streams, streams == 1 ? "" : "s", bytes_per_s / 1e6);
+    return buf;
+  }
+
+  void StartPhase(uint64_t moved) {
+    phase_start_ = NowSeconds();
+    phase_bytes_ = moved;
+    done_in_phase_ = 0;
+  }
+
+  void Measure(uint64_t moved) {
+    if (!searching_ || done_in_phase_ < static_cast<uint64_t>(allowed_)) return;
+    double dt = NowSeconds() - phase_start_;
+    if (dt < kMinPhaseSeconds) return;
+    double rate = static_cast<double>(moved - phase_bytes_) / dt;
+    if (allowed_ == 1 || rate >= prev_rate_ * (1 + kGrowth)) {
+      if (allowed_ == max_) {
+        searching_ = false;
+        why_ = "auto: the rate grew up to the limit of s3.concurrency (" + Rate(allowed_, rate) + ")";
+        return;
+      }
+      prev_rate_ = rate;
+      prev_allowed_ = allowed_;
+      allowed_ = std::min(max_, 2 * allowed_);
+      StartPhase(moved);
+      return;
+    }
+    searching_ = false;
+    std::string both = Rate(prev_allowed_, prev_rate_) + ", " + Rate(allowed_, rate);
+    if (rate < prev_rate_ * (1 - kGrowth)) {
+      allowed_ = prev_allowed_;
+      why_ = "auto: more streams were slower (" + both + ")";
+    } else {
+      why_ = "auto: the aggregate rate stopped growing (" + both + ")";
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const int max_;
+  const bool grow_;
+  int allowed_, prev_allowed_ = 1, active_ = 0, peak_ = 0;
+  size_t next_ = 0;
+  bool aborted_ = false, searching_ = true;
+  double phase_start_ = 0, prev_rate_ = 0;
+  uint64_t phase_bytes_ = 0, done_in_phase_ = 0;
+  std::string why_;
+};
 
 struct WorkItem {
   size_t job;
@@ -94,6 +181,8 @@ class Copier {
   Copier(Storage& src, Storage& dst, const Options& options, const ProgressFn& progress)
       : src_(src), dst_(dst), options_(options), progress_(progress) {
     part_size_ = std::max<uint64_t>(options_.part_size_bytes, 64 << 10);
+    int concurrency = std::max(1, options_.concurrency);
+    max_streams_ = options_.streams > 0 ? std::min(options_.streams, concurrency) : concurrency;
   }
 
   void Add(std::string src_key, std::string dst_key, ObjectInfo info) {
@@ -102,19 +191,23 @@ class Copier {
     job->dst_key = std::move(dst_key);
     job->info = std::move(info);
     Capabilities sc = src_.caps(), dc = dst_.caps();
-    bool parallel = sc.ranged_reads && job->info.ranged_reads && job->info.size_bytes != kToEnd &&
-                    job->info.size_bytes > part_size_ && options_.concurrency > 1;
-    if (parallel && dc.sequential_writes && IsLoopbackHttp(src_.Describe(job->src_key))) {
-      // A loopback origin is not network-bound: one stream into the local file beats parallel
-      // ranged connections that compete with the writer (and the server) for the same cores
-      // (bench/cp/http_download.sh: 2-3x faster, and faster than curl -o).
-      parallel = false;
-    }
-    if (parallel && dc.sequential_writes && dc.writable) {
+    std::string single;  // why this object moves as one stream
+    if (!sc.ranged_reads || !job->info.ranged_reads) {
+      single = "the source does not serve byte ranges";
+    } else if (job->info.size_bytes == kToEnd) {
+      single = "the size is not known in advance";
+    } else if (job->info.size_bytes <= part_size_) {
+      single = "no larger than one part (" + std::to_string(part_size_) + " bytes)";
+    } else if (max_streams_ == 1) {
+      single = options_.streams == 1 ? "net.streams = 1" : "s3.concurrency = 1";
+    } else if (dc.sequential_writes && dc.writable) {
       job->mode = Mode::kOrdered;
-    } else if (parallel && dc.parallel_writes) {
+    } else if (dc.parallel_writes) {
       job->mode = Mode::kParts;
+    } else {
+      single = "the destination takes one stream";
     }
+    if (!single.empty() && single_why_.empty()) single_why_ = "one stream: " + single;
     job->num_parts = job->mode == Mode::kStreamed ? 1 : (job->info.size_bytes + part_size_ - 1) / part_size_;
     job->parts_left = job->num_parts;
     job->window = std::clamp<uint64_t>(2 * static_cast<uint64_t>(options_.concurrency), 2,
@@ -134,26 +227,51 @@ class Copier {
     for (size_t j : order) {
       for (uint64_t p = 0; p < jobs_[j]->num_parts; ++p) items_.push_back({j, p});
     }
+    std::string fixed = options_.streams > 0 ? "net.streams = " + std::to_string(options_.streams) : "";
+    if (max_streams_ < std::max(1, options_.streams)) fixed += " (at most s3.concurrency)";
+    if (options_.streams <= 0 && max_streams_ == 1) fixed = "one stream: s3.concurrency = 1";
+    StreamGate gate(max_streams_, options_.streams <= 0, fixed);
     Status s = ParallelFor(items_.size(), std::max(1, options_.concurrency), [&](size_t i) {
       if (IsCancelled(options_)) return Status::Cancelled("copy cancelled");
-      const WorkItem& item = items_[i];
-      Job& job = *jobs_[item.job];
-      switch (job.mode) {
-        case Mode::kOrdered: return CopyOrderedPart(job, item.part);
-        case Mode::kParts: return WithRetries(job, [&] { return CopyPart(job, item.part); });
-        case Mode::kStreamed: break;
+      // Not admitted: an earlier item failed (its error is the copy's) or the copy was cancelled.
+      if (!gate.Acquire(i, options_)) {
+        return IsCancelled(options_) ? Status::Cancelled("copy cancelled") : Status::Ok();
       }
-      return WithRetries(job, [&] { return CopyStreamed(job); });
+      Status r = CopyItem(items_[i]);
+      gate.Release(moved_.load(), r.ok());
+      return r;
     });
     if (!s.ok()) return s;
     TransferStats stats;
     for (const auto& job : jobs_) stats.bytes += job->info.size_bytes;
     stats.files = jobs_.size();
+    if (jobs_.size() == 1 && jobs_[0]->mode == Mode::kStreamed) {
+      stats.streams_why = single_why_;
+    } else if (!items_.empty()) {
+      stats.streams = std::max(1, gate.streams());
+      stats.streams_why = gate.why();
+    }
     stats.seconds = NowSeconds() - start;
     return stats;
   }
 
  private:
+  Status CopyItem(const WorkItem& item) {
+    Job& job = *jobs_[item.job];
+    switch (job.mode) {
+      case Mode::kOrdered: return CopyOrderedPart(job, item.part);
+      case Mode::kParts: return WithRetries(job, [&] { return CopyPart(job, item.part); });
+      case Mode::kStreamed: break;
+    }
+    return WithRetries(job, [&] { return CopyStreamed(job); });
+  }
+
+  // Counts bytes that arrived (for the stream gate's rate) and reports them.
+  void Moved(uint64_t n) {
+    moved_ += n;
+    if (progress_) progress_(n, 0);
+  }
+
   template <typename Fn>
   Status WithRetries(const Job& job, Fn fn) {
     for (int attempt = 1;; ++attempt) {
@@ -176,7 +294,7 @@ class Copier {
                                   ", expected " + std::to_string(offset + len));
       }
       got += n;
-      if (progress_) progress_(n, 0);
+      Moved(n);
     }
     return Status::Ok();
   }
@@ -235,7 +353,7 @@ class Copier {
       total += n;
       TB_RETURN_IF_ERROR(CheckObjectSize(src_.Describe(job.src_key), total, options_));
       TB_RETURN_IF_ERROR(writer->Append(std::string_view(buf.data(), n)));
-      if (progress_) progress_(n, 0);
+      Moved(n);
     }
     if (job.info.size_bytes != kToEnd && total != job.info.size_bytes) {
       return Status::Corruption(src_.Describe(job.src_key) + ": read " + std::to_string(total) +
@@ -383,6 +501,9 @@ class Copier {
   const Options& options_;
   const ProgressFn& progress_;
   uint64_t part_size_;
+  int max_streams_ = 1;
+  std::string single_why_;  // the first object that moves as one stream, and why
+  std::atomic<uint64_t> moved_{0};
   std::vector<std::unique_ptr<Job>> jobs_;
   std::vector<WorkItem> items_;
 };
@@ -478,6 +599,17 @@ Result<TransferStats> CopyTree(std::string_view src_uri, std::string_view dst_ur
   TB_ASSIGN_OR_RETURN(auto src, Open(src_uri, options));
   TB_ASSIGN_OR_RETURN(auto dst, Open(dst_uri, options));
   return CopyTreeBetween(*src, *dst, options, progress);
+}
+
+Result<int> ParseStreams(std::string_view text) {
+  if (text == "auto") return 0;
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxThreads) {
+    return Status::InvalidArgument("expects \"auto\" or a number of streams 1.." + std::to_string(kMaxThreads) +
+                                   ", got '" + std::string(text) + "'");
+  }
+  return n;
 }
 
 Result<std::unique_ptr<Reader>> OpenStream(std::string_view uri, const Options& options) {

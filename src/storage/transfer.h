@@ -21,6 +21,11 @@ struct TransferStats {
   // Tree copies: source entries that hold no object (FIFOs, dangling symlinks, ...), not
   // copied. The caller decides whether that is an error.
   std::vector<SkippedEntry> skipped;
+  // Connections used at once (the settled number under Options::streams = auto) and why,
+  // e.g. "auto: the aggregate rate stopped growing (2 streams 95.1 MB/s, 3 streams 96.0 MB/s)"
+  // or "one stream: the source does not serve byte ranges".
+  int streams = 1;
+  std::string streams_why;
 };
 
 // Called from worker threads (must be thread-safe) with increments as data moves.
@@ -48,6 +53,9 @@ Result<TransferStats> CopyTreeBetween(Storage& src, Storage& dst, const Options&
 // ends with '/', is an existing local directory, or names only a bucket ("s3://b"), like
 // `aws s3 cp`.
 Result<std::string> ResolveCopyDestination(std::string_view src_uri, std::string_view dst_uri);
+
+// Options::streams from text: "auto" -> 0, "1".."1024" -> that number.
+Result<int> ParseStreams(std::string_view text);
 
 // Opens a sequential stream over one object URI (for streaming ingest).
 Result<std::unique_ptr<Reader>> OpenStream(std::string_view uri, const Options& options);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fault-injecting HTTP/1.1 file server on 127.0.0.1, for tests of download retry logic.
+"""Fault-injecting HTTP/1.1 file server on 127.0.0.1 (or --bind ADDR), for tests of download retry logic.
 
 Serves files from --root with GET/HEAD, keep-alive, single byte ranges (206, 416, ETag,
 Last-Modified, If-Range), and injects faults chosen per request. Python 3 stdlib only.
@@ -375,7 +375,9 @@ class Server(ThreadingHTTPServer):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", required=True, help="directory to serve")
-    ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
+    ap.add_argument("--bind", default="127.0.0.1",
+                    help="IPv4 address to listen on (default 127.0.0.1; e.g. a test-bed host's address)")
+    ap.add_argument("--port", type=int, default=0, help="port on the --bind address (0: a free one)")
     ap.add_argument("--port-file", help="write the chosen port here once listening")
     ap.add_argument("--fault", default="none", choices=FAULTS)
     ap.add_argument("--fail-first", type=int, default=-1,
@@ -391,7 +393,7 @@ def main():
     defaults = check_params({"fault": a.fault, "fail_first": a.fail_first, "after": a.after,
                              "status": a.status, "retry_after": a.retry_after,
                              "stall": a.stall, "flips": a.flips, "rate": a.rate})
-    server = Server(("127.0.0.1", a.port), Handler)
+    server = Server((a.bind, a.port), Handler)
     server.root = os.path.realpath(a.root)
     server.state = State(defaults)
     server.quiet = a.quiet
@@ -401,7 +403,7 @@ def main():
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.replace(tmp, a.port_file)
-    print("LISTENING 127.0.0.1:%d" % port, flush=True)
+    print("LISTENING %s:%d" % (a.bind, port), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

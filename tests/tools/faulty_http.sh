@@ -4,15 +4,16 @@
 #   trap faulty_http_stop_all EXIT
 #   faulty_http_start "$root_dir" --fault status --fail-first 2   # any faulty_http.py flags
 #   curl "$FAULTY_HTTP_URL/file.bin?fault=reset&after=1000"        # per-request faults
-# faulty_http_start sets FAULTY_HTTP_URL (http://127.0.0.1:PORT) and FAULTY_HTTP_PID, and adds
+# faulty_http_start sets FAULTY_HTTP_URL (http://127.0.0.1:PORT, or the --bind address) and FAULTY_HTTP_PID, and adds
 # the pid to FAULTY_HTTP_PIDS; the server's stderr goes to $FAULTY_HTTP_LOG_DIR (default /tmp).
 
 FAULTY_HTTP_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/faulty_http.py"
 FAULTY_HTTP_PIDS=()
 
 faulty_http_start() {
-  local root="$1" dir i
+  local root="$1" dir i host=127.0.0.1 prev=""
   shift
+  for i in "$@"; do [ "$prev" = --bind ] && host="$i"; prev="$i"; done
   dir="$(mktemp -d "${FAULTY_HTTP_LOG_DIR:-/tmp}/faulty-http-XXXXXX")"
   /usr/bin/python3 "$FAULTY_HTTP_PY" --root "$root" --port-file "$dir/port" --quiet "$@" \
     > "$dir/out" 2> "$dir/err" &
@@ -27,7 +28,7 @@ faulty_http_start() {
     echo "faulty_http did not start: $(cat "$dir/err")" >&2
     return 1
   fi
-  FAULTY_HTTP_URL="http://127.0.0.1:$(cat "$dir/port")"
+  FAULTY_HTTP_URL="http://$host:$(cat "$dir/port")"
   FAULTY_HTTP_DIR="$dir"
   export FAULTY_HTTP_URL FAULTY_HTTP_PID FAULTY_HTTP_DIR
 }
