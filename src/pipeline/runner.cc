@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dataset/cifar.h"
+#include "pipeline/cache_control.h"
 #include "pipeline/ingest.h"
 #include "pipeline/stage.h"
 #include "util/clock.h"
@@ -165,7 +166,9 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   std::map<std::string, report::StageResult> streamed;
   if (StreamingApplies(cfg) && !ctx.cancelled()) {
     log.Line("stage download,integrity,extract,verify start (streaming)");
+    StageMeter meter(ctx, "ingest");
     IngestResult ingest = StreamIngest(ctx);
+    for (auto& r : ingest.stages) meter.Finish(r, /*streamed=*/true);
     if (ingest.fell_back) {
       log.Line("streaming ingest not possible (md5 or manifest unreadable): running stages in order");
     } else {
@@ -205,6 +208,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
       r.status = "interrupted";
     } else {
       log.Line("stage " + r.name + " start");
+      StageMeter meter(ctx, r.name);  // cold: evicts the stage's inputs; counters before and after
       double t0 = NowSeconds();
       Status s = RunGuarded(*stage, ctx, r);
       r.seconds = NowSeconds() - t0;
@@ -217,6 +221,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
         r.error = "stage " + r.name + ": " + s.message();
         failed_stage = r.name;
       }
+      meter.Finish(r);
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
       log.Line("stage " + r.name + " end status=" + r.status + " seconds=" + secs +
