@@ -104,10 +104,23 @@ Result<RunResult> ParseRunResult(std::string_view json, const std::string& name)
 // Reads and parses a results file; errors name the path.
 Result<RunResult> LoadRunResult(const std::string& path);
 
-// The reference architecture's stage table: stage, status, seconds, MB/s, files; plus Total Runtime.
-std::string RenderStageTable(const RunResult& run);
-// Side by side: a column per run, a row per stage plus "Total Runtime", speedup vs the first.
-std::string RenderCompareTable(const std::vector<RunResult>& runs);
+// Optional provenance columns of the terminal tables (from each stage's io): device = MB read
+// from block devices, cache = MB read from the page cache (* = potential caching), net = MB
+// on the network (received + sent) and requests, cpu = user + system CPU seconds.
+struct IoColumns {
+  bool device = false, cache = false, net = false, cpu = false;
+  bool any() const { return device || cache || net || cpu; }
+};
+// "device,cache,net,cpu" in any order and subset, or "all"; an unknown name is an error naming it.
+Result<IoColumns> ParseIoColumns(std::string_view list);
+
+// The reference architecture's stage table: stage, status, seconds, MB/s, files; plus Total
+// Runtime; then the selected provenance columns. Cold reads that were not honoured and stages
+// flagged as potential caching are listed under the table whatever the columns.
+std::string RenderStageTable(const RunResult& run, const IoColumns& columns = {});
+// Side by side: a column per run, a row per stage plus "Total Runtime", speedup vs the first;
+// with columns, a second table of the selected provenance columns per run.
+std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColumns& columns = {});
 std::string RenderCompareJson(const std::vector<RunResult>& runs);
 std::string RenderCompareSvg(const std::vector<RunResult>& runs);
 std::string RenderCompareHtml(const std::vector<RunResult>& runs);

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/io_columns.h"
 #include "report/results.h"
 #include "report/runs_testing.h"
 
@@ -104,6 +105,52 @@ TEST(ResultsIo, InvalidFieldsAreNamed) {
   d = doc;
   d["stages"][3]["io"] = "fast";
   expect_error(d, "stages[3].io");
+}
+
+TEST(IoColumns, ParsesTheList) {
+  auto all = ParseIoColumns("all");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->device && all->cache && all->net && all->cpu);
+  auto some = ParseIoColumns("cpu,,device");
+  ASSERT_TRUE(some.ok());
+  EXPECT_TRUE(some->device && some->cpu && !some->cache && !some->net);
+  auto none = ParseIoColumns("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->any());
+  auto bad = ParseIoColumns("device,\x1b[2Jdisk");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown column"), std::string::npos);
+  EXPECT_EQ(bad.status().message().find('\x1b'), std::string::npos);
+}
+
+TEST(IoColumns, StageTableShowsTheSelectedColumns) {
+  RunResult run = RunWithIo();
+  std::string plain = RenderStageTable(run);
+  EXPECT_EQ(plain.find("Device MB"), std::string::npos);
+  IoColumns c;
+  c.device = c.cache = c.net = c.cpu = true;
+  std::string t = RenderStageTable(run, c);
+  for (const char* head : {"Device MB", "Cache MB", "Net MB", "Requests", "CPU s"})
+    EXPECT_NE(t.find(head), std::string::npos) << head << "\n" << t;
+  EXPECT_NE(t.find("183.5"), std::string::npos) << t;  // verify's device MB
+  EXPECT_NE(t.find("1.00"), std::string::npos) << t;   // verify's CPU seconds (0.75 + 0.25)
+  std::string cmp = RenderCompareTable({run, testing::InplaceRun()}, c);
+  EXPECT_NE(cmp.find("Where the bytes came from"), std::string::npos) << cmp;
+  EXPECT_NE(cmp.find("183.5"), std::string::npos) << cmp;
+}
+
+TEST(IoColumns, UnhonouredColdAndCachingAreAlwaysNoted) {
+  RunResult run = RunWithIo();
+  StageIo& io = run.stages[3].io;
+  io.cold_honoured = false;
+  io.notes.push_back("cold cache not honoured: the inputs are on tmpfs, which keeps files only in memory");
+  io.potential_caching = true;
+  std::string t = RenderStageTable(run);
+  EXPECT_NE(t.find("verify: cold cache not honoured: the inputs are on tmpfs"), std::string::npos) << t;
+  EXPECT_NE(t.find("verify: potential caching"), std::string::npos) << t;
+  std::string html = RenderCompareHtml({run});
+  EXPECT_NE(html.find("Where the bytes came from"), std::string::npos);
+  EXPECT_NE(html.find("not honoured"), std::string::npos);
 }
 
 }  // namespace
