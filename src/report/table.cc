@@ -102,6 +102,11 @@ std::string RenderStageTable(const RunResult& run, const IoColumns& columns) {
   std::string title = RunName(run, 0);
   if (!run.scenario.empty()) title += " (" + run.scenario + ")";
   std::string legend = columns.any() ? "MB = 10^6 bytes; * = potential caching (most input bytes not from a device)\n" : "";
+  std::string streamed;
+  for (const StageResult& s : run.stages)
+    if (s.io.present && s.io.scope == "streamed") streamed += (streamed.empty() ? "" : ",") + s.name;
+  if (columns.any() && !streamed.empty())
+    legend += TextTable::Sanitize(streamed) + " ran as one overlapped pass: their provenance columns are that pass's\n";
   return TextTable::Sanitize(title) + "\n" + t.Render() + legend + Notes(run, "");
 }
 
