@@ -122,5 +122,23 @@ TEST(CacheControl, ClassifiesMemoryAndFuseFilesystems) {
   }
 }
 
+TEST(CacheConfig, KeysAndDefaults) {
+  const std::string rest = "scenario = \"inplace\"\n[inplace]\ndir = \"/d\"\n";
+  auto warm = ParseConfigText(rest, "job.toml");
+  ASSERT_TRUE(warm.ok()) << warm.status().message();
+  EXPECT_EQ(warm->cache, "warm");
+  EXPECT_EQ(warm->cache_drop, "files");
+  auto cold = ParseConfigText(rest + "[pipeline]\ncache = \"cold\"\ncache_drop = \"system\"\n", "job.toml");
+  ASSERT_TRUE(cold.ok()) << cold.status().message();
+  EXPECT_EQ(cold->cache, "cold");
+  EXPECT_EQ(cold->cache_drop, "system");
+  EXPECT_NE(ConfigToJson(*cold).find("\"cache\":\"cold\""), std::string::npos) << ConfigToJson(*cold);
+  for (const char* bad : {"cache = \"lukewarm\"", "cache = \"\"", "cache_drop = \"all\""}) {
+    auto r = ParseConfigText(rest + "[pipeline]\n" + bad + "\n", "job.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("'pipeline.cache"), std::string::npos) << r.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace tb::pipeline
