@@ -30,8 +30,10 @@ int CompareCommand(const Args& args) {
       "run against the first (first run's seconds / this run's seconds).",
       {{"svg", "write a grouped bar chart (seconds per stage, one bar per run) to FILE", false, "FILE"},
        {"html", "write a self-contained report page (table, chart, hosts, configs) to FILE", false, "FILE"},
-       {"columns", "extra columns, comma-separated: device,cache,net,cpu (or all): where each stage's bytes "
-        "came from and its CPU time", false, "LIST"},
+       {"columns",
+        "extra columns, comma-separated: device,cache,net,cpu (or all): where each stage's bytes "
+        "came from and its CPU time",
+        false, "LIST"},
        {"json", "print the comparison as JSON instead of a table", true}});
   if (Status s = flags.Parse(args); !s.ok()) return ReportError("compare", s);
   if (flags.help_requested()) {
@@ -55,7 +57,8 @@ int CompareCommand(const Args& args) {
     runs.push_back(std::move(run).value());
   }
 
-  std::string out = flags.GetBool("json", false) ? report::RenderCompareJson(runs) : report::RenderCompareTable(runs, *columns);
+  std::string out =
+      flags.GetBool("json", false) ? report::RenderCompareJson(runs) : report::RenderCompareTable(runs, *columns);
   std::fputs(out.c_str(), stdout);
   std::fflush(stdout);
 

@@ -62,7 +62,8 @@ Flags MakeRunFlags(const std::string& usage) {
   specs.push_back({"skip", "comma-separated stages to switch off (e.g. upload,preview); repeatable", false, "STAGES", true});
   specs.push_back({"set", "comma-separated key=value config overrides (e.g. train.epochs=1); repeatable", false, "K=V,...", true});
   specs.push_back({"create-bucket", "create the upload bucket if it does not exist [upload.create_bucket]", true});
-  specs.push_back({"cold", "cold reads: evict each read stage's inputs from the page cache first [pipeline.cache]", true});
+  specs.push_back(
+      {"cold", "cold reads: evict each read stage's inputs from the page cache first [pipeline.cache]", true});
   specs.push_back({"columns", "extra table columns, comma-separated: device,cache,net,cpu (or all)", false, "LIST"});
   specs.push_back({"json", "print the results JSON instead of the table", true});
   specs.push_back({"progress", "live progress on stderr (default: only on a terminal)", true});

@@ -6,9 +6,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <filesystem>
 
 #include "util/fs.h"
@@ -24,15 +24,12 @@ struct Magic {
   bool in_memory;  // the files live in memory
 };
 constexpr Magic kMagics[] = {
-    {0xEF53, "ext4", true, false},         {0x58465342, "xfs", true, false},
-    {0x9123683E, "btrfs", true, false},    {0x2FC12FC1, "zfs", false, false},
-    {0xF2F52010, "f2fs", true, false},     {0x4D44, "vfat", true, false},
-    {0x794C7630, "overlay", true, false},  {0x01021994, "tmpfs", false, true},
-    {0x858458F6, "ramfs", false, true},    {0x65735546, "fuse", false, false},
-    {0x6969, "nfs", false, false},         {0x00C36400, "ceph", false, false},
-    {0xFF534D42, "cifs", false, false},    {0xFE534D42, "smb2", false, false},
-    {0x01021997, "9p", false, false},      {0x0BD00BD0, "lustre", false, false},
-    {0x47504653, "gpfs", false, false},
+    {0xEF53, "ext4", true, false},        {0x58465342, "xfs", true, false},   {0x9123683E, "btrfs", true, false},
+    {0x2FC12FC1, "zfs", false, false},    {0xF2F52010, "f2fs", true, false},  {0x4D44, "vfat", true, false},
+    {0x794C7630, "overlay", true, false}, {0x01021994, "tmpfs", false, true}, {0x858458F6, "ramfs", false, true},
+    {0x65735546, "fuse", false, false},   {0x6969, "nfs", false, false},      {0x00C36400, "ceph", false, false},
+    {0xFF534D42, "cifs", false, false},   {0xFE534D42, "smb2", false, false}, {0x01021997, "9p", false, false},
+    {0x0BD00BD0, "lustre", false, false}, {0x47504653, "gpfs", false, false},
 };
 
 constexpr uint64_t kMapChunk = 1ull << 30;  // mincore looks at a file 1 GiB at a time
@@ -119,8 +116,10 @@ EvictionResult EvictFromPageCache(const std::vector<std::string>& files, bool dr
     struct stat st {};
     if (::fstat(fd, &st) == 0 && st.st_size > 0) {
       auto resident = ResidentBytes(fd, static_cast<uint64_t>(st.st_size), path);
-      if (resident.ok()) out.resident_bytes_after += *resident;
-      else out.problems.push_back("cannot check eviction: " + resident.status().message());
+      if (resident.ok())
+        out.resident_bytes_after += *resident;
+      else
+        out.problems.push_back("cannot check eviction: " + resident.status().message());
     }
     ::close(fd);
   }
@@ -132,7 +131,8 @@ std::vector<std::string> StageInputFiles(const Context& ctx, const std::string& 
     return ctx.tarball_path.empty() ? std::vector<std::string>{} : std::vector<std::string>{ctx.tarball_path};
   if (stage == "verify" || stage == "pickled" || stage == "upload") return DatasetFiles(ctx);
   if (stage == "meta")
-    return ctx.dataset_dir.empty() ? std::vector<std::string>{} : std::vector<std::string>{ctx.dataset_dir + "/batches.meta"};
+    return ctx.dataset_dir.empty() ? std::vector<std::string>{}
+                                   : std::vector<std::string>{ctx.dataset_dir + "/batches.meta"};
   if (stage == "train") {
     // Staged with an upload: train fetches its input from S3 (network) and reads that copy.
     bool fetches = ctx.cfg.scenario == "staged" && !ctx.cfg.upload_dest.empty() && ctx.cfg.StageEnabled("upload");
@@ -153,8 +153,9 @@ StageMeter::StageMeter(const Context& ctx, const std::string& stage) {
     io_.input_bytes += size;
   }
   io_.device_counted = true;  // no local inputs: the counters still tell what was read and written
+  FilesystemKind fs;
   if (!inputs.empty()) {
-    FilesystemKind fs = ClassifyFilesystem(inputs.front());
+    fs = ClassifyFilesystem(inputs.front());
     io_.filesystem = fs.name;
     io_.device_counted = fs.counts_device_reads;
     in_memory_ = fs.in_memory;
@@ -173,10 +174,11 @@ StageMeter::StageMeter(const Context& ctx, const std::string& stage) {
     io_.resident_bytes_after = ev.resident_bytes_after;
     for (const auto& p : ev.problems) io_.notes.push_back(p);
     std::string why_not;
-    FilesystemKind fs = ClassifyFilesystem(inputs.front());
-    if (fs.in_memory) why_not = "the inputs are on " + fs.name + ", which keeps files only in memory";
+    if (fs.in_memory)
+      why_not = "the inputs are on " + fs.name + ", which keeps files only in memory";
     else if (!fs.counts_device_reads)
-      why_not = "the inputs are on " + fs.name + ": eviction cannot be verified (no device reads are counted, "
+      why_not = "the inputs are on " + fs.name +
+                ": eviction cannot be verified (no device reads are counted, "
                 "the filesystem or its client may keep its own cache)";
     else if (ev.resident_bytes_after > ev.bytes / 100)
       why_not = HumanBytes(static_cast<double>(ev.resident_bytes_after)) + " of the inputs still cached after eviction";
@@ -185,8 +187,9 @@ StageMeter::StageMeter(const Context& ctx, const std::string& stage) {
     io_.cold_honoured = why_not.empty();
     if (!why_not.empty()) io_.notes.push_back("cold cache not honoured: " + why_not);
     if (ctx.log)
-      ctx.log("cache: " + stage + ": evicted " + std::to_string(ev.files) + " file(s), " + HumanBytes(static_cast<double>(ev.bytes)) +
-              " (" + io_.evict_method + "), " + HumanBytes(static_cast<double>(ev.resident_bytes_after)) + " still cached");
+      ctx.log("cache: " + stage + ": evicted " + std::to_string(ev.files) + " file(s), " +
+              HumanBytes(static_cast<double>(ev.bytes)) + " (" + io_.evict_method + "), " +
+              HumanBytes(static_cast<double>(ev.resident_bytes_after)) + " still cached");
     if (!why_not.empty() && ctx.warn) ctx.warn("stage " + stage + ": cold cache not honoured: " + why_not);
   }
   before_ = SampleIoCounters();

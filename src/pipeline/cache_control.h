@@ -31,10 +31,10 @@ struct FilesystemKind {
 FilesystemKind ClassifyFilesystem(const std::string& path);
 
 struct EvictionResult {
-  uint64_t files = 0, bytes = 0;           // files handled and their size
-  uint64_t resident_bytes_after = 0;       // still cached afterwards (mincore)
-  bool system_dropped = false;             // drop_caches written
-  std::vector<std::string> problems;       // a file or step that failed, with the cause
+  uint64_t files = 0, bytes = 0;      // files handled and their size
+  uint64_t resident_bytes_after = 0;  // still cached afterwards (mincore)
+  bool system_dropped = false;        // drop_caches written
+  std::vector<std::string> problems;  // a file or step that failed, with the cause
 };
 // Flushes, drops and checks each file; `drop_system` also syncs and writes 1 to
 // /proc/sys/vm/drop_caches. Never fails as a whole: problems are listed.

@@ -69,8 +69,8 @@ struct JobConfig {
 
   bool stream = true;               // one overlapped pass for download..verify (staged)
   int verify_threads = 0;
-  std::string cache = "warm";       // warm | cold: evict each read stage's inputs from the page cache first
-  std::string cache_drop = "files"; // cold: files (fadvise per input) | system (also drop_caches, root)
+  std::string cache = "warm";            // warm | cold: evict each read stage's inputs from the page cache first
+  std::string cache_drop = "files";      // cold: files (fadvise per input) | system (also drop_caches, root)
   std::string verify_unlisted = "warn";  // files the manifest does not list: warn | fail
 
   double connect_timeout_s = 10;    // per connection attempt

@@ -38,11 +38,16 @@ Result<IoColumns> ParseIoColumns(std::string_view list) {
     std::string_view name = list.substr(pos, comma - pos);
     pos = comma + 1;
     if (name.empty()) continue;
-    if (name == "all") c.device = c.cache = c.net = c.cpu = true;
-    else if (name == "device") c.device = true;
-    else if (name == "cache") c.cache = true;
-    else if (name == "net") c.net = true;
-    else if (name == "cpu") c.cpu = true;
+    if (name == "all")
+      c.device = c.cache = c.net = c.cpu = true;
+    else if (name == "device")
+      c.device = true;
+    else if (name == "cache")
+      c.cache = true;
+    else if (name == "net")
+      c.net = true;
+    else if (name == "cpu")
+      c.cpu = true;
     else
       return Status::InvalidArgument("--columns: unknown column '" + TextTable::Sanitize(name.substr(0, 64)) +
                                      "' (known: device, cache, net, cpu, all)");

@@ -208,8 +208,10 @@ void ParseIo(Reader& r, const Json& j, const std::string& p, StageIo& io) {
   if (const Json* notes = r.Field(j, p, "notes", false)) {
     if (!notes->is_array()) r.Fail(p + ".notes", std::string("must be an array, got ") + notes->type_name());
     for (size_t i = 0; r.ok() && notes->is_array() && i < notes->size(); ++i) {
-      if (!(*notes)[i].is_string()) r.Fail(p + ".notes[" + std::to_string(i) + "]", "must be a string");
-      else io.notes.push_back((*notes)[i].get<std::string>());
+      if (!(*notes)[i].is_string())
+        r.Fail(p + ".notes[" + std::to_string(i) + "]", "must be a string");
+      else
+        io.notes.push_back((*notes)[i].get<std::string>());
     }
   }
 }

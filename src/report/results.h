@@ -26,17 +26,17 @@ struct StageIo {
   std::string filesystem;       // of the stage's input files ("" = none, e.g. network input)
   uint64_t input_files = 0;     // local files the stage reads, and their size
   uint64_t input_bytes = 0;
-  bool device_counted = false;  // the kernel counts this filesystem's device reads
-  uint64_t read_bytes = 0;         // returned by read calls (rchar; mmap reads are not in it)
-  uint64_t device_read_bytes = 0;  // read from block devices (read_bytes)
-  uint64_t cache_read_bytes = 0;   // max(read_bytes, input_bytes) - device_read_bytes, at least 0
-  uint64_t write_bytes = 0;        // accepted by write calls (wchar)
-  uint64_t device_write_bytes = 0; // sent to block devices (write_bytes)
+  bool device_counted = false;      // the kernel counts this filesystem's device reads
+  uint64_t read_bytes = 0;          // returned by read calls (rchar; mmap reads are not in it)
+  uint64_t device_read_bytes = 0;   // read from block devices (read_bytes)
+  uint64_t cache_read_bytes = 0;    // max(read_bytes, input_bytes) - device_read_bytes, at least 0
+  uint64_t write_bytes = 0;         // accepted by write calls (wchar)
+  uint64_t device_write_bytes = 0;  // sent to block devices (write_bytes)
   uint64_t net_rx_bytes = 0, net_tx_bytes = 0, net_requests = 0;  // counted by the HTTP/S3 transport
   double user_cpu_seconds = 0, system_cpu_seconds = 0;
   bool potential_caching = false;  // most input bytes did not come from a device
   // Cache control before the stage.
-  std::string cache_mode = "warm";  // warm | cold
+  std::string cache_mode = "warm";    // warm | cold
   std::string evict_method = "none";  // none | fadvise | fadvise+drop_caches
   uint64_t evicted_files = 0, evicted_bytes = 0;
   uint64_t resident_bytes_after = 0;  // input bytes still cached after eviction (mincore)

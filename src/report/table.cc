@@ -101,7 +101,8 @@ std::string RenderStageTable(const RunResult& run, const IoColumns& columns) {
   t.AddRow(std::move(total));
   std::string title = RunName(run, 0);
   if (!run.scenario.empty()) title += " (" + run.scenario + ")";
-  std::string legend = columns.any() ? "MB = 10^6 bytes; * = potential caching (most input bytes not from a device)\n" : "";
+  std::string legend =
+      columns.any() ? "MB = 10^6 bytes; * = potential caching (most input bytes not from a device)\n" : "";
   std::string streamed;
   for (const StageResult& s : run.stages)
     if (s.io.present && s.io.scope == "streamed") streamed += (streamed.empty() ? "" : ",") + s.name;

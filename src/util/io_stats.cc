@@ -34,10 +34,14 @@ bool ParseProcIo(std::string_view text, IoCounters* out) {
     char* end = nullptr;
     unsigned long long n = std::strtoull(value.c_str(), &end, 10);
     if (end == value.c_str()) continue;
-    if (key == "rchar") out->rchar = n, have_rchar = true;
-    else if (key == "wchar") out->wchar = n;
-    else if (key == "read_bytes") out->read_bytes = n, have_read_bytes = true;
-    else if (key == "write_bytes") out->write_bytes = n;
+    if (key == "rchar")
+      out->rchar = n, have_rchar = true;
+    else if (key == "wchar")
+      out->wchar = n;
+    else if (key == "read_bytes")
+      out->read_bytes = n, have_read_bytes = true;
+    else if (key == "write_bytes")
+      out->write_bytes = n;
   }
   return have_rchar && have_read_bytes;
 }

@@ -11,16 +11,16 @@
 namespace tb {
 
 struct IoCounters {
-  bool proc_io = false;          // /proc/self/io was readable (task I/O accounting on)
-  uint64_t rchar = 0;            // bytes read(2)/pread(2) returned, from any source (not mmap)
-  uint64_t wchar = 0;            // bytes write(2) accepted
-  uint64_t read_bytes = 0;       // bytes read from block devices (page cache misses, also for mmap)
-  uint64_t write_bytes = 0;      // bytes sent (or to be sent) to block devices
-  double user_cpu_s = 0;         // getrusage(RUSAGE_SELF)
+  bool proc_io = false;      // /proc/self/io was readable (task I/O accounting on)
+  uint64_t rchar = 0;        // bytes read(2)/pread(2) returned, from any source (not mmap)
+  uint64_t wchar = 0;        // bytes write(2) accepted
+  uint64_t read_bytes = 0;   // bytes read from block devices (page cache misses, also for mmap)
+  uint64_t write_bytes = 0;  // bytes sent (or to be sent) to block devices
+  double user_cpu_s = 0;     // getrusage(RUSAGE_SELF)
   double system_cpu_s = 0;
-  uint64_t net_rx_bytes = 0;     // response bodies received by the HTTP/S3 transport
-  uint64_t net_tx_bytes = 0;     // request bodies sent
-  uint64_t net_requests = 0;     // transfers the transport completed (each retry counts)
+  uint64_t net_rx_bytes = 0;  // response bodies received by the HTTP/S3 transport
+  uint64_t net_tx_bytes = 0;  // request bodies sent
+  uint64_t net_requests = 0;  // transfers the transport completed (each retry counts)
 };
 
 // The counters now. Never fails: what cannot be read stays 0 (proc_io tells).

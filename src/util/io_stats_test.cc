@@ -12,9 +12,10 @@ namespace {
 
 TEST(IoStats, ParsesProcIo) {
   IoCounters c;
-  ASSERT_TRUE(ParseProcIo("rchar: 100\nwchar: 7\nsyscr: 3\nsyscw: 1\nread_bytes: 4096\nwrite_bytes: 8192\n"
-                          "cancelled_write_bytes: 0\n",
-                          &c));
+  ASSERT_TRUE(
+      ParseProcIo("rchar: 100\nwchar: 7\nsyscr: 3\nsyscw: 1\nread_bytes: 4096\nwrite_bytes: 8192\n"
+                  "cancelled_write_bytes: 0\n",
+                  &c));
   EXPECT_EQ(c.rchar, 100u);
   EXPECT_EQ(c.wchar, 7u);
   EXPECT_EQ(c.read_bytes, 4096u);
