@@ -25,11 +25,15 @@ Status CheckCompareOutputs(const Flags& flags) {
 
 int CompareCommand(const Args& args) {
   Flags flags(
-      "usage: tierbench compare RESULTS.json [RESULTS.json …] [--svg FILE] [--html FILE] [--json]\n\n"
+      "usage: tierbench compare RESULTS.json [RESULTS.json …] [--svg FILE] [--html FILE] [--json] [--columns LIST]\n\n"
       "Shows the results of runs side by side: seconds per stage and in total, and the speedup of each\n"
       "run against the first (first run's seconds / this run's seconds).",
       {{"svg", "write a grouped bar chart (seconds per stage, one bar per run) to FILE", false, "FILE"},
        {"html", "write a self-contained report page (table, chart, hosts, configs) to FILE", false, "FILE"},
+       {"columns",
+        "extra columns, comma-separated: device,cache,net,cpu (or all): where each stage's bytes "
+        "came from and its CPU time",
+        false, "LIST"},
        {"json", "print the comparison as JSON instead of a table", true}});
   if (Status s = flags.Parse(args); !s.ok()) return ReportError("compare", s);
   if (flags.help_requested()) {
@@ -39,6 +43,8 @@ int CompareCommand(const Args& args) {
   if (flags.positionals().empty())
     return ReportError("compare", Status::InvalidArgument("no results files given (try --help)"));
   if (Status s = CheckCompareOutputs(flags); !s.ok()) return ReportError("compare", s);
+  auto columns = report::ParseIoColumns(flags.Get("columns"));
+  if (!columns.ok()) return ReportError("compare", columns.status());
 
   std::vector<report::RunResult> runs;
   for (const std::string& path : flags.positionals()) {
@@ -51,7 +57,8 @@ int CompareCommand(const Args& args) {
     runs.push_back(std::move(run).value());
   }
 
-  std::string out = flags.GetBool("json", false) ? report::RenderCompareJson(runs) : report::RenderCompareTable(runs);
+  std::string out =
+      flags.GetBool("json", false) ? report::RenderCompareJson(runs) : report::RenderCompareTable(runs, *columns);
   std::fputs(out.c_str(), stdout);
   std::fflush(stdout);
 

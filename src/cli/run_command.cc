@@ -24,6 +24,8 @@ int RunCommand(const Args& args) {
   }
   if (!flags.positionals().empty())
     return ReportError("run", Status::InvalidArgument("unexpected argument '" + flags.positionals()[0] + "'"));
+  auto columns = report::ParseIoColumns(flags.Get("columns"));
+  if (!columns.ok()) return ReportError("run", columns.status());
   auto overrides = RunOverrides(flags);
   if (!overrides.ok()) return ReportError("run", overrides.status());
   auto cfg = pipeline::LoadConfig(flags.Get("config"), *overrides);
@@ -50,7 +52,7 @@ int RunCommand(const Args& args) {
     std::fputs(report::ToJson(run).c_str(), stdout);
     std::fputc('\n', stdout);
   } else {
-    std::fputs(report::RenderStageTable(run).c_str(), stdout);
+    std::fputs(report::RenderStageTable(run, *columns).c_str(), stdout);
     std::printf("results: %s\nlog:     %s\n", cfg->out.c_str(), cfg->log.c_str());
   }
   for (const auto& s : run.stages)

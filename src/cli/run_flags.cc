@@ -65,6 +65,9 @@ Flags MakeRunFlags(const std::string& usage) {
   specs.push_back({"skip", "comma-separated stages to switch off (e.g. upload,preview); repeatable", false, "STAGES", true});
   specs.push_back({"set", "comma-separated key=value config overrides (e.g. train.epochs=1); repeatable", false, "K=V,...", true});
   specs.push_back({"create-bucket", "create the upload bucket if it does not exist [upload.create_bucket]", true});
+  specs.push_back(
+      {"cold", "cold reads: evict each read stage's inputs from the page cache first [pipeline.cache]", true});
+  specs.push_back({"columns", "extra table columns, comma-separated: device,cache,net,cpu (or all)", false, "LIST"});
   specs.push_back({"json", "print the results JSON instead of the table", true});
   specs.push_back({"progress", "live progress on stderr (default: only on a terminal)", true});
   specs.push_back({"verbose", "echo log lines to stderr", true});
@@ -85,6 +88,7 @@ Result<pipeline::Overrides> RunOverrides(const Flags& flags) {
   };
   if (flags.Has("create-bucket"))
     out.emplace_back("upload.create_bucket", flags.GetBool("create-bucket", false) ? "true" : "false");
+  if (flags.Has("cold")) out.emplace_back("pipeline.cache", flags.GetBool("cold", false) ? "cold" : "warm");
   if (auto skip = flags.Find("skip")) {
     for (const auto& stage : split(*skip)) {
       if (!report::StageByName(stage)) return Status::InvalidArgument("--skip: unknown stage '" + stage + "'");

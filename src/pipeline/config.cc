@@ -129,6 +129,14 @@ const std::vector<Key>& Keys() {
                   "false runs them one after another as the reference architecture does)"},
                  [](JobConfig& c, const Value& v) { c.stream = v.b; }});
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
+    str("pipeline.cache",
+        "warm (default: reads may come from the page cache) or cold (before each stage that "
+        "reads local files, flush and evict them from the page cache; the results say what was done)",
+        &JobConfig::cache);
+    str("pipeline.cache_drop",
+        "how cold evicts: files (posix_fadvise per input file, default) or system (also "
+        "/proc/sys/vm/drop_caches, the whole machine's page cache; needs root)",
+        &JobConfig::cache_drop);
     str("verify.unlisted", "files in the dataset folder the manifest does not list (never read by later "
         "stages): warn (default) or fail", &JobConfig::verify_unlisted);
     num("net.connect_timeout", "seconds to wait for a connection to the origin or S3", &JobConfig::connect_timeout_s);
@@ -292,6 +300,10 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
     return bad("verify.unlisted", "must be \"warn\" or \"fail\", got '" + cfg.verify_unlisted + "'");
   if (auto streams = storage::ParseStreams(cfg.streams); !streams.ok())
     return bad("net.streams", streams.status().message());
+  if (cfg.cache != "warm" && cfg.cache != "cold")
+    return bad("pipeline.cache", "must be \"warm\" or \"cold\", got '" + cfg.cache + "'");
+  if (cfg.cache_drop != "files" && cfg.cache_drop != "system")
+    return bad("pipeline.cache_drop", "must be \"files\" or \"system\", got '" + cfg.cache_drop + "'");
   if (!cfg.upload_dest.empty() && cfg.upload_dest.rfind("s3://", 0) != 0)
     return bad("upload.dest", "must be an s3://bucket/prefix URI, got '" + cfg.upload_dest + "'");
   if (cfg.StageEnabled(StageId::kUpload) && cfg.upload_dest.empty() && cfg.scenario == "staged" &&
@@ -381,7 +393,8 @@ std::string ConfigToJson(const JobConfig& c) {
                 {"workers", c.workers}, {"threads", c.threads}, {"seed", c.seed}, {"device", c.device},
                 {"max_steps", c.max_steps}, {"model_dir", c.model_dir}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
-  j["pipeline"] = {{"stream", c.stream}, {"verify_threads", c.verify_threads}};
+  j["pipeline"] = {
+      {"stream", c.stream}, {"verify_threads", c.verify_threads}, {"cache", c.cache}, {"cache_drop", c.cache_drop}};
   j["verify"] = {{"unlisted", c.verify_unlisted}};
   j["net"] = {{"connect_timeout", c.connect_timeout_s}, {"read_timeout", c.read_timeout_s}, {"retries", c.retries}};
   j["limits"] = {{"max_download_bytes", c.max_download_bytes}, {"max_expansion_ratio", c.max_expansion_ratio},

@@ -16,6 +16,7 @@
 //   [preview]  count = 4  scale = 4  out = "runs/preview.png"
 //   [stages]   upload = false  ...                      # switch any stage off
 //   [pipeline] stream = true   verify_threads = 0   # stream=false: the reference architecture's order
+//              cache = "warm"  cache_drop = "files"  # cold: evict each read stage's inputs first
 //   [verify]   unlisted = "warn"                    # or "fail": refuse files the manifest omits
 //   [net]      connect_timeout = 10  read_timeout = 30  retries = 5     # seconds; per request
 //   [limits]   max_download_bytes = "16GiB"  max_expansion_ratio = 200  min_free_bytes = "32MiB"
@@ -69,6 +70,8 @@ struct JobConfig {
 
   bool stream = true;               // one overlapped pass for download..verify (staged)
   int verify_threads = 0;
+  std::string cache = "warm";            // warm | cold: evict each read stage's inputs from the page cache first
+  std::string cache_drop = "files";      // cold: files (fadvise per input) | system (also drop_caches, root)
   std::string verify_unlisted = "warn";  // files the manifest does not list: warn | fail
 
   double connect_timeout_s = 10;    // per connection attempt

@@ -4,10 +4,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "dataset/cifar.h"
+#include "pipeline/cache_control.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
 #include "storage/transfer.h"
@@ -314,6 +316,9 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   log.Line("run start label=" + cfg.label + " scenario=" + cfg.scenario);
   RunState st{cfg, ctx, log, secrets, NowSeconds(), {}};
   StreamedStages streamed;
+  // Measured together: the streamed stages overlap (cold: the pass reads no local input).
+  std::optional<StageMeter> stream_meter;
+  if (StreamingApplies(cfg)) stream_meter.emplace(ctx, "ingest");
   const bool streaming = streamed.Run(st);
   for (const StageSpec& spec : StageTable()) {
     StageFrame frame(st, spec.id);
@@ -321,10 +326,13 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
     if (frame.Begin(part != nullptr)) {
       if (part) {
         Status s = Guarded([&] { return part->Finish(ctx, streamed.end(), frame.result()); });
+        if (stream_meter) stream_meter->Finish(frame.result(), /*streamed=*/true);
         frame.End(s, part->span, " (streaming)");
       } else {
+        StageMeter meter(ctx, report::StageName(spec.id));  // cold: evicts the inputs; counters around
         Span span;
         Status s = RunSequential(*spec.make(), ctx, frame.result(), span);
+        meter.Finish(frame.result());
         frame.End(s, span);
       }
     }

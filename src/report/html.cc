@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/compare.h"
+#include "report/io_columns.h"
 #include "report/results.h"
 #include "report/svg.h"
 #include "util/json.h"
@@ -213,7 +214,7 @@ std::string RunDetails(const RunResult& r, size_t i) {
   } else {
     h += "<p class=\"note\">No training in this run.</p>\n";
   }
-  h += "</div>\n</div>\n<h3>Stages</h3>\n" + StageTableHtml(r);
+  h += "</div>\n</div>\n<h3>Stages</h3>\n" + StageTableHtml(r) + IoTableHtml(r);
   h += "<h3>Configuration</h3>\n<pre>" + E(PrettyJson(r.config_json)) + "</pre>\n</article>\n";
   return h;
 }

@@ -159,6 +159,8 @@ void ParseHost(Reader& r, const Json& j, HostInfo& h) {
   h.kernel = r.String(j, p, "kernel", false);
 }
 
+void ParseIo(Reader& r, const Json& j, const std::string& p, StageIo& io);
+
 void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) {
   s.name = r.String(j, p, "name");
   if (r.ok() && s.name.empty()) r.Fail(p + ".name", "must not be empty");
@@ -175,6 +177,82 @@ void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) 
   s.error = r.String(j, p, "error", false);
   if (r.ok() && s.status == StageStatus::kFailed && s.error.empty()) r.Fail(p + ".error", "is missing (stage failed)");
   if (const Json* d = r.Object(j, p, "detail", false)) s.detail_json = JsonText(*d);
+  if (const Json* io = r.Object(j, p, "io", false)) ParseIo(r, *io, p + ".io", s.io);
+}
+
+bool Bool(Reader& r, const Json& obj, const std::string& path, const char* key) {
+  const Json* v = r.Field(obj, path, key, false);
+  if (!v) return false;
+  if (!v->is_boolean()) {
+    r.Fail(Reader::Join(path, key), std::string("must be true or false, got ") + v->type_name());
+    return false;
+  }
+  return v->get<bool>();
+}
+
+void ParseIo(Reader& r, const Json& j, const std::string& p, StageIo& io) {
+  io.present = true;
+  io.scope = r.Enum(j, p, "scope", {"stage", "streamed"});
+  io.filesystem = r.String(j, p, "filesystem", false);
+  io.input_files = r.Unsigned(j, p, "input_files", false);
+  io.input_bytes = r.Unsigned(j, p, "input_bytes", false);
+  io.device_counted = Bool(r, j, p, "device_counted");
+  io.read_bytes = r.Unsigned(j, p, "read_bytes", false);
+  io.device_read_bytes = r.Unsigned(j, p, "device_read_bytes", false);
+  io.cache_read_bytes = r.Unsigned(j, p, "cache_read_bytes", false);
+  io.write_bytes = r.Unsigned(j, p, "write_bytes", false);
+  io.device_write_bytes = r.Unsigned(j, p, "device_write_bytes", false);
+  io.net_rx_bytes = r.Unsigned(j, p, "net_rx_bytes", false);
+  io.net_tx_bytes = r.Unsigned(j, p, "net_tx_bytes", false);
+  io.net_requests = r.Unsigned(j, p, "net_requests", false);
+  io.user_cpu_seconds = r.Number(j, p, "user_cpu_seconds", false);
+  io.system_cpu_seconds = r.Number(j, p, "system_cpu_seconds", false);
+  io.potential_caching = Bool(r, j, p, "potential_caching");
+  if (const Json* c = r.Object(j, p, "cache", false)) {
+    const std::string cp = p + ".cache";
+    io.cache_mode = r.Enum(*c, cp, "mode", {"warm", "cold"});
+    io.evict_method = r.String(*c, cp, "method", false);
+    io.evicted_files = r.Unsigned(*c, cp, "evicted_files", false);
+    io.evicted_bytes = r.Unsigned(*c, cp, "evicted_bytes", false);
+    io.resident_bytes_after = r.Unsigned(*c, cp, "resident_bytes_after", false);
+    io.cold_honoured = Bool(r, *c, cp, "honoured");
+  }
+  if (const Json* notes = r.Field(j, p, "notes", false)) {
+    if (!notes->is_array()) r.Fail(p + ".notes", std::string("must be an array, got ") + notes->type_name());
+    for (size_t i = 0; r.ok() && notes->is_array() && i < notes->size(); ++i) {
+      if (!(*notes)[i].is_string())
+        r.Fail(p + ".notes[" + std::to_string(i) + "]", "must be a string");
+      else
+        io.notes.push_back((*notes)[i].get<std::string>());
+    }
+  }
+}
+
+Json IoJson(const StageIo& io) {
+  Json j{{"scope", io.scope},
+         {"filesystem", io.filesystem},
+         {"input_files", io.input_files},
+         {"input_bytes", io.input_bytes},
+         {"device_counted", io.device_counted},
+         {"read_bytes", io.read_bytes},
+         {"device_read_bytes", io.device_read_bytes},
+         {"cache_read_bytes", io.cache_read_bytes},
+         {"write_bytes", io.write_bytes},
+         {"device_write_bytes", io.device_write_bytes},
+         {"net_rx_bytes", io.net_rx_bytes},
+         {"net_tx_bytes", io.net_tx_bytes},
+         {"net_requests", io.net_requests},
+         {"user_cpu_seconds", Finite(io.user_cpu_seconds)},
+         {"system_cpu_seconds", Finite(io.system_cpu_seconds)},
+         {"potential_caching", io.potential_caching},
+         {"cache", Json{{"mode", io.cache_mode},
+                        {"method", io.evict_method},
+                        {"evicted_files", io.evicted_files},
+                        {"evicted_bytes", io.evicted_bytes},
+                        {"resident_bytes_after", io.resident_bytes_after},
+                        {"honoured", io.cold_honoured}}}};
+  j["notes"] = io.notes;
+  return j;
 }
 
 void ParseTrain(Reader& r, const Json& j, TrainResult& t) {
@@ -232,6 +310,7 @@ std::string ToJson(const RunResult& run) {
     st["mb_per_s"] = Finite(s.mb_per_s);
     if (s.status == StageStatus::kFailed || !s.error.empty()) st["error"] = s.error;
     st["detail"] = EmbedObject(s.detail_json);
+    if (s.io.present) st["io"] = IoJson(s.io);
     stages.push_back(std::move(st));
   }
   j["stages"] = std::move(stages);

@@ -16,6 +16,33 @@ namespace tb::report {
 inline constexpr const char* kSchema = "tierbench.run/2";
 inline constexpr const char* kSchemaV1 = "tierbench.run/1";  // still read: no clocks, no offsets
 
+// Where a stage's bytes came from and what it cost: deltas of the process's counters around
+// the stage (util/io_stats.h), and what the cache control did before it. Optional: absent
+// (present = false) in documents that predate it.
+struct StageIo {
+  bool present = false;
+  std::string scope = "stage";  // stage | streamed (one span shared by the overlapped stages)
+  std::string filesystem;       // of the stage's input files ("" = none, e.g. network input)
+  uint64_t input_files = 0;     // local files the stage reads, and their size
+  uint64_t input_bytes = 0;
+  bool device_counted = false;      // the kernel counts this filesystem's device reads
+  uint64_t read_bytes = 0;          // returned by read calls (rchar; mmap reads are not in it)
+  uint64_t device_read_bytes = 0;   // read from block devices (read_bytes)
+  uint64_t cache_read_bytes = 0;    // max(read_bytes, input_bytes) - device_read_bytes, at least 0
+  uint64_t write_bytes = 0;         // accepted by write calls (wchar)
+  uint64_t device_write_bytes = 0;  // sent to block devices (write_bytes)
+  uint64_t net_rx_bytes = 0, net_tx_bytes = 0, net_requests = 0;  // counted by the HTTP/S3 transport
+  double user_cpu_seconds = 0, system_cpu_seconds = 0;
+  bool potential_caching = false;  // most input bytes did not come from a device
+  // Cache control before the stage.
+  std::string cache_mode = "warm";    // warm | cold
+  std::string evict_method = "none";  // none | fadvise | fadvise+drop_caches
+  uint64_t evicted_files = 0, evicted_bytes = 0;
+  uint64_t resident_bytes_after = 0;  // input bytes still cached after eviction (mincore)
+  bool cold_honoured = false;         // cold requested and every input verifiably evicted
+  std::vector<std::string> notes;     // what could not be done or counted, and why
+};
+
 struct StageResult {
   std::string name;
   StageStatus status = StageStatus::kSkipped;
@@ -27,6 +54,7 @@ struct StageResult {
   double mb_per_s = 0;             // bytes / 1e6 / seconds when both are non-zero
   std::string error;               // for failed stages
   std::string detail_json = "{}";  // a JSON object with stage-specific facts
+  StageIo io;                      // written as "io" when present
 };
 
 struct HostInfo {
@@ -77,10 +105,23 @@ Result<RunResult> ParseRunResult(std::string_view json, const std::string& name)
 // Reads and parses a results file; errors name the path.
 Result<RunResult> LoadRunResult(const std::string& path);
 
-// The reference architecture's stage table: stage, status, seconds, MB/s, files; plus Total Runtime.
-std::string RenderStageTable(const RunResult& run);
-// Side by side: a column per run, a row per stage plus "Total Runtime", speedup vs the first.
-std::string RenderCompareTable(const std::vector<RunResult>& runs);
+// Optional provenance columns of the terminal tables (from each stage's io): device = MB read
+// from block devices, cache = MB read from the page cache (* = potential caching), net = MB
+// on the network (received + sent) and requests, cpu = user + system CPU seconds.
+struct IoColumns {
+  bool device = false, cache = false, net = false, cpu = false;
+  bool any() const { return device || cache || net || cpu; }
+};
+// "device,cache,net,cpu" in any order and subset, or "all"; an unknown name is an error naming it.
+Result<IoColumns> ParseIoColumns(std::string_view list);
+
+// The reference architecture's stage table: stage, status, seconds, MB/s, files; plus Total
+// Runtime; then the selected provenance columns. Cold reads that were not honoured and stages
+// flagged as potential caching are listed under the table whatever the columns.
+std::string RenderStageTable(const RunResult& run, const IoColumns& columns = {});
+// Side by side: a column per run, a row per stage plus "Total Runtime", speedup vs the first;
+// with columns, a second table of the selected provenance columns per run.
+std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColumns& columns = {});
 std::string RenderCompareJson(const std::vector<RunResult>& runs);
 std::string RenderCompareSvg(const std::vector<RunResult>& runs);
 std::string RenderCompareHtml(const std::vector<RunResult>& runs);

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "report/compare.h"
+#include "report/io_columns.h"
 #include "report/results.h"
 #include "report/text_table.h"
 
@@ -30,6 +31,7 @@ std::string Notes(const RunResult& run, const std::string& prefix) {
     out += TextTable::Sanitize(prefix) + "stages overlapped (" + FormatSeconds(run.overlapped_seconds) +
            " s ran concurrently), so Total Runtime is less than the sum of the stage times\n";
   }
+  out += IoNotes(run, prefix);
   return out;
 }
 
@@ -41,27 +43,75 @@ std::string CellText(const CompareCell& c) {
 
 std::string SpeedupText(const CompareCell& c) { return c.speedup ? FormatSpeedup(*c.speedup) : "n/a"; }
 
+// The selected provenance columns of each run, side by side (a row per stage).
+std::string IoCompareTable(const std::vector<RunResult>& runs, const Comparison& cmp, const IoColumns& columns) {
+  std::vector<std::string> heads = IoColumnHeads(columns);
+  std::vector<Align> aligns(1 + runs.size() * heads.size(), Align::kRight);
+  aligns[0] = Align::kLeft;
+  TextTable t(aligns);
+  std::vector<std::string> head1{"Stage"}, head2{""};
+  for (size_t i = 0; i < runs.size(); ++i)
+    for (const std::string& h : heads) {
+      head1.push_back(h);
+      head2.push_back(RunName(runs[i], i));
+    }
+  t.AddRow(head1);
+  t.AddRow(head2);
+  t.AddRule();
+  for (const CompareRow& row : cmp.stages) {
+    std::vector<std::string> cells{row.stage};
+    for (const RunResult& run : runs) {
+      StageResult absent;
+      const StageResult* found = &absent;
+      for (const StageResult& s : run.stages)
+        if (s.name == row.stage) found = &s;
+      std::vector<std::string> io = IoColumnCells(*found, columns);
+      cells.insert(cells.end(), io.begin(), io.end());
+    }
+    t.AddRow(std::move(cells));
+  }
+  return "\nWhere the bytes came from (MB = 10^6 bytes; * = potential caching)\n" + t.Render();
+}
+
 }  // namespace
 
-std::string RenderStageTable(const RunResult& run) {
-  TextTable t({Align::kLeft, Align::kLeft, Align::kRight, Align::kRight, Align::kRight});
-  t.AddRow({"Stage", "Status", "Seconds", "MB/s", "Files"});
+std::string RenderStageTable(const RunResult& run, const IoColumns& columns) {
+  std::vector<std::string> io_heads = IoColumnHeads(columns);
+  std::vector<Align> aligns{Align::kLeft, Align::kLeft, Align::kRight, Align::kRight, Align::kRight};
+  aligns.resize(aligns.size() + io_heads.size(), Align::kRight);
+  TextTable t(aligns);
+  std::vector<std::string> head{"Stage", "Status", "Seconds", "MB/s", "Files"};
+  head.insert(head.end(), io_heads.begin(), io_heads.end());
+  t.AddRow(head);
   t.AddRule();
   for (const StageResult& s : run.stages) {
     bool timed = HasTimes(s.status);
-    t.AddRow({s.name, StatusText(s.status), timed ? FormatSeconds(s.seconds) : kDash,
-              timed ? FormatMbPerS(s.mb_per_s) : kDash, timed && s.files > 0 ? std::to_string(s.files) : kDash});
+    std::vector<std::string> row{s.name, StatusText(s.status), timed ? FormatSeconds(s.seconds) : kDash,
+                                 timed ? FormatMbPerS(s.mb_per_s) : kDash,
+                                 timed && s.files > 0 ? std::to_string(s.files) : kDash};
+    std::vector<std::string> io = IoColumnCells(s, columns);
+    row.insert(row.end(), io.begin(), io.end());
+    t.AddRow(std::move(row));
   }
   t.AddRule();
-  t.AddRow({"Total Runtime", run.status == StageStatus::kOk ? "" : StatusText(run.status),
-            FormatSeconds(run.total_seconds), "", ""});
+  std::vector<std::string> total{"Total Runtime", run.status == StageStatus::kOk ? "" : StatusText(run.status),
+                                 FormatSeconds(run.total_seconds), "", ""};
+  total.resize(total.size() + io_heads.size());
+  t.AddRow(std::move(total));
   std::string title = RunName(run, 0);
   if (!run.scenario.empty()) title += " (" + run.scenario + ")";
+  std::string legend =
+      columns.any() ? "MB = 10^6 bytes; * = potential caching (most input bytes not from a device)\n" : "";
+  std::string streamed;
+  for (const StageResult& s : run.stages)
+    if (s.io.present && s.io.scope == "streamed") streamed += (streamed.empty() ? "" : ",") + s.name;
+  if (columns.any() && !streamed.empty())
+    legend += TextTable::Sanitize(streamed) + " ran as one overlapped pass: their provenance columns are that pass's\n";
   return TextTable::Sanitize(title) + "\n" + t.Render() + "Seconds: each stage's wall span, first start to last end\n" +
-         Notes(run, "");
+         legend + Notes(run, "");
 }
 
-std::string RenderCompareTable(const std::vector<RunResult>& runs) {
+std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColumns& columns) {
   if (runs.empty()) return "";
   Comparison cmp = Compare(runs);
   const size_t n = runs.size();
@@ -101,6 +151,7 @@ std::string RenderCompareTable(const std::vector<RunResult>& runs) {
   if (n > 1)
     out += "Speedup = " + TextTable::Sanitize(RunName(runs[0], 0)) +
            " seconds / run seconds (above 1\u00d7: faster than the first run; n/a: a side skipped or failed)\n";
+  if (columns.any()) out += IoCompareTable(runs, cmp, columns);
   for (size_t i = 0; i < n; ++i) out += Notes(runs[i], RunName(runs[i], i) + ": ");
   return out;
 }

@@ -1,6 +1,7 @@
 #include "storage/curl_pool.h"
 
 #include "storage/retry.h"
+#include "util/io_stats.h"
 
 #include <curl/curl.h>
 
@@ -108,8 +109,17 @@ int PerformOnMulti(const CurlLease& lease, const Options& o) {
     }
     curl_multi_poll(multi, nullptr, 0, 200, nullptr);
   }
+  CountTransfer(lease);
   curl_multi_remove_handle(multi, easy);
   return result;
+}
+
+void CountTransfer(const CurlLease& lease) {
+  CURL* easy = static_cast<CURL*>(lease.easy());
+  curl_off_t down = 0, up = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &down) != CURLE_OK || down < 0) down = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &up) != CURLE_OK || up < 0) up = 0;
+  CountNetworkTransfer(static_cast<uint64_t>(down), static_cast<uint64_t>(up));
 }
 
 }  // namespace tb::storage

@@ -59,4 +59,9 @@ void SetCommonOptions(const CurlLease& lease, const std::string& url, const Opti
 // polling Options::cancel every 200 ms. Returns the CURLcode (as int: no curl in headers).
 int PerformOnMulti(const CurlLease& lease, const Options& options);
 
+// Adds the lease's transfer (body bytes received and sent, one request) to the process's
+// network counters (util/io_stats.h). PerformOnMulti calls it; a caller driving the multi
+// handle itself calls it once per transfer, before removing the handle.
+void CountTransfer(const CurlLease& lease);
+
 }  // namespace tb::storage

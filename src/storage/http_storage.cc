@@ -225,6 +225,7 @@ class HttpReader : public Reader {
 
   void StopAttempt() {
     if (!lease_) return;
+    CountTransfer(*lease_);
     curl_multi_remove_handle(static_cast<CURLM*>(lease_->multi()), static_cast<CURL*>(lease_->easy()));
     lease_.reset();
     running_ = false;

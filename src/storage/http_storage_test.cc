@@ -13,6 +13,7 @@
 #include "storage/storage.h"
 #include "storage/transfer.h"
 #include "util/fs.h"
+#include "util/io_stats.h"
 #include "util/md5.h"
 #include "util/testing.h"
 
@@ -400,6 +401,32 @@ TEST(HttpStorage, ReadOnlyAndUnlistable) {
   auto secret = Open("http://user:secret@127.0.0.1:1/p", Options());
   ASSERT_TRUE(secret.ok());
   EXPECT_EQ((*secret)->Describe("x").find("secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tb::storage
+
+namespace tb::storage {
+namespace {
+
+// The transport counts the bytes it moves: a read of an object adds at least its size to the
+// process's received bytes, and one request per transfer.
+TEST_F(HttpOrigin, TransfersAreCountedAsNetworkBytes) {
+  TB_REQUIRE_SERVICE("TB_HTTP_ORIGIN");
+  std::string data = Pattern(3 << 20, 11);
+  PutFile("counted.bin", data);
+  auto http = Open(base_, Options());
+  ASSERT_TRUE(http.ok());
+  IoCounters before = SampleIoCounters();
+  auto r = (*http)->OpenRead("counted.bin");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto got = ReadAll(**r);
+  ASSERT_TRUE(got.ok());
+  r->reset();  // the transfer ends with the reader
+  IoCounters d = IoDelta(before, SampleIoCounters());
+  EXPECT_GE(d.net_rx_bytes, data.size());
+  EXPECT_LT(d.net_rx_bytes, data.size() * 2);
+  EXPECT_GE(d.net_requests, 1u);
 }
 
 }  // namespace

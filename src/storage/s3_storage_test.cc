@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "storage/s3_testing.h"
+#include "util/io_stats.h"
 #include "util/parallel.h"
 
 namespace tb::storage {
@@ -249,6 +250,30 @@ TEST_F(S3StorageRgw, EnsureBucketCreatesOnlyWhenAskedAndIsIdempotent) {
   ASSERT_TRUE(present.ok()) << present.status().ToString();
   EXPECT_FALSE(*present);
   EXPECT_TRUE(bucket_->client().DeleteBucket(name).ok());
+}
+
+}  // namespace
+}  // namespace tb::storage
+
+namespace tb::storage {
+namespace {
+
+// S3 requests are counted by the transport too: a PUT adds its body to the sent bytes, a GET
+// to the received bytes.
+TEST_F(S3StorageRgw, TransfersAreCountedAsNetworkBytes) {
+  auto s = Open("counted");
+  std::string data = RandomBytes(2 << 20, 5);
+  IoCounters before = SampleIoCounters();
+  ASSERT_OK(WriteAll(*s, "obj", data));
+  IoCounters put = IoDelta(before, SampleIoCounters());
+  EXPECT_GE(put.net_tx_bytes, data.size());
+  EXPECT_GE(put.net_requests, 1u);
+  before = SampleIoCounters();
+  auto back = ReadAll(*s, "obj");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  IoCounters get = IoDelta(before, SampleIoCounters());
+  EXPECT_GE(get.net_rx_bytes, data.size());
+  EXPECT_LT(get.net_tx_bytes, data.size());
 }
 
 }  // namespace
