@@ -125,7 +125,7 @@ int CpCommand(const Args& args) {
   }
   options.concurrency = static_cast<int>(*concurrency);
   if (auto streams = f.Find("streams")) {
-    auto n = storage::ParseStreams(*streams);
+    auto n = ParseCountOrAuto(*streams);
     if (!n.ok()) return ReportError("cp", Status::InvalidArgument("--streams " + n.status().message()));
     options.streams = *n;
   }

@@ -9,7 +9,6 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "storage/transfer.h"
 #include "train/limits.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -298,7 +297,7 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
   }
   if (cfg.verify_unlisted != "warn" && cfg.verify_unlisted != "fail")
     return bad("verify.unlisted", "must be \"warn\" or \"fail\", got '" + cfg.verify_unlisted + "'");
-  if (auto streams = storage::ParseStreams(cfg.streams); !streams.ok())
+  if (auto streams = ParseCountOrAuto(cfg.streams); !streams.ok())
     return bad("net.streams", streams.status().message());
   if (cfg.cache != "warm" && cfg.cache != "cold")
     return bad("pipeline.cache", "must be \"warm\" or \"cold\", got '" + cfg.cache + "'");

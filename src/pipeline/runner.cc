@@ -16,6 +16,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/parallel.h"
 #include "util/redact.h"
 #include "util/terminal_text.h"
 #include "util/utf8.h"
@@ -274,7 +275,7 @@ void SetStorageOptions(const JobConfig& cfg, const RunOptions& options, storage:
   o.concurrency = cfg.concurrency;
   o.part_size_bytes = cfg.part_size_bytes;
   o.max_retries = cfg.retries;
-  if (auto streams = storage::ParseStreams(cfg.streams); streams.ok()) o.streams = *streams;
+  if (auto streams = ParseCountOrAuto(cfg.streams); streams.ok()) o.streams = *streams;
   o.connect_timeout_s = cfg.connect_timeout_s;
   o.low_speed_timeout_s = cfg.read_timeout_s;
   o.cancel = options.cancel;

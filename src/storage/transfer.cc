@@ -601,17 +601,6 @@ Result<TransferStats> CopyTree(std::string_view src_uri, std::string_view dst_ur
   return CopyTreeBetween(*src, *dst, options, progress);
 }
 
-Result<int> ParseStreams(std::string_view text) {
-  if (text == "auto") return 0;
-  int n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxThreads) {
-    return Status::InvalidArgument("expects \"auto\" or a number of streams 1.." + std::to_string(kMaxThreads) +
-                                   ", got '" + std::string(text) + "'");
-  }
-  return n;
-}
-
 Result<std::unique_ptr<Reader>> OpenStream(std::string_view uri, const Options& options) {
   TB_ASSIGN_OR_RETURN(ObjectRef ref, SplitObjectUri(uri));
   TB_ASSIGN_OR_RETURN(auto storage, Open(ref.root, options));

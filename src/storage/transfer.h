@@ -54,9 +54,6 @@ Result<TransferStats> CopyTreeBetween(Storage& src, Storage& dst, const Options&
 // `aws s3 cp`.
 Result<std::string> ResolveCopyDestination(std::string_view src_uri, std::string_view dst_uri);
 
-// Options::streams from text: "auto" -> 0, "1".."1024" -> that number.
-Result<int> ParseStreams(std::string_view text);
-
 // Opens a sequential stream over one object URI (for streaming ingest).
 Result<std::unique_ptr<Reader>> OpenStream(std::string_view uri, const Options& options);
 

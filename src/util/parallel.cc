@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <string>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -44,6 +46,17 @@ Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& f
     for (auto& t : pool) t.join();
   }
   return first;
+}
+
+Result<int> ParseCountOrAuto(std::string_view text) {
+  if (text == "auto") return 0;
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxThreads) {
+    return Status::InvalidArgument("expects \"auto\" or a number 1.." + std::to_string(kMaxThreads) + ", got '" +
+                                   std::string(text) + "'");
+  }
+  return n;
 }
 
 }  // namespace tb

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string_view>
 
 #include "util/status.h"
 
@@ -16,5 +17,9 @@ int DefaultThreads();  // std::thread::hardware_concurrency(), at least 1
 // a host uses, far below what exhausts memory or thread ids.
 inline constexpr int kMaxThreads = 1024;
 Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn);
+
+// A thread or connection count from text: "auto" -> 0 (the caller picks), "1".."1024" -> that
+// number; anything else is InvalidArgument naming the accepted forms.
+Result<int> ParseCountOrAuto(std::string_view text);
 
 }  // namespace tb
