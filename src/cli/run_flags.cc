@@ -63,7 +63,9 @@ Flags MakeRunFlags(const std::string& usage) {
   specs.push_back({"set", "comma-separated key=value config overrides (e.g. train.epochs=1); repeatable", false, "K=V,...", true});
   specs.push_back({"create-bucket", "create the upload bucket if it does not exist [upload.create_bucket]", true});
   specs.push_back({"json", "print the results JSON instead of the table", true});
-  specs.push_back({"progress", "live progress on stderr (default: only on a terminal)", true});
+  specs.push_back({"progress", "live line for the running stage on stderr (default: only on a terminal); --no-progress "
+                   "also leaves out the stage rows printed on stderr as stages end", true});
+  specs.push_back({"live-json", "append live progress samples and stage events to FILE as JSON lines", false, "FILE"});
   specs.push_back({"verbose", "echo log lines to stderr", true});
   return Flags(usage, specs);
 }

@@ -253,7 +253,7 @@ IngestResult StreamIngest(Context& ctx) {
   }
   options.cancel = ctx.storage_options.cancel;
   SetExtractLimits(ctx.cfg, &options);
-  Progress progress("ingest", 0, 0, ProgressEnabled(ctx.progress));
+  Progress progress("ingest", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
   std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) { progress.Add(b, f); };
   options.progress = &on_progress;
   double consumer_start = NowSeconds();

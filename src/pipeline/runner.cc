@@ -106,6 +106,8 @@ void FillTrainSummary(report::RunResult& run) {
     run.train.final_loss = number("final_loss");
     run.train.test_accuracy = number("test_accuracy");
     run.train.steps_per_second = number("steps_per_second");
+    for (auto [key, field] : report::kTrainDataFields)
+      if (auto f = j.find(key); f != j.end() && f->is_number()) run.train.*field = f->get<double>();
     run.host.device = run.train.device;
   }
 }
@@ -149,6 +151,9 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
     log.Line("warning: " + line);
     if (options.warn && !options.echo) options.warn(Scrub(line, secrets));  // echo printed it
   };
+  std::string live_stage;  // the stage whose progress samples on_progress gets
+  if (options.on_progress)
+    ctx.progress_listener = [&](const ProgressSample& s) { options.on_progress(live_stage, s); };
 
   if (cfg.scenario == "inplace") {
     auto dir = dataset::FindDatasetDir(cfg.inplace_dir);
@@ -165,6 +170,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   std::map<std::string, report::StageResult> streamed;
   if (StreamingApplies(cfg) && !ctx.cancelled()) {
     log.Line("stage download,integrity,extract,verify start (streaming)");
+    if (options.on_stage_start) options.on_stage_start(live_stage = "ingest");
     IngestResult ingest = StreamIngest(ctx);
     if (ingest.fell_back) {
       log.Line("streaming ingest not possible (md5 or manifest unreadable): running stages in order");
@@ -192,6 +198,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
       streamed_result.error = Scrub(streamed_result.error, secrets);
       streamed_result.detail_json = Scrub(streamed_result.detail_json, secrets);
       run.stages.push_back(std::move(streamed_result));
+      if (options.on_stage_end) options.on_stage_end(run.stages.back());
       continue;
     }
     if (!failed_stage.empty()) {
@@ -205,6 +212,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
       r.status = "interrupted";
     } else {
       log.Line("stage " + r.name + " start");
+      if (options.on_stage_start) options.on_stage_start(live_stage = r.name);
       double t0 = NowSeconds();
       Status s = RunGuarded(*stage, ctx, r);
       r.seconds = NowSeconds() - t0;
@@ -225,6 +233,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
     r.error = Scrub(r.error, secrets);
     r.detail_json = Scrub(r.detail_json, secrets);
     run.stages.push_back(std::move(r));
+    if (options.on_stage_end) options.on_stage_end(run.stages.back());
   }
   run.total_seconds = NowSeconds() - run_start;
   for (const auto& s : run.stages) {

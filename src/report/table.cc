@@ -42,17 +42,39 @@ std::string CellText(const CompareCell& c) {
 
 std::string SpeedupText(const CompareCell& c) { return c.speedup ? FormatSpeedup(*c.speedup) : "n/a"; }
 
+// A stage's cells in the stage table: stage, status, seconds, MB/s, files.
+std::vector<std::string> StageCells(const StageResult& s) {
+  bool timed = HasTimes(s.status);
+  return {s.name, StatusText(s.status), timed ? FormatSeconds(s.seconds) : kDash,
+          timed ? FormatMbPerS(s.mb_per_s) : kDash, timed && s.files > 0 ? std::to_string(s.files) : kDash};
+}
+
+// Fixed widths for rows printed one at a time (RenderStageRow): wide enough for "Total
+// Runtime", "INTERRUPTED" and a day in seconds.
+constexpr size_t kRowWidths[] = {13, 11, 9, 9, 7};
+
+std::string FixedRow(const std::vector<std::string>& cells) {
+  std::string line;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    std::string cell = TextTable::Sanitize(cells[i]);
+    size_t w = TextTable::DisplayWidth(cell);
+    std::string pad(w < kRowWidths[i] ? kRowWidths[i] - w : 0, ' ');
+    line += (i ? "  " : "") + (i < 2 ? cell + pad : pad + cell);
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line + "\n";
+}
+
 }  // namespace
+
+std::string RenderStageTableHeader() { return FixedRow({"Stage", "Status", "Seconds", "MB/s", "Files"}); }
+std::string RenderStageRow(const StageResult& s) { return FixedRow(StageCells(s)); }
 
 std::string RenderStageTable(const RunResult& run) {
   TextTable t({Align::kLeft, Align::kLeft, Align::kRight, Align::kRight, Align::kRight});
   t.AddRow({"Stage", "Status", "Seconds", "MB/s", "Files"});
   t.AddRule();
-  for (const StageResult& s : run.stages) {
-    bool timed = HasTimes(s.status);
-    t.AddRow({s.name, StatusText(s.status), timed ? FormatSeconds(s.seconds) : kDash,
-              timed ? FormatMbPerS(s.mb_per_s) : kDash, timed && s.files > 0 ? std::to_string(s.files) : kDash});
-  }
+  for (const StageResult& s : run.stages) t.AddRow(StageCells(s));
   t.AddRule();
   t.AddRow({"Total Runtime", run.status == "ok" ? "" : StatusText(run.status), FormatSeconds(run.total_seconds), "",
             ""});
