@@ -33,6 +33,21 @@ std::string Notes(const RunResult& run, const std::string& prefix) {
   return out;
 }
 
+// Where training waited for data, when measured: "train: AU 0.97 (compute 12.30 s, data wait
+// 0.38 s), first batch after 1.21 s, 1081 samples/s".
+std::string TrainDataNote(const TrainResult& t) {
+  if (!t.au || !t.compute_seconds || !t.data_wait_seconds) return "";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "train: AU %.2f (compute ", *t.au);
+  std::string out = buf + FormatSeconds(*t.compute_seconds) + " s, data wait " + FormatSeconds(*t.data_wait_seconds) + " s)";
+  if (t.first_batch_seconds) out += ", first batch after " + FormatSeconds(*t.first_batch_seconds) + " s";
+  if (t.samples_per_second) {
+    std::snprintf(buf, sizeof buf, ", %.0f samples/s", *t.samples_per_second);
+    out += buf;
+  }
+  return out + "\n";
+}
+
 std::string CellText(const CompareCell& c) {
   if (!c.present || c.status == "skipped") return kDash;
   if (c.status == "failed") return "FAILED";
@@ -80,7 +95,7 @@ std::string RenderStageTable(const RunResult& run) {
             ""});
   std::string title = RunName(run, 0);
   if (!run.scenario.empty()) title += " (" + run.scenario + ")";
-  return TextTable::Sanitize(title) + "\n" + t.Render() + Notes(run, "");
+  return TextTable::Sanitize(title) + "\n" + t.Render() + Notes(run, "") + TrainDataNote(run.train);
 }
 
 std::string RenderCompareTable(const std::vector<RunResult>& runs) {
