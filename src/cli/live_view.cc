@@ -39,8 +39,8 @@ Result<std::unique_ptr<LiveView>> LiveView::Open(const LiveViewOptions& options)
   if (!options.json_path.empty()) {
     view->json_ = std::fopen(options.json_path.c_str(), "a");
     if (!view->json_)
-      return Status::InvalidArgument("--live-json " + options.json_path + ": cannot open for appending: " +
-                                     std::strerror(errno));
+      return Status::InvalidArgument("--live-json " + options.json_path +
+                                     ": cannot open for appending: " + std::strerror(errno));
   }
   view->start_s_ = NowSeconds();
   if (options.line) view->thread_ = std::thread([v = view.get()] { v->Loop(); });
@@ -115,11 +115,8 @@ void LiveView::Sample(const std::string& stage, const ProgressSample& s) {
   double now = NowSeconds();
   if (!json_ || (!s.final && last_json_s_ >= 0 && now - last_json_s_ < 1 / kJsonSamplesPerSecond)) return;
   last_json_s_ = now;
-  nlohmann::json j{{"event", "progress"},
-                   {"stage", stage},
-                   {"label", s.label},
-                   {"stage_seconds", s.elapsed_s},
-                   {"final", s.final}};
+  nlohmann::json j{
+      {"event", "progress"}, {"stage", stage}, {"label", s.label}, {"stage_seconds", s.elapsed_s}, {"final", s.final}};
   if (s.train) {
     j.update({{"epoch", s.epoch},
               {"epochs", s.epochs},

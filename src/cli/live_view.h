@@ -63,8 +63,8 @@ class LiveView {
   std::string stage_;         // running stage ("" between stages)
   double stage_start_s_ = 0;  // steady clock at its start
   bool has_sample_ = false;
-  ProgressSample sample_;     // its latest sample
-  double last_json_s_ = -1;   // steady clock of its last JSON sample
+  ProgressSample sample_;    // its latest sample
+  double last_json_s_ = -1;  // steady clock of its last JSON sample
 };
 
 }  // namespace tb::cli

@@ -152,8 +152,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
     if (options.warn && !options.echo) options.warn(Scrub(line, secrets));  // echo printed it
   };
   std::string live_stage;  // the stage whose progress samples on_progress gets
-  if (options.on_progress)
-    ctx.progress_listener = [&](const ProgressSample& s) { options.on_progress(live_stage, s); };
+  if (options.on_progress) ctx.progress_listener = [&](const ProgressSample& s) { options.on_progress(live_stage, s); };
 
   if (cfg.scenario == "inplace") {
     auto dir = dataset::FindDatasetDir(cfg.inplace_dir);

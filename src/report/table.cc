@@ -39,7 +39,8 @@ std::string TrainDataNote(const TrainResult& t) {
   if (!t.au || !t.compute_seconds || !t.data_wait_seconds) return "";
   char buf[96];
   std::snprintf(buf, sizeof buf, "train: AU %.2f (compute ", *t.au);
-  std::string out = buf + FormatSeconds(*t.compute_seconds) + " s, data wait " + FormatSeconds(*t.data_wait_seconds) + " s)";
+  std::string out =
+      buf + FormatSeconds(*t.compute_seconds) + " s, data wait " + FormatSeconds(*t.data_wait_seconds) + " s)";
   if (t.first_batch_seconds) out += ", first batch after " + FormatSeconds(*t.first_batch_seconds) + " s";
   if (t.samples_per_second) {
     std::snprintf(buf, sizeof buf, ", %.0f samples/s", *t.samples_per_second);

@@ -23,8 +23,8 @@ struct TrainProgress {
   int64_t steps_per_epoch = 0;
   double loss = 0;               // running mean since the last report
   double steps_per_second = 0;   // this epoch so far
-  double samples_per_second = 0; // this epoch so far
-  double au = -1;                // this epoch so far (see TrainSummary); < 0 not known yet
+  double samples_per_second = 0;  // this epoch so far
+  double au = -1;                 // this epoch so far (see TrainSummary); < 0 not known yet
 };
 
 // `p` as a live-view sample labelled "train": `elapsed_s` since training started, the ETA

@@ -43,8 +43,7 @@ class Progress {
  public:
   // total_bytes / total_files may be 0 when unknown. With a listener, nothing is drawn: the
   // listener gets a sample each tick (on the background thread) and a final one from Finish().
-  Progress(std::string label, uint64_t total_bytes, uint64_t total_files, bool enabled,
-           ProgressListener listener = {});
+  Progress(std::string label, uint64_t total_bytes, uint64_t total_files, bool enabled, ProgressListener listener = {});
   ~Progress();  // Finish()es
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
