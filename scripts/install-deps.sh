@@ -13,4 +13,4 @@ $SUDO apt-get install -y --no-install-recommends \
   nginx-light ceph-mon ceph-osd radosgw ceph-common uuid-runtime ceph-mds ceph-fuse fuse3 \
   curl ca-certificates coreutils tar gzip time openssl bzip2 xz-utils procps aria2 rclone bc \
   python3 python3-numpy python3-torch python3-torchvision python3-boto3 awscli \
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core tmux

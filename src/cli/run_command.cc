@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/live_view.h"
 #include "cli/run_flags.h"
 #include "pipeline/job_guard.h"
 #include "pipeline/runner.h"
@@ -32,7 +33,8 @@ int RunCommand(const Args& args) {
   if (!cfg.ok()) return ReportError("run", cfg.status());
   // Before any stage: outputs that would overwrite inputs, and a scratch, model folder or
   // results file another run is using, are refused (exit 2). The locks last until return.
-  if (Status s = pipeline::CheckJobPaths(*cfg, flags.Get("config")); !s.ok()) return ReportError("run", s);
+  if (Status s = pipeline::CheckJobPaths(*cfg, flags.Get("config"), flags.Get("live-json")); !s.ok())
+    return ReportError("run", s);
   std::vector<std::string> unlocked;
   auto locks = pipeline::LockJob(*cfg, &unlocked);
   if (!locks.ok()) return ReportError("run", locks.status());
@@ -42,11 +44,21 @@ int RunCommand(const Args& args) {
   options.tool_version = TB_VERSION;
   options.cancel = InstallCancelHandlers();
   if (flags.Has("progress")) options.progress = flags.GetBool("progress", false) ? ProgressMode::kOn : ProgressMode::kOff;
-  options.warn = [](const std::string& line) { std::fprintf(stderr, "tierbench run: warning: %s\n", line.c_str()); };
-  if (flags.GetBool("verbose", false))
-    options.echo = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  // The live view: rows as stages end unless --no-progress; the live line where progress is
+  // on (by default on a terminal); --live-json appends the samples for dashboards.
+  LiveViewOptions live;
+  live.rows = flags.GetBool("progress", true);
+  live.line = ProgressEnabled(options.progress);
+  live.json_path = flags.Get("live-json");
+  auto view = LiveView::Open(live);
+  if (!view.ok()) return ReportError("run", view.status());
+  (*view)->Attach(&options);
+  LiveView* shown = view->get();
+  options.warn = [shown](const std::string& line) { shown->Message("tierbench run: warning: " + line); };
+  if (flags.GetBool("verbose", false)) options.echo = [shown](const std::string& line) { shown->Message(line); };
 
   report::RunResult run = pipeline::RunPipeline(*cfg, options);
+  (*view)->Close();
   Status written = pipeline::WriteResults(run, cfg->out);
   if (flags.GetBool("json", false)) {
     std::fputs(report::ToJson(run).c_str(), stdout);

@@ -69,7 +69,9 @@ Flags MakeRunFlags(const std::string& usage) {
       {"cold", "cold reads: evict each read stage's inputs from the page cache first [pipeline.cache]", true});
   specs.push_back({"columns", "extra table columns, comma-separated: device,cache,net,cpu (or all)", false, "LIST"});
   specs.push_back({"json", "print the results JSON instead of the table", true});
-  specs.push_back({"progress", "live progress on stderr (default: only on a terminal)", true});
+  specs.push_back({"progress", "live line for the running stage on stderr (default: only on a terminal); --no-progress "
+                   "also leaves out the stage rows printed on stderr as stages end", true});
+  specs.push_back({"live-json", "append live progress samples and stage events to FILE as JSON lines", false, "FILE"});
   specs.push_back({"verbose", "echo log lines to stderr", true});
   return Flags(usage, specs);
 }

@@ -76,17 +76,14 @@ Status ApplyFlags(const Flags& f, train::TrainOptions* o) {
   return Status::Ok();
 }
 
-// "  epoch 1/2  step 3400/12500  loss 1.234  1234 steps/s  ETA 0:08" redrawn in place.
+// "train  epoch 1/2  step 3400/12500  loss 1.234  4936 samples/s  AU 0.97  ETA 0:08" redrawn
+// in place (the run's live line for train, util/progress.h).
 class ProgressLine {
  public:
-  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+  ProgressLine(bool enabled, int64_t max_steps) : enabled_(enabled), max_steps_(max_steps) {}
   void Show(const train::TrainProgress& p) {
     if (!enabled_) return;
-    double left = (p.steps_per_epoch - p.step) / std::max(1e-9, p.steps_per_second);
-    int s = static_cast<int>(left);
-    std::fprintf(stderr, "\r\033[K  epoch %d/%d  step %lld/%lld  loss %.3f  %.0f steps/s  ETA %d:%02d",
-                 p.epoch, p.epochs, static_cast<long long>(p.step),
-                 static_cast<long long>(p.steps_per_epoch), p.loss, p.steps_per_second, s / 60, s % 60);
+    std::fprintf(stderr, "\r\033[K%s", FormatProgressLine(train::TrainSample(p, 0, max_steps_)).c_str());
     shown_ = true;
   }
   void Clear() {
@@ -96,6 +93,7 @@ class ProgressLine {
 
  private:
   bool enabled_;
+  int64_t max_steps_;
   bool shown_ = false;
 };
 
@@ -112,6 +110,9 @@ nlohmann::json SummaryJson(const train::TrainSummary& s) {
           {"steps_per_second", s.steps_per_second}, {"epoch_seconds", s.epoch_seconds},
           {"train_seconds", s.train_seconds}, {"load_seconds", s.load_seconds},
           {"test_seconds", s.test_seconds}, {"seconds", s.seconds},
+          {"first_batch_seconds", s.first_batch_seconds}, {"data_wait_seconds", s.data_wait_seconds},
+          {"compute_seconds", s.compute_seconds}, {"au", s.au >= 0 ? nlohmann::json(s.au) : nlohmann::json()},
+          {"epoch_au", s.epoch_au}, {"samples_per_second", s.samples_per_second},
           {"model_path", s.model_path}};
 }
 
@@ -128,8 +129,13 @@ void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
                static_cast<long long>(s.steps), s.train_seconds, s.steps_per_second,
                s.device.c_str(), s.threads, s.threads == 1 ? "" : "s", s.engine.c_str());
   for (size_t e = 0; e < s.epoch_seconds.size(); ++e) {
-    std::fprintf(out, "epoch %zu: %.2f s\n", e + 1, s.epoch_seconds[e]);
+    std::fprintf(out, "epoch %zu: %.2f s", e + 1, s.epoch_seconds[e]);
+    if (e < s.epoch_au.size() && s.epoch_au[e] >= 0) std::fprintf(out, ", AU %.2f", s.epoch_au[e]);
+    std::fputc('\n', out);
   }
+  if (s.au >= 0)
+    std::fprintf(out, "AU %.2f: compute %.2f s, waiting for data %.2f s (first step of each epoch left out); first batch after %.2f s; %.0f samples/s\n",
+                 s.au, s.compute_seconds, s.data_wait_seconds, s.first_batch_seconds, s.samples_per_second);
   if (!s.model_path.empty()) std::fprintf(out, "model: %s\n", s.model_path.c_str());
 }
 
@@ -207,7 +213,7 @@ int TrainCommand(const Args& args) {
   ProgressMode mode = flags.Has("progress") ? (flags.GetBool("progress", false) ? ProgressMode::kOn
                                                                                  : ProgressMode::kOff)
                                             : ProgressMode::kAuto;
-  ProgressLine progress(ProgressEnabled(mode));
+  ProgressLine progress(ProgressEnabled(mode), options.max_steps);
   options.log = [&](const std::string& line) {
     progress.Clear();
     std::fprintf(log_out, "%s\n", TerminalSafe(line).c_str());

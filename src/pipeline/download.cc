@@ -71,7 +71,7 @@ class DownloadStage : public Stage {
     if (name.empty()) return Status::InvalidArgument("origin " + ctx.cfg.origin_url + " names no object");
     TB_RETURN_IF_ERROR(MakeDirs(ctx.cfg.scratch));
     std::string dest = ctx.cfg.scratch + "/" + name;
-    Progress progress("download", 0, 0, ProgressEnabled(ctx.progress));
+    Progress progress("download", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
     auto stats = storage::CopyObject(ctx.cfg.origin_url, dest, OriginDownloadOptions(ctx),
                                      [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
     progress.Finish();

@@ -28,7 +28,7 @@ class ExtractPart : public StreamPart {
                     }
                     options.cancel = ctx.storage_options.cancel;
                     SetExtractLimits(ctx.cfg, &options);
-                    Progress progress("ingest", 0, 0, ProgressEnabled(ctx.progress));
+                    Progress progress("ingest", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
                     std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) {
                       progress.Add(b, f);
                     };
@@ -72,7 +72,7 @@ class ExtractStage : public Stage {
     std::string dest = ctx.cfg.scratch + "/extract";
     TB_RETURN_IF_ERROR(RemoveAll(dest));  // a previous run's files must not pass for this one's
     TB_RETURN_IF_ERROR(MakeDirs(dest));
-    Progress progress("extract", 0, 0, ProgressEnabled(ctx.progress));
+    Progress progress("extract", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
     std::function<void(uint64_t, uint64_t)> on_progress = [&](uint64_t b, uint64_t f) { progress.Add(b, f); };
     dataset::ExtractOptions options;
     options.progress = &on_progress;

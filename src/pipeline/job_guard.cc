@@ -39,7 +39,7 @@ Status CheckUploadTarget(const JobConfig& cfg) {
 
 }  // namespace
 
-Status CheckJobPaths(const JobConfig& cfg, const std::string& job_file) {
+Status CheckJobPaths(const JobConfig& cfg, const std::string& job_file, const std::string& live_json) {
   PathGuard guard;
   guard.AddInputFile("the job file (--config)", job_file);
   guard.AddInputFile(Key("origin.url") + " (the origin tarball)", LocalPathOf(cfg.origin_url));
@@ -72,6 +72,7 @@ Status CheckJobPaths(const JobConfig& cfg, const std::string& job_file) {
   TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("out"), cfg.out));
   TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("out") + " (its lock file)", cfg.out + ".lock"));
   TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("log"), cfg.log));
+  if (!live_json.empty()) TB_RETURN_IF_ERROR(guard.AddOutputFile("--live-json", live_json));
   if (cfg.StageEnabled(StageId::kPreview)) TB_RETURN_IF_ERROR(guard.AddOutputFile(Key("preview.out"), cfg.preview_out));
   return CheckUploadTarget(cfg);
 }

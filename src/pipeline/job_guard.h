@@ -15,8 +15,9 @@
 namespace tb::pipeline {
 
 // InvalidArgument naming the key, the path and the input it would overwrite (or the folder it
-// would write into). `job_file` is the --config path ("" when none).
-Status CheckJobPaths(const JobConfig& cfg, const std::string& job_file);
+// would write into). `job_file` is the --config path ("" when none); `live_json` the file
+// `run --live-json` appends to ("" when none).
+Status CheckJobPaths(const JobConfig& cfg, const std::string& job_file, const std::string& live_json = "");
 
 // Locks the scratch folder, the model folder (when train is on) and the results file for the
 // whole run; InvalidArgument naming the holder's pid when another run holds one of them. A

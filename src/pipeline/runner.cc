@@ -96,6 +96,8 @@ void FillTrainSummary(report::RunResult& run) {
     run.train.final_loss = number("final_loss");
     run.train.test_accuracy = number("test_accuracy");
     run.train.steps_per_second = number("steps_per_second");
+    for (auto [key, field] : report::kTrainDataFields)
+      if (auto f = j.find(key); f != j.end() && f->is_number()) run.train.*field = f->get<double>();
     run.host.device = run.train.device;
   }
 }
@@ -114,11 +116,19 @@ Status Guarded(Fn&& fn) {
 // What the frames of one run share.
 struct RunState {
   const JobConfig& cfg;
+  const RunOptions& options;
   Context& ctx;
   LogFile& log;
   const std::vector<std::string>& secrets;
   double start = 0;          // the run's start on the steady clock
   std::string failed_stage;  // the first stage that did not complete
+  std::string live_stage;    // the stage whose progress samples options.on_progress gets
+
+  // The live view learns that `stage` starts ("ingest": the streamed pass).
+  void StageStarts(const std::string& stage) {
+    live_stage = stage;
+    if (options.on_stage_start) options.on_stage_start(stage);
+  }
 };
 
 // The frame every stage runs in, sequential or streamed: whether it runs (switched off, not in
@@ -143,6 +153,7 @@ class StageFrame {
       return false;
     }
     st_.log.Line("stage " + name + " start");
+    st_.StageStarts(name);
     return true;
   }
 
@@ -222,6 +233,7 @@ class StreamedStages {
     }
     if (!wiring_.source.fn || !wiring_.consumer.fn) return false;
     st.log.Line("stage " + names + " start (streaming)");
+    st.StageStarts("ingest");
     end_ = RunStreamPass(st.ctx, wiring_);
     return true;
   }
@@ -315,7 +327,9 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   }
 
   log.Line("run start label=" + cfg.label + " scenario=" + cfg.scenario);
-  RunState st{cfg, ctx, log, secrets, NowSeconds(), {}};
+  RunState st{cfg, options, ctx, log, secrets, NowSeconds(), {}, {}};
+  if (options.on_progress)
+    ctx.progress_listener = [&](const ProgressSample& s) { options.on_progress(st.live_stage, s); };
   StreamedStages streamed;
   // Measured together: the streamed stages overlap (cold: the pass reads no local input).
   std::optional<StageMeter> stream_meter;
@@ -327,18 +341,19 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
     if (frame.Begin(part != nullptr)) {
       if (part) {
         Status s = Guarded([&] { return part->Finish(ctx, streamed.end(), frame.result()); });
-        if (stream_meter) stream_meter->Finish(frame.result(), /*streamed=*/true);
         frame.End(s, part->span, " (streaming)");
+        if (stream_meter) stream_meter->Finish(frame.result(), /*streamed=*/true);
       } else {
         StageMeter meter(ctx, report::StageName(spec.id));  // cold: evicts the inputs; counters around
         Span span;
         Status s = RunSequential(*spec.make(), ctx, frame.result(), span);
-        meter.Finish(frame.result());
         frame.End(s, span);
+        meter.Finish(frame.result());  // after End: what it reads depends on the status
       }
     }
     if (part && streamed.IsLast(spec.id) && !st.failed_stage.empty()) streamed.DiscardAll(ctx);
     run.stages.push_back(frame.Take());
+    if (options.on_stage_end) options.on_stage_end(run.stages.back());
   }
   run.total_seconds = NowSeconds() - st.start;
   run.overlapped_seconds = OverlapSeconds(run.stages);

@@ -29,6 +29,14 @@ struct RunOptions {
   std::function<void(const std::string&)> warn;
   // Opens the origin for the streamed pass (Context::open_stream); empty: storage::OpenStream.
   std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)> open_stream;
+  // The live view's hooks (each may be empty), called on the runner's thread except
+  // on_progress: a stage starts ("ingest" for download, integrity, extract and verify run
+  // overlapped); a stage's row is final (every stage in order, skipped ones too; errors
+  // scrubbed); a progress sample of the running stage, from the stage's threads, a few times
+  // a second.
+  std::function<void(const std::string& stage)> on_stage_start;
+  std::function<void(const report::StageResult&)> on_stage_end;
+  std::function<void(const std::string& stage, const ProgressSample&)> on_progress;
 };
 
 // Runs the job; writes the log file (cfg.log). Never throws. Does not write the results JSON

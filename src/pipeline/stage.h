@@ -27,6 +27,9 @@ struct Context {
   const JobConfig& cfg;
   storage::Options storage_options;
   ProgressMode progress = ProgressMode::kAuto;
+  // When set (by the runner), stages' Progress counters hand their samples here instead of
+  // drawing a line themselves: pass it as Progress's listener.
+  ProgressListener progress_listener;
   std::function<void(const std::string&)> log;  // one line to the log file (and stderr if verbose)
   std::function<void(const std::string&)> warn;  // a warning: the log file and always stderr
   // Opens the origin as one stream for the streamed pass; empty: storage::OpenStream. Unit

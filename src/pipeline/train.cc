@@ -25,7 +25,7 @@ class TrainStage : public Stage {
       input = ctx.cfg.scratch + "/train-input/cifar-10-batches-py";
       TB_RETURN_IF_ERROR(RemoveAll(ctx.cfg.scratch + "/train-input"));
       double t0 = NowSeconds();
-      Progress progress("fetch", 0, 0, ProgressEnabled(ctx.progress));
+      Progress progress("fetch", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
       auto stats = storage::CopyTree(src, input, ctx.storage_options,
                                      [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
       progress.Finish();
@@ -53,6 +53,12 @@ class TrainStage : public Stage {
     options.max_steps = ctx.cfg.max_steps;
     options.cancel = ctx.storage_options.cancel;
     options.log = [&](const std::string& line) { ctx.log("train: " + line); };
+    const double train_start = NowSeconds();
+    if (ctx.progress_listener) {
+      options.progress = [&](const train::TrainProgress& p) {
+        ctx.progress_listener(train::TrainSample(p, NowSeconds() - train_start, ctx.cfg.max_steps));
+      };
+    }
     TB_RETURN_IF_ERROR(MakeDirs(ctx.cfg.model_dir));
     TB_ASSIGN_OR_RETURN(train::TrainSummary summary, train::Train(options));
     detail["input"] = input;
@@ -67,6 +73,15 @@ class TrainStage : public Stage {
     detail["class_accuracy"] = summary.class_accuracy;
     detail["class_names"] = summary.class_names;
     detail["steps_per_second"] = summary.steps_per_second;
+    // Where training waited for data (train::TrainSummary); AU absent when no step counted.
+    detail["samples_per_second"] = summary.samples_per_second;
+    detail["first_batch_seconds"] = summary.first_batch_seconds;
+    detail["data_wait_seconds"] = summary.data_wait_seconds;
+    detail["compute_seconds"] = summary.compute_seconds;
+    if (summary.au >= 0) detail["au"] = summary.au;
+    detail["epoch_au"] = nlohmann::json::array();
+    for (double au : summary.epoch_au) detail["epoch_au"].push_back(au >= 0 ? nlohmann::json(au) : nlohmann::json());
+    detail["epoch_seconds"] = summary.epoch_seconds;
     detail["model"] = summary.model_path;
     result.files += 1;
     result.detail_json = JsonText(detail);

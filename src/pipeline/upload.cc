@@ -26,7 +26,7 @@ class UploadStage : public Stage {
     }
     if (*created) ctx.log("upload: created bucket " + bucket + " (upload.create_bucket = true)");
     result.detail_json = JsonText(nlohmann::json{{"dest", dest}, {"bucket", bucket}, {"bucket_created", *created}});
-    Progress progress("upload", 0, 0, ProgressEnabled(ctx.progress));
+    Progress progress("upload", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
     auto stats = storage::CopyTree(ctx.dataset_dir, dest, ctx.storage_options,
                                    [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
     progress.Finish();

@@ -92,7 +92,7 @@ class VerifyStage : public Stage {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));
     TB_ASSIGN_OR_RETURN(auto entries, dataset::ParseManifest(text, ctx.cfg.manifest));
-    Progress progress("verify", 0, entries.size(), ProgressEnabled(ctx.progress));
+    Progress progress("verify", 0, entries.size(), ProgressEnabled(ctx.progress), ctx.progress_listener);
     // Hashed in batches (16 files per thread: enough to fill the SIMD lanes of util/md5_multi.h)
     // so an interrupt (SIGINT/SIGTERM) is honoured after the batch in flight instead of after
     // the whole dataset. A cancel flag inside Md5Files would make this finer.

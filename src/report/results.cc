@@ -264,6 +264,9 @@ void ParseTrain(Reader& r, const Json& j, TrainResult& t) {
   t.final_loss = r.Number(j, p, "final_loss");
   t.test_accuracy = r.Number(j, p, "test_accuracy");
   t.steps_per_second = r.Number(j, p, "steps_per_second", false);
+  for (auto [key, field] : kTrainDataFields)
+    if (j.contains(key)) t.*field = r.Number(j, p, key);
+  if (r.ok() && t.au && *t.au > 1) r.Fail(p + ".au", "must be <= 1, got " + std::to_string(*t.au));
 }
 
 }  // namespace
@@ -324,6 +327,8 @@ std::string ToJson(const RunResult& run) {
                       {"final_loss", Finite(t.final_loss)},
                       {"test_accuracy", Finite(t.test_accuracy)},
                       {"steps_per_second", Finite(t.steps_per_second)}};
+    for (auto [key, field] : kTrainDataFields)
+      if (t.*field) j["train"][key] = Finite(*(t.*field));
   } else {
     j["train"] = nullptr;
   }

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "report/stage_id.h"
@@ -74,7 +76,17 @@ struct TrainResult {
   double final_loss = 0;
   double test_accuracy = 0;
   double steps_per_second = 0;
+  // Where training waited for data (train::TrainSummary); absent in older documents and when
+  // no step counted. au = compute_seconds / (compute_seconds + data_wait_seconds), 0..1.
+  std::optional<double> samples_per_second, first_batch_seconds, data_wait_seconds, compute_seconds, au;
 };
+// Those optional fields by their JSON names (the same in the train stage's detail).
+inline constexpr std::pair<const char*, std::optional<double> TrainResult::*> kTrainDataFields[] = {
+    {"samples_per_second", &TrainResult::samples_per_second},
+    {"first_batch_seconds", &TrainResult::first_batch_seconds},
+    {"data_wait_seconds", &TrainResult::data_wait_seconds},
+    {"compute_seconds", &TrainResult::compute_seconds},
+    {"au", &TrainResult::au}};
 
 struct RunResult {
   std::string schema = kSchema;
@@ -119,6 +131,10 @@ Result<IoColumns> ParseIoColumns(std::string_view list);
 // Runtime; then the selected provenance columns. Cold reads that were not honoured and stages
 // flagged as potential caching are listed under the table whatever the columns.
 std::string RenderStageTable(const RunResult& run, const IoColumns& columns = {});
+// The stage table's header line and one stage's line, in fixed-width columns: the table
+// printed a row at a time as stages end (the run's live view).
+std::string RenderStageTableHeader();
+std::string RenderStageRow(const StageResult& stage);
 // Side by side: a column per run, a row per stage plus "Total Runtime", speedup vs the first;
 // with columns, a second table of the selected provenance columns per run.
 std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColumns& columns = {});

@@ -237,6 +237,36 @@ TEST(ResultsParse, OptionalFieldsMayBeAbsent) {
   EXPECT_EQ(parsed->stages[0].detail_json, "{}");
 }
 
+// Where training waited for data: optional (older documents lack it), kept when present,
+// range-checked (AU is a share: 0..1).
+TEST(ResultsParse, TrainDataWaitFieldsAreOptionalAndRoundTrip) {
+  RunResult run = StagedRun();
+  auto absent = ParseRunResult(ToJson(run), "a.json");
+  ASSERT_TRUE(absent.ok()) << absent.status().ToString();
+  EXPECT_FALSE(absent->train.au);
+  EXPECT_EQ(nlohmann::json::parse(ToJson(run))["train"].count("au"), 0u);
+  run.train.au = 0.875;
+  run.train.first_batch_seconds = 1.5;
+  run.train.data_wait_seconds = 2;
+  run.train.compute_seconds = 14;
+  run.train.samples_per_second = 809.6;
+  auto parsed = ParseRunResult(ToJson(run), "a.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->train.au, 0.875);
+  EXPECT_EQ(parsed->train.first_batch_seconds, 1.5);
+  EXPECT_EQ(parsed->train.data_wait_seconds, 2);
+  EXPECT_EQ(parsed->train.compute_seconds, 14);
+  EXPECT_EQ(parsed->train.samples_per_second, 809.6);
+  auto j = nlohmann::json::parse(ToJson(run));
+  j["train"]["au"] = 1.5;
+  auto over = ParseRunResult(j.dump(), "a.json");
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().message(), "a.json: field 'train.au' must be <= 1, got 1.500000");
+  j["train"]["au"] = "high";
+  EXPECT_EQ(ParseRunResult(j.dump(), "a.json").status().message(),
+            "a.json: field 'train.au' must be a number, got string");
+}
+
 TEST(ResultsParse, UnknownSchemaVersionIsClear) {
   nlohmann::json v3 = "tierbench.run/3", other = "elbencho/1";
   EXPECT_EQ(ErrorAfter("/schema", &v3),

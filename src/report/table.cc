@@ -35,6 +35,22 @@ std::string Notes(const RunResult& run, const std::string& prefix) {
   return out;
 }
 
+// Where training waited for data, when measured: "train: AU 0.97 (compute 12.30 s, data wait
+// 0.38 s), first batch after 1.21 s, 1081 samples/s".
+std::string TrainDataNote(const TrainResult& t) {
+  if (!t.au || !t.compute_seconds || !t.data_wait_seconds) return "";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "train: AU %.2f (compute ", *t.au);
+  std::string out =
+      buf + FormatSeconds(*t.compute_seconds) + " s, data wait " + FormatSeconds(*t.data_wait_seconds) + " s)";
+  if (t.first_batch_seconds) out += ", first batch after " + FormatSeconds(*t.first_batch_seconds) + " s";
+  if (t.samples_per_second) {
+    std::snprintf(buf, sizeof buf, ", %.0f samples/s", *t.samples_per_second);
+    out += buf;
+  }
+  return out + "\n";
+}
+
 std::string CellText(const CompareCell& c) {
   if (!c.present || c.status == StageStatus::kSkipped) return kDash;
   if (DidNotComplete(c.status)) return StatusText(c.status);
@@ -73,7 +89,33 @@ std::string IoCompareTable(const std::vector<RunResult>& runs, const Comparison&
   return "\nWhere the bytes came from (MB = 10^6 bytes; * = potential caching)\n" + t.Render();
 }
 
+// A stage's cells in the stage table: stage, status, seconds, MB/s, files.
+std::vector<std::string> StageCells(const StageResult& s) {
+  bool timed = HasTimes(s.status);
+  return {s.name, StatusText(s.status), timed ? FormatSeconds(s.seconds) : kDash,
+          timed ? FormatMbPerS(s.mb_per_s) : kDash, timed && s.files > 0 ? std::to_string(s.files) : kDash};
+}
+
+// Fixed widths for rows printed one at a time (RenderStageRow): wide enough for "Total
+// Runtime", "INTERRUPTED" and a day in seconds.
+constexpr size_t kRowWidths[] = {13, 11, 9, 9, 7};
+
+std::string FixedRow(const std::vector<std::string>& cells) {
+  std::string line;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    std::string cell = TextTable::Sanitize(cells[i]);
+    size_t w = TextTable::DisplayWidth(cell);
+    std::string pad(w < kRowWidths[i] ? kRowWidths[i] - w : 0, ' ');
+    line += (i ? "  " : "") + (i < 2 ? cell + pad : pad + cell);
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line + "\n";
+}
+
 }  // namespace
+
+std::string RenderStageTableHeader() { return FixedRow({"Stage", "Status", "Seconds", "MB/s", "Files"}); }
+std::string RenderStageRow(const StageResult& s) { return FixedRow(StageCells(s)); }
 
 std::string RenderStageTable(const RunResult& run, const IoColumns& columns) {
   std::vector<std::string> io_heads = IoColumnHeads(columns);
@@ -85,10 +127,7 @@ std::string RenderStageTable(const RunResult& run, const IoColumns& columns) {
   t.AddRow(head);
   t.AddRule();
   for (const StageResult& s : run.stages) {
-    bool timed = HasTimes(s.status);
-    std::vector<std::string> row{s.name, StatusText(s.status), timed ? FormatSeconds(s.seconds) : kDash,
-                                 timed ? FormatMbPerS(s.mb_per_s) : kDash,
-                                 timed && s.files > 0 ? std::to_string(s.files) : kDash};
+    std::vector<std::string> row = StageCells(s);
     std::vector<std::string> io = IoColumnCells(s, columns);
     row.insert(row.end(), io.begin(), io.end());
     t.AddRow(std::move(row));
@@ -108,7 +147,7 @@ std::string RenderStageTable(const RunResult& run, const IoColumns& columns) {
   if (columns.any() && !streamed.empty())
     legend += TextTable::Sanitize(streamed) + " ran as one overlapped pass: their provenance columns are that pass's\n";
   return TextTable::Sanitize(title) + "\n" + t.Render() + "Seconds: each stage's wall span, first start to last end\n" +
-         legend + Notes(run, "");
+         legend + Notes(run, "") + TrainDataNote(run.train);
 }
 
 std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColumns& columns) {

@@ -50,6 +50,52 @@ TEST(StageTable, FailedStagesAndOverlapAreExplained) {
       << t;
 }
 
+// The rows printed one at a time as stages end: the table's cells, in fixed columns that line
+// up under the header whatever the status; the training data note under the table.
+TEST(StageTable, RowsOneAtATimeLineUpUnderTheHeader) {
+  RunResult run = StagedRun();
+  run.stages[1].status = StageStatus::kInterrupted;
+  std::string header = RenderStageTableHeader();
+  EXPECT_EQ(header, "Stage          Status         Seconds       MB/s    Files\n");
+  size_t seconds_end = header.find("Seconds") + 7, files_end = header.size() - 1;
+  for (const StageResult& s : run.stages) {
+    std::string row = RenderStageRow(s);
+    ASSERT_EQ(row.back(), '\n');
+    EXPECT_EQ(row.rfind(s.name, 0), 0u) << row;
+    std::vector<std::string> table_cells;
+    for (const std::string& line : Lines(RenderStageTable(run)))
+      if (line.rfind(s.name + "  ", 0) == 0) table_cells.push_back(line);
+    ASSERT_EQ(table_cells.size(), 1u);
+    // Same words as the table's row, positioned by display width ("—" is one column).
+    auto words = [](const std::string& l) {
+      std::vector<std::string> w;
+      for (size_t p = 0; (p = l.find_first_not_of(' ', p)) != std::string::npos;) {
+        size_t e = l.find(' ', p);
+        w.push_back(l.substr(p, e - p));
+        p = e;
+      }
+      return w;
+    };
+    EXPECT_EQ(words(row.substr(0, row.size() - 1)), words(table_cells[0]));
+    std::u32string wide;
+    for (size_t i = 0; i + 1 < row.size(); ++i)
+      if ((static_cast<unsigned char>(row[i]) & 0xC0) != 0x80) wide.push_back(U'x');
+    EXPECT_EQ(wide.size(), files_end) << row;
+    EXPECT_GE(files_end, seconds_end);
+  }
+  EXPECT_NE(RenderStageRow(run.stages[1]).find("INTERRUPTED"), std::string::npos);
+  EXPECT_EQ(RenderStageTable(run).find("train: AU"), std::string::npos);
+  run.train.au = 0.8125;
+  run.train.compute_seconds = 13;
+  run.train.data_wait_seconds = 3;
+  run.train.first_batch_seconds = 1.25;
+  run.train.samples_per_second = 809.4;
+  EXPECT_NE(RenderStageTable(run).find(
+                "train: AU 0.81 (compute 13.00 s, data wait 3.00 s), first batch after 1.25 s, 809 samples/s\n"),
+            std::string::npos)
+      << RenderStageTable(run);
+}
+
 TEST(CompareTable, ColumnPerRunAndSpeedups) {
   std::string t = RenderCompareTable({StagedRun(), InplaceRun()});
   auto lines = Lines(t);

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 
@@ -71,6 +72,25 @@ Result<TrainSummary> Train(const TrainOptions& options) {
   reinterpret_cast<TbTorchTrainFn>(sym)(&options, &summary, &status);
   if (!status.ok()) return status;
   return summary;
+}
+
+ProgressSample TrainSample(const TrainProgress& p, double elapsed_s, int64_t max_steps) {
+  ProgressSample s;
+  s.label = "train";
+  s.train = true;
+  s.elapsed_s = elapsed_s;
+  s.epoch = p.epoch;
+  s.epochs = p.epochs;
+  s.step = p.step;
+  s.steps_per_epoch = p.steps_per_epoch;
+  s.loss = p.loss;
+  s.samples_per_s = p.samples_per_second;
+  s.au = p.au;
+  int64_t done = static_cast<int64_t>(p.epoch - 1) * p.steps_per_epoch + p.step;
+  int64_t left = static_cast<int64_t>(p.epochs) * p.steps_per_epoch - done;
+  if (max_steps > 0) left = std::min(left, max_steps - done);
+  if (p.steps_per_second > 0) s.eta_s = static_cast<double>(std::max<int64_t>(left, 0)) / p.steps_per_second;
+  return s;
 }
 
 Result<double> CheckGradients(uint64_t seed) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "util/progress.h"
 #include "util/status.h"
 
 namespace tb::train {
@@ -22,7 +23,13 @@ struct TrainProgress {
   int64_t steps_per_epoch = 0;
   double loss = 0;               // running mean since the last report
   double steps_per_second = 0;   // this epoch so far
+  double samples_per_second = 0;  // this epoch so far
+  double au = -1;                 // this epoch so far (see TrainSummary); < 0 not known yet
 };
+
+// `p` as a live-view sample labelled "train": `elapsed_s` since training started, the ETA
+// from the steps left (all epochs, or max_steps when smaller; 0 = no limit).
+ProgressSample TrainSample(const TrainProgress& p, double elapsed_s, int64_t max_steps);
 
 struct TrainOptions {
   std::string data_dir;        // a cifar-10-batches-py folder (or its parent)
@@ -69,6 +76,19 @@ struct TrainSummary {
   std::vector<double> epoch_seconds;
   double load_seconds = 0;                // decoding both splits
   double test_seconds = 0;
+  // Where training waited for data. first_batch_seconds: from the start of the call (reading
+  // the dataset included) until the first batch is in hand. Per step, the loop measures the
+  // time it blocks in the loader for the batch (data wait) and the time from then to the end
+  // of the update (compute: forward, backward, SGD step; on CUDA up to a device synchronise,
+  // so it is the device's time, not the launch time). The first step of each epoch is left
+  // out of both (its wait is the loader's warm-up). AU (accelerator utilisation) =
+  // compute / (compute + data wait), per epoch and over all epochs; < 0 when no step counted.
+  double first_batch_seconds = 0;
+  double data_wait_seconds = 0;
+  double compute_seconds = 0;
+  double au = -1;
+  std::vector<double> epoch_au;
+  double samples_per_second = 0;          // training images / train_seconds
   int threads = 0;                        // intra-op threads in effect
   std::string engine;
   std::string model_path;

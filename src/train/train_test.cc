@@ -121,6 +121,49 @@ TEST(Train, TrainsSavesAndResumes) {
 // A learning rate far too large drives the loss to NaN/inf within a few steps: training
 // stops there with an error naming the epoch and the step, for both engines, and writes no
 // model from the diverged weights.
+// Where training waited for data: structural facts only (the values depend on the machine).
+// Each epoch's data wait and compute fit in its span, AU is in (0, 1], the first batch came
+// after the call began, and live progress carries the epoch's AU so far.
+TEST(Train, ReportsFirstBatchDataWaitComputeAndAu) {
+  REQUIRE_PLUGIN();
+  tb::testing::TempDir tmp;
+  ASSERT_TRUE(dataset::testing::WriteTestDataset(tmp.path(), 2, 100, 50).ok());
+  TrainOptions o;
+  o.data_dir = tmp.path();
+  o.epochs = 3;
+  o.threads = 1;
+  o.evaluate = false;
+  std::vector<TrainProgress> seen;
+  o.progress = [&](const TrainProgress& p) { seen.push_back(p); };
+  Result<TrainSummary> r = Train(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(r->first_batch_seconds, 0);
+  EXPECT_LT(r->first_batch_seconds, r->seconds);
+  EXPECT_GT(r->compute_seconds, 0);
+  EXPECT_GE(r->data_wait_seconds, 0);
+  double epochs_span = 0;
+  for (double e : r->epoch_seconds) epochs_span += e;
+  EXPECT_LE(r->compute_seconds + r->data_wait_seconds, epochs_span);
+  EXPECT_LE(epochs_span, r->train_seconds + 1e-6);
+  EXPECT_GT(r->au, 0);
+  EXPECT_LE(r->au, 1);
+  EXPECT_NEAR(r->au, r->compute_seconds / (r->compute_seconds + r->data_wait_seconds), 1e-12);
+  ASSERT_EQ(r->epoch_au.size(), 3u);
+  for (double au : r->epoch_au) {
+    EXPECT_GT(au, 0);
+    EXPECT_LE(au, 1);
+  }
+  // 200 images / batch 4 = 50 steps an epoch.
+  EXPECT_NEAR(r->samples_per_second, 4 * r->steps_per_second, 1e-6 * r->samples_per_second);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_GT(seen.back().au, 0);
+  EXPECT_LE(seen.back().au, 1);
+  EXPECT_GT(seen.back().samples_per_second, 0);
+  ProgressSample line = TrainSample(seen.back(), 1.0, 0);
+  EXPECT_NE(FormatProgressLine(line).find("AU "), std::string::npos) << FormatProgressLine(line);
+  EXPECT_EQ(line.eta_s, 0);  // the last report is the last step
+}
+
 TEST(Train, DivergedLossIsAnErrorNamingEpochAndStep) {
   REQUIRE_PLUGIN();
   tb::testing::TempDir tmp;

@@ -27,13 +27,41 @@ std::string HumanBytes(double bytes) {
   return buf;
 }
 
-Progress::Progress(std::string label, uint64_t total_bytes, uint64_t total_files, bool enabled)
+std::string FormatProgressLine(const ProgressSample& s) {
+  char buf[160];
+  std::string line = s.label;
+  if (s.train) {
+    std::snprintf(buf, sizeof buf, "  epoch %d/%d  step %lld/%lld  loss %.3f  %.0f samples/s", s.epoch, s.epochs,
+                  static_cast<long long>(s.step), static_cast<long long>(s.steps_per_epoch), s.loss, s.samples_per_s);
+    line += buf;
+    if (s.au >= 0) {
+      std::snprintf(buf, sizeof buf, "  AU %.2f", s.au);
+      line += buf;
+    }
+  } else {
+    line += "  " + HumanBytes(static_cast<double>(s.bytes));
+    if (s.total_bytes) line += " / " + HumanBytes(static_cast<double>(s.total_bytes));
+    if (s.total_files || s.files)
+      line += "  " + std::to_string(s.files) + (s.total_files ? "/" + std::to_string(s.total_files) : "") + " files";
+    line += "  " + HumanBytes(s.bytes_per_s) + "/s";
+  }
+  if (s.eta_s >= 0) {
+    int eta = static_cast<int>(s.eta_s);
+    std::snprintf(buf, sizeof buf, "  ETA %d:%02d", eta / 60, eta % 60);
+    line += buf;
+  }
+  return line;
+}
+
+Progress::Progress(std::string label, uint64_t total_bytes, uint64_t total_files, bool enabled,
+                   ProgressListener listener)
     : label_(std::move(label)),
       total_bytes_(total_bytes),
       total_files_(total_files),
       enabled_(enabled),
+      listener_(std::move(listener)),
       start_s_(NowSeconds()) {
-  if (enabled_) thread_ = std::thread([this] { Loop(); });
+  if (enabled_ || listener_) thread_ = std::thread([this] { Loop(); });
 }
 
 Progress::~Progress() { Finish(); }
@@ -69,26 +97,35 @@ void Progress::Loop() {
   }
 }
 
+ProgressSample Progress::Sample() const {
+  ProgressSample s;
+  s.label = label_;
+  s.elapsed_s = NowSeconds() - start_s_;
+  s.bytes = bytes_.load();
+  s.files = files_.load();
+  s.total_bytes = total_bytes_.load();
+  s.total_files = total_files_.load();
+  s.bytes_per_s = s.elapsed_s > 0 ? static_cast<double>(s.bytes) / s.elapsed_s : 0;
+  if (s.total_bytes && s.bytes_per_s > 0 && s.bytes <= s.total_bytes)
+    s.eta_s = static_cast<double>(s.total_bytes - s.bytes) / s.bytes_per_s;
+  else if (!s.total_bytes && s.total_files && s.files > 0 && s.files <= s.total_files)
+    s.eta_s = s.elapsed_s * static_cast<double>(s.total_files - s.files) / static_cast<double>(s.files);
+  return s;
+}
+
 void Progress::Render(bool final) {
+  if (listener_) {
+    ProgressSample s = Sample();
+    s.final = final;
+    listener_(s);
+    return;
+  }
   if (final) {
     std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);
     return;
   }
-  double elapsed = NowSeconds() - start_s_;
-  uint64_t b = bytes_.load(), f = files_.load(), tb = total_bytes_.load(), tf = total_files_.load();
-  double rate = elapsed > 0 ? b / elapsed : 0;
-  std::string line = label_ + "  " + HumanBytes(b);
-  if (tb) line += " / " + HumanBytes(tb);
-  if (tf || f) line += "  " + std::to_string(f) + (tf ? "/" + std::to_string(tf) : "") + " files";
-  line += "  " + HumanBytes(rate) + "/s";
-  if (tb && rate > 0 && b <= tb) {
-    int eta = static_cast<int>((tb - b) / rate);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "  ETA %d:%02d", eta / 60, eta % 60);
-    line += buf;
-  }
-  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fprintf(stderr, "\r\033[K%s", FormatProgressLine(Sample()).c_str());
   std::fflush(stderr);
 }
 

@@ -114,17 +114,21 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
       o.log_every > 0 ? std::min<int64_t>(o.log_every, 200) : 200;
   double last_epoch_loss = 0;
   double train_start = NowSeconds();
-  int64_t total = 0;
+  int64_t total = 0, images = 0;
   bool stop = false;
   for (int epoch = 0; epoch < o.epochs && !stop; ++epoch) {
     double epoch_start = NowSeconds();
     loader.StartEpoch(epoch);
     double log_sum = 0, progress_sum = 0, epoch_sum = 0;
     int64_t log_n = 0, progress_n = 0, pending = 0, i = 0;
+    double wait = 0, compute = 0;  // this epoch's steps but its first (see TrainSummary)
     BatchView batch;
     for (;;) {
+      double asked = NowSeconds();
       TB_ASSIGN_OR_RETURN(bool more, loader.Next(&batch));
+      double got = NowSeconds();
       if (!more) break;
+      if (total == 0) summary->first_batch_seconds = got;  // RunTraining makes it relative
       if (o.cancel && o.cancel->load(std::memory_order_relaxed)) {
         return Status::Cancelled("train: interrupted in epoch " + std::to_string(epoch + 1));
       }
@@ -139,6 +143,12 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
       }
       step->ForwardBackward(x, y);
       step->Update();
+      if (!on_cpu) torch::cuda::synchronize(device.index());  // compute = device time, not launch time
+      if (i > 0) {
+        wait += got - asked;
+        compute += NowSeconds() - got;
+      }
+      images += batch.size;
       ++i;
       ++total;
       ++pending;
@@ -161,6 +171,8 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
           p.steps_per_epoch = loader.batches_per_epoch();
           p.loss = progress_sum / progress_n;
           p.steps_per_second = i / std::max(1e-9, NowSeconds() - epoch_start);
+          p.samples_per_second = p.steps_per_second * o.batch_size;
+          p.au = compute + wait > 0 ? compute / (compute + wait) : -1;
           o.progress(p);
           progress_sum = 0;
           progress_n = 0;
@@ -181,12 +193,18 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
     }
     if (i > 0) last_epoch_loss = epoch_sum / i;
     summary->epoch_seconds.push_back(NowSeconds() - epoch_start);
+    summary->epoch_au.push_back(compute + wait > 0 ? compute / (compute + wait) : -1);
+    summary->data_wait_seconds += wait;
+    summary->compute_seconds += compute;
     summary->epochs = epoch + 1;
   }
   summary->train_seconds = NowSeconds() - train_start;
   summary->steps = total;
   summary->final_loss = last_epoch_loss;
   summary->steps_per_second = total / std::max(1e-9, summary->train_seconds);
+  summary->samples_per_second = images / std::max(1e-9, summary->train_seconds);
+  double busy = summary->compute_seconds + summary->data_wait_seconds;
+  summary->au = busy > 0 ? summary->compute_seconds / busy : -1;
   Log(o, "Finished Training");
   return Status::Ok();
 }
@@ -286,6 +304,7 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
     TB_RETURN_IF_ERROR(RunEpochs(o, device, data, &step, &summary));
     for (at::Tensor& p : params) p = p.detach();
   }
+  if (summary.first_batch_seconds > 0) summary.first_batch_seconds -= start;  // from the call's start
 
   if (o.evaluate && data.test.count > 0) {
     double test_start = NowSeconds();
