@@ -1,6 +1,7 @@
 // tierbench run: one scenario end to end; prints the stage table, writes results JSON + log.
 #include <cstdio>
 
+#include "cli/cluster_join.h"
 #include "cli/commands.h"
 #include "cli/run_flags.h"
 #include "pipeline/job_guard.h"
@@ -28,6 +29,10 @@ int RunCommand(const Args& args) {
   if (!overrides.ok()) return ReportError("run", overrides.status());
   auto cfg = pipeline::LoadConfig(flags.Get("config"), *overrides);
   if (!cfg.ok()) return ReportError("run", cfg.status());
+  // Several ranks (launch/world.h): each writes its own results, log and scratch for now.
+  auto world = launch::DetectWorld(launch::ProcessEnv(), WorldOverridesOf(*cfg));
+  if (!world.ok()) return ReportError("run", world.status());
+  PerRankPaths(*world, &*cfg);
   // Before any stage: outputs that would overwrite inputs, and a scratch, model folder or
   // results file another run is using, are refused (exit 2). The locks last until return.
   if (Status s = pipeline::CheckJobPaths(*cfg, flags.Get("config")); !s.ok()) return ReportError("run", s);
@@ -43,6 +48,9 @@ int RunCommand(const Args& args) {
   options.warn = [](const std::string& line) { std::fprintf(stderr, "tierbench run: warning: %s\n", line.c_str()); };
   if (flags.GetBool("verbose", false))
     options.echo = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  auto cluster = JoinCluster("run", *world);
+  if (!cluster.ok()) return ReportError("run", cluster.status());
+  options.cluster = cluster->get();
 
   report::RunResult run = pipeline::RunPipeline(*cfg, options);
   Status written = pipeline::WriteResults(run, cfg->out);

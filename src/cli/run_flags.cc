@@ -44,6 +44,10 @@ constexpr Mapping kMappings[] = {
     {"connect-timeout", "net.connect_timeout"},
     {"read-timeout", "net.read_timeout"},
     {"retries", "net.retries"},
+    {"launcher", "cluster.launcher"},
+    {"rendezvous", "cluster.rendezvous"},
+    {"cluster-interface", "cluster.interface"},
+    {"world-timeout", "cluster.timeout"},
 };
 
 }  // namespace

@@ -316,6 +316,9 @@ Result<World> DetectWorld(const EnvLookup& env, const WorldOverrides& o) {
     if (w.local_size == w.size) w.rendezvous_addr = "127.0.0.1";  // every rank on this host
   } else if (launcher == "env") {
     TB_RETURN_IF_ERROR(FromRaw(EnvRaw(env), &w));
+    // torchrun's agent already serves the store at MASTER_ADDR:MASTER_PORT.
+    if (auto agent = env("TORCHELASTIC_USE_AGENT_STORE"))
+      w.agent_store = *agent == "True" || *agent == "true" || *agent == "1";
   } else if (launcher == "slurm") {
     if (!has_slurm) return Status::InvalidArgument("cluster launcher slurm: SLURM_PROCID is not set (run under srun)");
     TB_RETURN_IF_ERROR(DetectSlurm(env, &w));
@@ -350,6 +353,7 @@ Result<World> DetectWorld(const EnvLookup& env, const WorldOverrides& o) {
   }
   if (!o.interface.empty()) w.interface = o.interface;
   if (o.timeout_s > 0) w.timeout_s = o.timeout_s;
+  if (o.heartbeat_timeout_s > 0) w.heartbeat_timeout_s = o.heartbeat_timeout_s;
   if (w.size == 1) {
     w.rendezvous_addr.clear();
     return w;

@@ -28,6 +28,7 @@ struct WorldOverrides {
   std::string rendezvous;         // "host", "host:port" or "[v6addr]:port"
   std::string interface;          // the network interface collectives use
   double timeout_s = 0;           // World::timeout_s
+  double heartbeat_timeout_s = 0;  // World::heartbeat_timeout_s
   std::string sm_prefix;          // the SageMaker prefix (default /opt/ml, or TB_SM_PREFIX)
 };
 

@@ -56,6 +56,11 @@ TEST(World, TorchrunStyle) {
   EXPECT_EQ(w->local_size, 2);
   EXPECT_EQ(w->rendezvous_addr, "10.0.0.5");
   EXPECT_EQ(w->rendezvous_port, 1234);
+  EXPECT_FALSE(w->agent_store);
+  w = DetectWorld(Env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"}}),
+                  NoSageMaker());
+  ASSERT_TRUE(w.ok());
+  EXPECT_TRUE(w->agent_store);
 }
 
 TEST(World, OpenMpi) {

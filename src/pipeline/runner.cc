@@ -120,6 +120,31 @@ Status RunGuarded(Stage& stage, Context& ctx, report::StageResult& r) {
   }
 }
 
+// Several ranks: a stage starts when every rank reached it...
+Status ClusterStart(Context& ctx, const std::string& stage) {
+  return ctx.cluster ? ctx.cluster->Barrier("start " + stage) : Status::Ok();
+}
+
+// ...and ends when every rank finished it; each rank's outcome is exchanged, so a failure on
+// one rank (or a lost rank, which also cancels the stage) fails it everywhere, naming the rank.
+// Sets *cluster_error when the error came from the cluster rather than this rank's stage.
+Status ClusterEnd(Context& ctx, const std::string& stage, const Status& mine, bool* cluster_error) {
+  *cluster_error = false;
+  if (!ctx.cluster) return mine;
+  auto all = ctx.cluster->AllGather("end " + stage, mine.ok() ? "" : mine.message());
+  if (!all.ok()) {
+    *cluster_error = mine.ok() || mine.IsCancelled();
+    return *cluster_error ? all.status() : mine;
+  }
+  if (!mine.ok()) return mine;
+  for (size_t r = 0; r < all->size(); ++r) {
+    if ((*all)[r].empty()) continue;
+    *cluster_error = true;
+    return Status::Internal("rank " + std::to_string(r) + " failed: " + (*all)[r]);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
@@ -134,6 +159,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   const std::vector<std::string> secrets = UrlSecrets(cfg);
   LogFile log(cfg.log, options.echo, secrets);
   Context ctx(cfg);
+  ctx.cluster = options.cluster && !options.cluster->world().single() ? options.cluster : nullptr;
   ctx.progress = options.progress;
   ctx.storage_options.endpoint_url = cfg.s3_endpoint_url;
   ctx.storage_options.region = cfg.s3_region;
@@ -165,7 +191,25 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   std::map<std::string, report::StageResult> streamed;
   if (StreamingApplies(cfg) && !ctx.cancelled()) {
     log.Line("stage download,integrity,extract,verify start (streaming)");
-    IngestResult ingest = StreamIngest(ctx);
+    Status started = ClusterStart(ctx, "streaming");
+    IngestResult ingest = started.ok() ? StreamIngest(ctx) : IngestResult{};
+    if (ctx.cluster) {
+      Status mine = started;
+      for (const auto& r : ingest.stages)
+        if (mine.ok() && (r.status == "failed" || r.status == "interrupted")) mine = Status::Internal(r.error);
+      bool cluster_error = false;
+      Status ended = started.ok() ? ClusterEnd(ctx, "streaming", mine, &cluster_error) : started;
+      if (!started.ok() || cluster_error) {  // the last stage of the pass carries the cluster's error
+        ingest.fell_back = false;
+        if (ingest.stages.empty()) {
+          ingest.stages.emplace_back();
+          ingest.stages.back().name = "download";
+        }
+        report::StageResult& last = ingest.stages.back();
+        last.status = "failed";
+        last.error = "stage " + last.name + ": " + ended.message();
+      }
+    }
     if (ingest.fell_back) {
       log.Line("streaming ingest not possible (md5 or manifest unreadable): running stages in order");
     } else {
@@ -205,15 +249,18 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
       r.status = "interrupted";
     } else {
       log.Line("stage " + r.name + " start");
+      Status s = ClusterStart(ctx, r.name);
       double t0 = NowSeconds();
-      Status s = RunGuarded(*stage, ctx, r);
-      r.seconds = NowSeconds() - t0;
+      if (s.ok()) s = RunGuarded(*stage, ctx, r);
       if (s.ok() && ctx.cancelled()) s = Status::Cancelled("interrupted");
+      bool cluster_error = false;
+      s = ClusterEnd(ctx, r.name, s, &cluster_error);
+      r.seconds = NowSeconds() - t0;
       if (s.ok()) {
         r.status = "ok";
         if (r.bytes > 0 && r.seconds > 0) r.mb_per_s = static_cast<double>(r.bytes) / 1e6 / r.seconds;
       } else {
-        r.status = s.IsCancelled() || ctx.cancelled() ? "interrupted" : "failed";
+        r.status = (s.IsCancelled() || ctx.cancelled()) && !cluster_error ? "interrupted" : "failed";
         r.error = "stage " + r.name + ": " + s.message();
         failed_stage = r.name;
       }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "launch/cluster.h"
 #include "pipeline/config.h"
 #include "report/results.h"
 #include "util/progress.h"
@@ -23,6 +24,10 @@ struct RunOptions {
   // Warnings (e.g. dataset files the manifest does not list) are also passed here, whether or
   // not `echo` is set; they are in the log file as "warning: ..." lines too.
   std::function<void(const std::string&)> warn;
+  // Several ranks (null or size 1: one): every stage starts with a barrier and ends with an
+  // exchange of each rank's outcome, so a stage's seconds are the cluster-wide span and a stage
+  // that failed on one rank (or lost a rank) fails on all of them.
+  launch::Cluster* cluster = nullptr;
 };
 
 // Runs the job; writes the log file (cfg.log). Never throws. Does not write the results JSON

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Ranks started by plain torchrun-style variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)
+# on loopback: 2 and 4 ranks pass rounds of barrier, all-gather and mean all-reduce, and
+# 2 ranks run the inplace scenario with every stage bracketed by barriers, each rank writing
+# its own results and log.
+source "$(dirname "$0")/lib.sh"
+need_cluster_plugin
+
+for n in 2 4; do
+  port=$(free_port)
+  for ((r = 0; r < n; r++)); do
+    start "check$n-$r" RANK=$r WORLD_SIZE=$n LOCAL_RANK=$r LOCAL_WORLD_SIZE=$n MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+      -- cluster-check --rounds 5 --world-timeout 60
+  done
+  for ((r = 0; r < n; r++)); do
+    expect_eq "$(wait_rc "check$n-$r" 120)" 0 "$n ranks: rank $r passed the collectives"
+    expect_contains "$(cat "$WORK/check$n-$r.out")" "rank $r/$n" "$n ranks: rank $r reports its place"
+    expect_contains "$(cat "$WORK/check$n-$r.err")" "gloo device" "$n ranks: rank $r logs its Gloo device"
+  done
+done
+
+"$TB_BIN" dataset generate --out "$WORK/ds" --train-files 2 --images-per-file 200 --test-images 100 --seed 5 \
+  --tarball none >/dev/null || { echo "FAIL: dataset generate" >&2; exit 1; }
+port=$(free_port)
+for r in 0 1; do
+  start "run-$r" RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+    -- run --scenario inplace --dataset-dir "$WORK/ds" --scratch "$WORK/scratch" --out "$WORK/runs/r.json" \
+    --skip upload,train --world-timeout 120 --verbose
+done
+for r in 0 1; do
+  expect_eq "$(wait_rc "run-$r" 300)" 0 "run: rank $r exits 0"
+  res="$WORK/runs/r.rank$r.json"
+  [ -f "$res" ] || { fail "run: rank $r wrote no $res"; continue; }
+  expect_eq "$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['status'], [s['status'] for s in d['stages'] if s['name']=='verify'][0], [s['status'] for s in d['stages'] if s['name']=='pickled'][0])" "$res")" \
+    "ok ok ok" "run: rank $r verified and decoded the dataset"
+  log="$WORK/runs/r.rank$r.log"
+  expect_contains "$(cat "$log")" "stage verify end status=ok" "run: rank $r has its own log"
+  expect_contains "$(cat "$WORK/run-$r.err")" "all 2 ranks arrived" "run: rank $r met the other rank"
+done
+finish
