@@ -101,12 +101,9 @@ Raw EnvRaw(const EnvLookup& env) {
 }
 
 Raw SlurmRaw(const EnvLookup& env) {
-  // Inside a step, srun sets SLURM_STEP_NUM_TASKS (the step's tasks); SLURM_NTASKS may be
-  // the allocation's.
-  bool step = env("SLURM_STEP_NUM_TASKS").has_value();
-  return {"slurm", env("SLURM_PROCID"), step ? env("SLURM_STEP_NUM_TASKS") : env("SLURM_NTASKS"),
-          env("SLURM_LOCALID"), std::nullopt, "SLURM_PROCID", step ? "SLURM_STEP_NUM_TASKS" : "SLURM_NTASKS",
-          "SLURM_LOCALID", "SLURM_TASKS_PER_NODE"};
+  // srun sets SLURM_STEP_NUM_TASKS (the step's tasks); SLURM_NTASKS may be the allocation's.
+  return {"slurm", env("SLURM_PROCID"), env("SLURM_STEP_NUM_TASKS"), env("SLURM_LOCALID"), std::nullopt,
+          "SLURM_PROCID", "SLURM_STEP_NUM_TASKS", "SLURM_LOCALID", "SLURM_STEP_TASKS_PER_NODE"};
 }
 
 Status DetectSlurm(const EnvLookup& env, World* w) {
@@ -299,7 +296,9 @@ Result<World> DetectWorld(const EnvLookup& env, const WorldOverrides& o) {
   w.rendezvous_port = kDefaultPort;
   bool has_mpi = env("OMPI_COMM_WORLD_SIZE") || env("OMPI_COMM_WORLD_RANK");
   bool has_env = env("WORLD_SIZE") || env("RANK");
-  bool has_slurm = env("SLURM_PROCID").has_value();
+  // A batch script has SLURM_PROCID=0 and the allocation's SLURM_NTASKS but is one process:
+  // only the tasks of an srun step (SLURM_STEP_NUM_TASKS) are ranks.
+  bool has_slurm = env("SLURM_PROCID") && env("SLURM_STEP_NUM_TASKS");
 
   std::string launcher = want;
   if (want == "auto") {
@@ -320,7 +319,9 @@ Result<World> DetectWorld(const EnvLookup& env, const WorldOverrides& o) {
     if (auto agent = env("TORCHELASTIC_USE_AGENT_STORE"))
       w.agent_store = *agent == "True" || *agent == "true" || *agent == "1";
   } else if (launcher == "slurm") {
-    if (!has_slurm) return Status::InvalidArgument("cluster launcher slurm: SLURM_PROCID is not set (run under srun)");
+    if (!has_slurm)
+      return Status::InvalidArgument("cluster launcher slurm: SLURM_PROCID or SLURM_STEP_NUM_TASKS is not set "
+                                     "(start the ranks with srun)");
     TB_RETURN_IF_ERROR(DetectSlurm(env, &w));
   } else if (launcher == "sagemaker") {
     bool found = false;

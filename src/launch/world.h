@@ -5,8 +5,9 @@
 //   mpi        OMPI_COMM_WORLD_RANK, _SIZE, _LOCAL_RANK,      MASTER_ADDR (mpirun sets none;
 //              _LOCAL_SIZE                                    127.0.0.1 when all ranks are local)
 //   env        RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE MASTER_ADDR, MASTER_PORT
-//   slurm      SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID,     the first host of
-//              SLURM_NTASKS_PER_NODE / SLURM_TASKS_PER_NODE   SLURM_JOB_NODELIST
+//   slurm      SLURM_PROCID, SLURM_STEP_NUM_TASKS (an srun     the first host of
+//              step's tasks; a batch script is one rank),     SLURM_STEP_NODELIST /
+//              SLURM_LOCALID, SLURM_STEP_TASKS_PER_NODE       SLURM_JOB_NODELIST
 //   sagemaker  index of SM_CURRENT_HOST in SM_HOSTS (or        hosts[0]
 //              <prefix>/input/config/resourceconfig.json)
 // With several launchers' variables present (mpirun inside a Slurm allocation), the first in

@@ -108,6 +108,16 @@ TEST(World, Slurm) {
   EXPECT_EQ(w->rendezvous_port, 20000 + 123456 % 10000);
 }
 
+TEST(World, ASlurmBatchScriptIsOneRank) {
+  // What sbatch -n2 gives the batch script itself: no step, one process.
+  Result<World> w = DetectWorld(
+      Env({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_LOCALID", "0"}, {"SLURM_JOB_NODELIST", "n1"}}),
+      NoSageMaker());
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->size, 1);
+  EXPECT_EQ(w->launcher, "none");
+}
+
 TEST(World, SageMakerFromEnvironmentAndResourceConfig) {
   Result<World> w = DetectWorld(Env({{"SM_HOSTS", R"(["algo-1","algo-2","algo-3"])"}, {"SM_CURRENT_HOST", "algo-2"},
                                      {"SM_NETWORK_INTERFACE_NAME", "eth1"}}),
@@ -178,7 +188,8 @@ TEST(World, BadInputIsAClearError) {
   EXPECT_NE(ErrorOf({{"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_COMM_WORLD_SIZE", "2"}, {"WORLD_SIZE", "3"}, {"RANK", "0"}})
                 .find("WORLD_SIZE=3 disagrees with OMPI_COMM_WORLD_SIZE=2"),
             std::string::npos);
-  EXPECT_NE(ErrorOf({{"SLURM_PROCID", "4"}, {"SLURM_NTASKS", "4"}, {"SLURM_JOB_NODELIST", "n1"}}).find("SLURM_PROCID=4"),
+  EXPECT_NE(ErrorOf({{"SLURM_PROCID", "4"}, {"SLURM_STEP_NUM_TASKS", "4"}, {"SLURM_JOB_NODELIST", "n1"}})
+                .find("SLURM_PROCID=4 is not below SLURM_STEP_NUM_TASKS=4"),
             std::string::npos);
   EXPECT_NE(ErrorOf({{"SM_HOSTS", R"(["a","b"])"}, {"SM_CURRENT_HOST", "c"}}).find("'c' is not among"),
             std::string::npos);
@@ -188,7 +199,7 @@ TEST(World, BadInputIsAClearError) {
   o.launcher = "pbs";
   EXPECT_NE(ErrorOf({}, o).find("expected auto"), std::string::npos);
   o.launcher = "slurm";
-  EXPECT_NE(ErrorOf({}, o).find("SLURM_PROCID is not set"), std::string::npos);
+  EXPECT_NE(ErrorOf({}, o).find("start the ranks with srun"), std::string::npos);
   o = NoSageMaker();
   o.rendezvous = "host:0";
   EXPECT_NE(ErrorOf({{"RANK", "0"}, {"WORLD_SIZE", "2"}}, o).find("out of range"), std::string::npos);
