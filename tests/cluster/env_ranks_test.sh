@@ -37,4 +37,26 @@ for r in 0 1; do
   expect_contains "$(cat "$log")" "stage verify end status=ok" "run: rank $r has its own log"
   expect_contains "$(cat "$WORK/run-$r.err")" "all 2 ranks arrived" "run: rank $r met the other rank"
 done
+
+# A stage that fails on one rank fails on every rank, naming it: rank 1 verifies a copy of
+# the dataset with one byte changed.
+cp -r "$WORK/ds" "$WORK/ds-bad"
+"$PY" - "$WORK/ds-bad/cifar-10-batches-py/data_batch_1" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(5000); b = f.read(1); f.seek(5000); f.write(bytes([b[0] ^ 0xFF]))
+PY
+port=$(free_port)
+start bad-0 RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+  -- run --scenario inplace --dataset-dir "$WORK/ds" --scratch "$WORK/scratch2" --out "$WORK/runs/b.json" \
+  --skip upload,train --world-timeout 120
+start bad-1 RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+  -- run --scenario inplace --dataset-dir "$WORK/ds-bad" --manifest "$WORK/ds/cifar-10-batches-py.md5" \
+  --scratch "$WORK/scratch2" --out "$WORK/runs/b.json" --skip upload,train --world-timeout 120
+for r in 0 1; do expect_eq "$(wait_rc "bad-$r" 300)" 1 "one rank's failed verify: rank $r exits 1"; done
+verify0=$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); s=[s for s in d['stages'] if s['name']=='verify'][0]; print(s['status'], s['error'])" "$WORK/runs/b.rank0.json")
+expect_contains "$verify0" "failed stage verify: rank 1 failed: 1 file(s) differ" "rank 0's verify fails naming rank 1"
+expect_contains "$verify0" "data_batch_1" "rank 0's error carries rank 1's cause"
+expect_eq "$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print([s['status'] for s in d['stages'] if s['name']=='pickled'][0])" "$WORK/runs/b.rank0.json")" \
+  skipped "the stages after the failed one are skipped on rank 0 too"
 finish

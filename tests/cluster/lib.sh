@@ -6,11 +6,14 @@ set -uo pipefail
 PY=/usr/bin/python3
 WORK="$(mktemp -d /tmp/tb-cluster-test.XXXXXX)"
 PIDS=()
+# kill_tree PID: PID and every process below it (mpirun's ranks, a subshell's tierbench).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1"); do kill_tree "$child"; done
+  kill -KILL "$1" 2>/dev/null
+}
 cleanup() {
-  for pid in "${PIDS[@]}"; do
-    pkill -KILL -P "$pid" 2>/dev/null  # the tierbench (or mpirun) the subshell started
-    kill -KILL "$pid" 2>/dev/null
-  done
+  for pid in "${PIDS[@]}"; do kill_tree "$pid"; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
