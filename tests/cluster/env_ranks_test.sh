@@ -2,7 +2,8 @@
 # Ranks started by plain torchrun-style variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)
 # on loopback: 2 and 4 ranks pass rounds of barrier, all-gather and mean all-reduce, and
 # 2 ranks run the inplace scenario with every stage bracketed by barriers, each rank writing
-# its own results and log.
+# its own results and log. Under TORCHELASTIC_USE_AGENT_STORE (torchrun's agent serves the
+# store) every rank connects as a client: Python torch's TCPStore plays the agent.
 source "$(dirname "$0")/lib.sh"
 need_cluster_plugin
 
@@ -18,6 +19,30 @@ for n in 2 4; do
     expect_contains "$(cat "$WORK/check$n-$r.err")" "gloo device" "$n ranks: rank $r logs its Gloo device"
   done
 done
+
+if "$PY" -c 'import torch.distributed' 2>/dev/null; then
+  port=$(free_port)
+  ( "$PY" -c "
+import sys, datetime, torch.distributed as dist
+s = dist.TCPStore('127.0.0.1', int(sys.argv[1]), None, True, datetime.timedelta(seconds=120), wait_for_workers=False)
+print('agent store up', flush=True)
+s.wait(['tierbench/done/0', 'tierbench/done/1'], datetime.timedelta(seconds=120))
+print('both ranks done', flush=True)
+" "$port" >"$WORK/agent.out" 2>&1; echo $? >"$WORK/agent.rc" ) &
+  PIDS+=($!)
+  wait_for "$WORK/agent.out" "agent store up" 60
+  for r in 0 1; do
+    start "agent-$r" RANK=$r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port TORCHELASTIC_USE_AGENT_STORE=True \
+      -- cluster-check --rounds 3 --world-timeout 60
+  done
+  for r in 0 1; do
+    expect_eq "$(wait_rc "agent-$r" 120)" 0 "agent store: rank $r passed"
+    if grep -qF "served by this rank" "$WORK/agent-$r.err"; then fail "agent store: rank $r served a store itself"; fi
+  done
+  expect_eq "$(wait_rc agent 60)" 0 "agent store: the agent's store saw both ranks finish"
+else
+  skip_part "/usr/bin/python3 has no torch (Debian python3-torch): the agent-store case did not run"
+fi
 
 "$TB_BIN" dataset generate --out "$WORK/ds" --train-files 2 --images-per-file 200 --test-images 100 --seed 5 \
   --tarball none >/dev/null || { echo "FAIL: dataset generate" >&2; exit 1; }

@@ -158,9 +158,10 @@ class C10dCluster : public launch::Cluster {
     } catch (const std::exception& e) {
       std::string role = server_ ? "serving the rendezvous store on port " + std::to_string(world_.rendezvous_port)
                                  : "reaching the rendezvous store at " + where;
+      std::string server = world_.agent_store ? "the launcher's agent (TORCHELASTIC_USE_AGENT_STORE)" : "rank 0";
       return Status::Network("rank " + std::to_string(world_.rank) + " (" + world_.host + "): " + role +
-                             " failed within " + Seconds(world_.timeout_s) + " s (is rank 0 running, and is " +
-                             where + " its address?): " + FirstLine(e));
+                             " failed within " + Seconds(world_.timeout_s) + " s (is " + server +
+                             " running, and is " + where + " its address?): " + FirstLine(e));
     }
     Log("rendezvous store " + where + (server_ ? " (served by this rank)" : ""));
     TB_RETURN_IF_ERROR(Guard([&] { return Register(where); }));
