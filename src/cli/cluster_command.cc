@@ -66,8 +66,10 @@ int ClusterCheckCommand(const Args& args) {
   }
   // The [cluster] keys, checked by the job configuration's own rules.
   pipeline::Overrides overrides = {{"scenario", "inplace"}, {"inplace.dir", "-"}};
-  for (auto [flag, key] : {std::pair{"launcher", "cluster.launcher"}, {"rendezvous", "cluster.rendezvous"},
-                           {"cluster-interface", "cluster.interface"}, {"world-timeout", "cluster.timeout"},
+  for (auto [flag, key] : {std::pair{"launcher", "cluster.launcher"},
+                           {"rendezvous", "cluster.rendezvous"},
+                           {"cluster-interface", "cluster.interface"},
+                           {"world-timeout", "cluster.timeout"},
                            {"heartbeat-timeout", "cluster.heartbeat_timeout"}})
     if (auto v = flags.Find(flag)) overrides.emplace_back(key, *v);
   auto cfg = pipeline::ParseConfigText("", "", overrides);
@@ -89,8 +91,8 @@ int ClusterCheckCommand(const Args& args) {
   for (int round = 1; round <= static_cast<int>(*rounds); ++round) {
     Status s = CheckRound(**cluster, round, *work, cancel);
     if (!s.ok())
-      return ReportError("cluster-check", s.Prefix("rank " + std::to_string(world->rank) + ", round " +
-                                                   std::to_string(round)));
+      return ReportError("cluster-check",
+                         s.Prefix("rank " + std::to_string(world->rank) + ", round " + std::to_string(round)));
   }
   std::printf("rank %d/%d (%s): %d rounds of barrier, all-gather and all-reduce passed\n", world->rank, world->size,
               world->host.c_str(), static_cast<int>(*rounds));

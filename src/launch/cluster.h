@@ -34,7 +34,7 @@ struct World {
   std::string interface;   // network interface collectives use ("" = the host's address)
   double timeout_s = 300;  // the longest any collective waits for a missing rank
   double heartbeat_timeout_s = 20;  // a rank silent this long counts as lost (died or hangs)
-  bool agent_store = false;  // the launcher's agent serves the store: rank 0 connects as a client too
+  bool agent_store = false;         // the launcher's agent serves the store: rank 0 connects as a client too
 
   bool single() const { return size == 1; }
 };

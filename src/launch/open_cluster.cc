@@ -12,7 +12,7 @@ Result<std::unique_ptr<Cluster>> OpenCluster(const World& world, const ClusterOp
                                " ranks needs the libtorch plugin with Gloo (c10d): " + sym.status().message());
   std::unique_ptr<Cluster> cluster;
   Status status;
-  reinterpret_cast<TbTorchOpenClusterFn>(*sym)(&world, &options, &cluster, &status);
+  reinterpret_cast<TbTorchOpenClusterFn> (*sym)(&world, &options, &cluster, &status);
   if (!status.ok()) return status;
   return cluster;
 }

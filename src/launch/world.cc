@@ -58,9 +58,8 @@ int TasksOnNode(const std::string& spec, int node) {
 
 Status CheckWorld(const World& w, const Raw& raw) {
   if (w.rank >= w.size)
-    return Status::InvalidArgument(raw.rank_var + "=" + std::to_string(w.rank) + " is not below " + raw.size_var +
-                                   "=" + std::to_string(w.size) + " (ranks are 0.." +
-                                   std::to_string(w.size - 1) + ")");
+    return Status::InvalidArgument(raw.rank_var + "=" + std::to_string(w.rank) + " is not below " + raw.size_var + "=" +
+                                   std::to_string(w.size) + " (ranks are 0.." + std::to_string(w.size - 1) + ")");
   if (w.local_size > w.size)
     return Status::InvalidArgument(raw.local_size_var + "=" + std::to_string(w.local_size) + " is more than " +
                                    raw.size_var + "=" + std::to_string(w.size));
@@ -90,20 +89,33 @@ Status FromRaw(const Raw& raw, World* w) {
 }
 
 Raw MpiRaw(const EnvLookup& env) {
-  return {"mpi", env("OMPI_COMM_WORLD_RANK"), env("OMPI_COMM_WORLD_SIZE"), env("OMPI_COMM_WORLD_LOCAL_RANK"),
-          env("OMPI_COMM_WORLD_LOCAL_SIZE"), "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE",
-          "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"};
+  return {"mpi",
+          env("OMPI_COMM_WORLD_RANK"),
+          env("OMPI_COMM_WORLD_SIZE"),
+          env("OMPI_COMM_WORLD_LOCAL_RANK"),
+          env("OMPI_COMM_WORLD_LOCAL_SIZE"),
+          "OMPI_COMM_WORLD_RANK",
+          "OMPI_COMM_WORLD_SIZE",
+          "OMPI_COMM_WORLD_LOCAL_RANK",
+          "OMPI_COMM_WORLD_LOCAL_SIZE"};
 }
 
 Raw EnvRaw(const EnvLookup& env) {
-  return {"env", env("RANK"), env("WORLD_SIZE"), env("LOCAL_RANK"), env("LOCAL_WORLD_SIZE"),
-          "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE"};
+  return {"env",  env("RANK"),  env("WORLD_SIZE"), env("LOCAL_RANK"), env("LOCAL_WORLD_SIZE"),
+          "RANK", "WORLD_SIZE", "LOCAL_RANK",      "LOCAL_WORLD_SIZE"};
 }
 
 Raw SlurmRaw(const EnvLookup& env) {
   // srun sets SLURM_STEP_NUM_TASKS (the step's tasks); SLURM_NTASKS may be the allocation's.
-  return {"slurm", env("SLURM_PROCID"), env("SLURM_STEP_NUM_TASKS"), env("SLURM_LOCALID"), std::nullopt,
-          "SLURM_PROCID", "SLURM_STEP_NUM_TASKS", "SLURM_LOCALID", "SLURM_STEP_TASKS_PER_NODE"};
+  return {"slurm",
+          env("SLURM_PROCID"),
+          env("SLURM_STEP_NUM_TASKS"),
+          env("SLURM_LOCALID"),
+          std::nullopt,
+          "SLURM_PROCID",
+          "SLURM_STEP_NUM_TASKS",
+          "SLURM_LOCALID",
+          "SLURM_STEP_TASKS_PER_NODE"};
 }
 
 Status DetectSlurm(const EnvLookup& env, World* w) {
@@ -165,7 +177,8 @@ Status DetectSageMaker(const EnvLookup& env, const std::string& prefix_flag, Wor
     auto c = doc.find("current_host");
     if (c == doc.end() || !c->is_string()) return Status::InvalidArgument(config_path + ": no \"current_host\" string");
     current = c->get<std::string>();
-    if (auto i = doc.find("network_interface_name"); i != doc.end() && i->is_string()) interface = i->get<std::string>();
+    if (auto i = doc.find("network_interface_name"); i != doc.end() && i->is_string())
+      interface = i->get<std::string>();
     source = config_path;
   }
   if (auto sm_hosts = env("SM_HOSTS")) {
@@ -290,7 +303,8 @@ Result<std::vector<std::string>> ExpandHostList(const std::string& list, size_t 
 Result<World> DetectWorld(const EnvLookup& env, const WorldOverrides& o) {
   const std::string& want = o.launcher.empty() ? "auto" : o.launcher;
   if (want != "auto" && want != "none" && want != "env" && want != "mpi" && want != "slurm" && want != "sagemaker")
-    return Status::InvalidArgument("cluster launcher '" + want + "': expected auto, none, env, mpi, slurm or sagemaker");
+    return Status::InvalidArgument("cluster launcher '" + want +
+                                   "': expected auto, none, env, mpi, slurm or sagemaker");
   World w;
   w.host = ThisHost();
   w.rendezvous_port = kDefaultPort;
@@ -308,8 +322,8 @@ Result<World> DetectWorld(const EnvLookup& env, const WorldOverrides& o) {
     TB_RETURN_IF_ERROR(FromRaw(MpiRaw(env), &w));
     // mpirun -x WORLD_SIZE=... alongside: the two must describe the same world.
     if (auto ws = env("WORLD_SIZE"); ws && *ws != std::to_string(w.size))
-      return Status::InvalidArgument("WORLD_SIZE=" + *ws + " disagrees with OMPI_COMM_WORLD_SIZE=" +
-                                     std::to_string(w.size));
+      return Status::InvalidArgument("WORLD_SIZE=" + *ws +
+                                     " disagrees with OMPI_COMM_WORLD_SIZE=" + std::to_string(w.size));
     if (auto r = env("RANK"); r && *r != std::to_string(w.rank))
       return Status::InvalidArgument("RANK=" + *r + " disagrees with OMPI_COMM_WORLD_RANK=" + std::to_string(w.rank));
     if (w.local_size == w.size) w.rendezvous_addr = "127.0.0.1";  // every rank on this host
@@ -320,8 +334,9 @@ Result<World> DetectWorld(const EnvLookup& env, const WorldOverrides& o) {
       w.agent_store = *agent == "True" || *agent == "true" || *agent == "1";
   } else if (launcher == "slurm") {
     if (!has_slurm)
-      return Status::InvalidArgument("cluster launcher slurm: SLURM_PROCID or SLURM_STEP_NUM_TASKS is not set "
-                                     "(start the ranks with srun)");
+      return Status::InvalidArgument(
+          "cluster launcher slurm: SLURM_PROCID or SLURM_STEP_NUM_TASKS is not set "
+          "(start the ranks with srun)");
     TB_RETURN_IF_ERROR(DetectSlurm(env, &w));
   } else if (launcher == "sagemaker") {
     bool found = false;
@@ -363,8 +378,8 @@ Result<World> DetectWorld(const EnvLookup& env, const WorldOverrides& o) {
     std::string how = w.launcher == "mpi" ? "mpirun sets no rendezvous address and the ranks span several hosts: "
                                             "pass -x MASTER_ADDR=<rank 0's host> (and -x MASTER_PORT), or "
                                           : "no rendezvous address: set MASTER_ADDR, or ";
-    return Status::InvalidArgument("world of " + std::to_string(w.size) + " ranks (launcher " + w.launcher + "): " +
-                                   how + "--rendezvous host:port / [cluster] rendezvous");
+    return Status::InvalidArgument("world of " + std::to_string(w.size) + " ranks (launcher " + w.launcher +
+                                   "): " + how + "--rendezvous host:port / [cluster] rendezvous");
   }
   return w;
 }

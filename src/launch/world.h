@@ -25,12 +25,12 @@ namespace tb::launch {
 
 // Settings from the job configuration and flags ([cluster] keys); empty / 0 = not given.
 struct WorldOverrides {
-  std::string launcher = "auto";  // auto | none | env | mpi | slurm | sagemaker
-  std::string rendezvous;         // "host", "host:port" or "[v6addr]:port"
-  std::string interface;          // the network interface collectives use
-  double timeout_s = 0;           // World::timeout_s
+  std::string launcher = "auto";   // auto | none | env | mpi | slurm | sagemaker
+  std::string rendezvous;          // "host", "host:port" or "[v6addr]:port"
+  std::string interface;           // the network interface collectives use
+  double timeout_s = 0;            // World::timeout_s
   double heartbeat_timeout_s = 0;  // World::heartbeat_timeout_s
-  std::string sm_prefix;          // the SageMaker prefix (default /opt/ml, or TB_SM_PREFIX)
+  std::string sm_prefix;           // the SageMaker prefix (default /opt/ml, or TB_SM_PREFIX)
 };
 
 // The largest world accepted, and the most hosts a Slurm nodelist may expand to.

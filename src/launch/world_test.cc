@@ -44,8 +44,11 @@ TEST(World, NoLauncherIsOneRank) {
 }
 
 TEST(World, TorchrunStyle) {
-  Result<World> w = DetectWorld(Env({{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"},
-                                     {"LOCAL_WORLD_SIZE", "2"}, {"MASTER_ADDR", "10.0.0.5"},
+  Result<World> w = DetectWorld(Env({{"RANK", "3"},
+                                     {"WORLD_SIZE", "4"},
+                                     {"LOCAL_RANK", "1"},
+                                     {"LOCAL_WORLD_SIZE", "2"},
+                                     {"MASTER_ADDR", "10.0.0.5"},
                                      {"MASTER_PORT", "1234"}}),
                                 NoSageMaker());
   ASSERT_TRUE(w.ok()) << w.status().ToString();
@@ -57,14 +60,16 @@ TEST(World, TorchrunStyle) {
   EXPECT_EQ(w->rendezvous_addr, "10.0.0.5");
   EXPECT_EQ(w->rendezvous_port, 1234);
   EXPECT_FALSE(w->agent_store);
-  w = DetectWorld(Env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"}}),
-                  NoSageMaker());
+  w = DetectWorld(
+      Env({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"TORCHELASTIC_USE_AGENT_STORE", "True"}}),
+      NoSageMaker());
   ASSERT_TRUE(w.ok());
   EXPECT_TRUE(w->agent_store);
 }
 
 TEST(World, OpenMpi) {
-  std::map<std::string, std::string> vars = {{"OMPI_COMM_WORLD_RANK", "1"}, {"OMPI_COMM_WORLD_SIZE", "2"},
+  std::map<std::string, std::string> vars = {{"OMPI_COMM_WORLD_RANK", "1"},
+                                             {"OMPI_COMM_WORLD_SIZE", "2"},
                                              {"OMPI_COMM_WORLD_LOCAL_RANK", "1"},
                                              {"OMPI_COMM_WORLD_LOCAL_SIZE", "2"}};
   Result<World> w = DetectWorld(Env(vars), NoSageMaker());
@@ -80,7 +85,8 @@ TEST(World, OpenMpi) {
 }
 
 TEST(World, OpenMpiAcrossHostsNeedsARendezvous) {
-  std::map<std::string, std::string> vars = {{"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_COMM_WORLD_SIZE", "4"},
+  std::map<std::string, std::string> vars = {{"OMPI_COMM_WORLD_RANK", "0"},
+                                             {"OMPI_COMM_WORLD_SIZE", "4"},
                                              {"OMPI_COMM_WORLD_LOCAL_RANK", "0"},
                                              {"OMPI_COMM_WORLD_LOCAL_SIZE", "2"}};
   EXPECT_NE(ErrorOf(vars).find("MASTER_ADDR"), std::string::npos);
@@ -93,10 +99,15 @@ TEST(World, OpenMpiAcrossHostsNeedsARendezvous) {
 }
 
 TEST(World, Slurm) {
-  Result<World> w = DetectWorld(Env({{"SLURM_PROCID", "2"}, {"SLURM_NTASKS", "8"}, {"SLURM_STEP_NUM_TASKS", "4"},
-                                     {"SLURM_LOCALID", "0"}, {"SLURM_NODEID", "1"},
-                                     {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"}, {"SLURM_JOB_ID", "123456"},
-                                     {"SLURM_JOB_NODELIST", "gpu[07-09,12],login"}, {"SLURMD_NODENAME", "gpu08"}}),
+  Result<World> w = DetectWorld(Env({{"SLURM_PROCID", "2"},
+                                     {"SLURM_NTASKS", "8"},
+                                     {"SLURM_STEP_NUM_TASKS", "4"},
+                                     {"SLURM_LOCALID", "0"},
+                                     {"SLURM_NODEID", "1"},
+                                     {"SLURM_STEP_TASKS_PER_NODE", "2(x2)"},
+                                     {"SLURM_JOB_ID", "123456"},
+                                     {"SLURM_JOB_NODELIST", "gpu[07-09,12],login"},
+                                     {"SLURMD_NODENAME", "gpu08"}}),
                                 NoSageMaker());
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(w->launcher, "slurm");
@@ -119,7 +130,8 @@ TEST(World, ASlurmBatchScriptIsOneRank) {
 }
 
 TEST(World, SageMakerFromEnvironmentAndResourceConfig) {
-  Result<World> w = DetectWorld(Env({{"SM_HOSTS", R"(["algo-1","algo-2","algo-3"])"}, {"SM_CURRENT_HOST", "algo-2"},
+  Result<World> w = DetectWorld(Env({{"SM_HOSTS", R"(["algo-1","algo-2","algo-3"])"},
+                                     {"SM_CURRENT_HOST", "algo-2"},
                                      {"SM_NETWORK_INTERFACE_NAME", "eth1"}}),
                                 NoSageMaker());
   ASSERT_TRUE(w.ok()) << w.status().ToString();
@@ -168,8 +180,9 @@ TEST(World, OverridesWin) {
 }
 
 TEST(World, BadInputIsAClearError) {
-  EXPECT_NE(ErrorOf({{"RANK", "2"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}}).find("RANK=2 is not below WORLD_SIZE=2"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf({{"RANK", "2"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}}).find("RANK=2 is not below WORLD_SIZE=2"),
+      std::string::npos);
   EXPECT_NE(ErrorOf({{"RANK", "x1"}, {"WORLD_SIZE", "2"}}).find("RANK='x1': not a non-negative integer"),
             std::string::npos);
   EXPECT_NE(ErrorOf({{"RANK", "-1"}, {"WORLD_SIZE", "2"}}).find("RANK='-1'"), std::string::npos);
@@ -177,13 +190,14 @@ TEST(World, BadInputIsAClearError) {
   EXPECT_NE(ErrorOf({{"RANK", "0"}, {"WORLD_SIZE", "0"}}).find("out of range 1.."), std::string::npos);
   EXPECT_NE(ErrorOf({{"RANK", "0"}}).find("WORLD_SIZE is not"), std::string::npos);
   EXPECT_NE(ErrorOf({{"RANK", "0"}, {"WORLD_SIZE", "2"}}).find("no rendezvous address"), std::string::npos);
-  EXPECT_NE(ErrorOf({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "2"}, {"LOCAL_WORLD_SIZE", "2"},
-                     {"MASTER_ADDR", "h"}})
-                .find("LOCAL_RANK=2 is not below LOCAL_WORLD_SIZE=2"),
-            std::string::npos);
-  EXPECT_NE(ErrorOf({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}})
-                .find("MASTER_PORT"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(
+          {{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"LOCAL_RANK", "2"}, {"LOCAL_WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}})
+          .find("LOCAL_RANK=2 is not below LOCAL_WORLD_SIZE=2"),
+      std::string::npos);
+  EXPECT_NE(
+      ErrorOf({{"RANK", "0"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "70000"}}).find("MASTER_PORT"),
+      std::string::npos);
   // Two launchers' variables describing different worlds.
   EXPECT_NE(ErrorOf({{"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_COMM_WORLD_SIZE", "2"}, {"WORLD_SIZE", "3"}, {"RANK", "0"}})
                 .find("WORLD_SIZE=3 disagrees with OMPI_COMM_WORLD_SIZE=2"),

@@ -145,16 +145,24 @@ const std::vector<Key>& Keys() {
         "compressed byte (past a 64 MiB allowance); CIFAR-10 expands 1.05x", &JobConfig::max_expansion_ratio);
     size("limits.min_free_bytes", "download and extract stop before leaving less free space on the scratch",
          &JobConfig::min_free_bytes);
-    str("cluster.launcher", "where rank and world size come from: auto (Open MPI, torchrun-style, Slurm, "
-        "SageMaker, else one rank), none (one rank), mpi, env, slurm or sagemaker", &JobConfig::cluster_launcher);
-    str("cluster.rendezvous", "host:port of rank 0's rendezvous store (default MASTER_ADDR/MASTER_PORT or the "
-        "launcher's first host)", &JobConfig::cluster_rendezvous);
-    str("cluster.interface", "network interface the ranks' collectives use (default: the address that "
-        "reaches the rendezvous host)", &JobConfig::cluster_interface);
+    str("cluster.launcher",
+        "where rank and world size come from: auto (Open MPI, torchrun-style, Slurm, "
+        "SageMaker, else one rank), none (one rank), mpi, env, slurm or sagemaker",
+        &JobConfig::cluster_launcher);
+    str("cluster.rendezvous",
+        "host:port of rank 0's rendezvous store (default MASTER_ADDR/MASTER_PORT or the "
+        "launcher's first host)",
+        &JobConfig::cluster_rendezvous);
+    str("cluster.interface",
+        "network interface the ranks' collectives use (default: the address that "
+        "reaches the rendezvous host)",
+        &JobConfig::cluster_interface);
     num("cluster.timeout", "seconds a rank waits for the others at a barrier or at the rendezvous",
         &JobConfig::cluster_timeout_s);
-    num("cluster.heartbeat_timeout", "seconds without a heartbeat after which a rank counts as lost and the "
-        "others stop", &JobConfig::cluster_heartbeat_timeout_s);
+    num("cluster.heartbeat_timeout",
+        "seconds without a heartbeat after which a rank counts as lost and the "
+        "others stop",
+        &JobConfig::cluster_heartbeat_timeout_s);
     for (const char* stage : kStageNames) {
       static std::deque<std::string> names;  // keys must outlive the table (stable addresses)
       names.push_back(std::string("stages.") + stage);
@@ -299,7 +307,8 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
     return bad("verify.unlisted", "must be \"warn\" or \"fail\", got '" + cfg.verify_unlisted + "'");
   if (cfg.cluster_launcher != "auto" && cfg.cluster_launcher != "none" && cfg.cluster_launcher != "env" &&
       cfg.cluster_launcher != "mpi" && cfg.cluster_launcher != "slurm" && cfg.cluster_launcher != "sagemaker")
-    return bad("cluster.launcher", "must be auto, none, env, mpi, slurm or sagemaker, got '" + cfg.cluster_launcher + "'");
+    return bad("cluster.launcher",
+               "must be auto, none, env, mpi, slurm or sagemaker, got '" + cfg.cluster_launcher + "'");
   if (!cfg.upload_dest.empty() && cfg.upload_dest.rfind("s3://", 0) != 0)
     return bad("upload.dest", "must be an s3://bucket/prefix URI, got '" + cfg.upload_dest + "'");
   if (cfg.StageEnabled("upload") && cfg.upload_dest.empty() && cfg.scenario == "staged" &&
@@ -399,8 +408,10 @@ std::string ConfigToJson(const JobConfig& c) {
   j["net"] = {{"connect_timeout", c.connect_timeout_s}, {"read_timeout", c.read_timeout_s}, {"retries", c.retries}};
   j["limits"] = {{"max_download_bytes", c.max_download_bytes}, {"max_expansion_ratio", c.max_expansion_ratio},
                  {"min_free_bytes", c.min_free_bytes}};
-  j["cluster"] = {{"launcher", c.cluster_launcher}, {"rendezvous", c.cluster_rendezvous},
-                  {"interface", c.cluster_interface}, {"timeout", c.cluster_timeout_s},
+  j["cluster"] = {{"launcher", c.cluster_launcher},
+                  {"rendezvous", c.cluster_rendezvous},
+                  {"interface", c.cluster_interface},
+                  {"timeout", c.cluster_timeout_s},
                   {"heartbeat_timeout", c.cluster_heartbeat_timeout_s}};
   nlohmann::ordered_json stages;
   for (const char* s : kStageNames) stages[s] = c.StageEnabled(s);

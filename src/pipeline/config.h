@@ -81,10 +81,10 @@ struct JobConfig {
   uint64_t min_free_bytes = 32ull << 20;      // download and extract leave this much free
 
   // Several ranks (launch/world.h): the launcher's variables, overridden by these.
-  std::string cluster_launcher = "auto";  // auto | none | env | mpi | slurm | sagemaker
-  std::string cluster_rendezvous;         // host:port of rank 0's store ("" = the launcher's)
-  std::string cluster_interface;          // network interface of the collectives ("" = auto)
-  double cluster_timeout_s = 300;         // the longest a rank waits for the others
+  std::string cluster_launcher = "auto";    // auto | none | env | mpi | slurm | sagemaker
+  std::string cluster_rendezvous;           // host:port of rank 0's store ("" = the launcher's)
+  std::string cluster_interface;            // network interface of the collectives ("" = auto)
+  double cluster_timeout_s = 300;           // the longest a rank waits for the others
   double cluster_heartbeat_timeout_s = 20;  // a rank silent this long counts as lost
 
   std::map<std::string, bool> enabled;  // stage -> on (all on by default)

@@ -229,16 +229,18 @@ namespace tb::pipeline {
 namespace {
 
 TEST(ConfigCluster, KeysReachTheConfigAndTheLauncherIsChecked) {
-  auto cfg = ParseConfigText("scenario = \"inplace\"\n[inplace]\ndir = \"/d\"\n[cluster]\nlauncher = \"mpi\"\n"
-                             "rendezvous = \"head:29400\"\ninterface = \"eth1\"\ntimeout = 30\nheartbeat_timeout = 5\n",
-                             "job.toml");
+  auto cfg = ParseConfigText(
+      "scenario = \"inplace\"\n[inplace]\ndir = \"/d\"\n[cluster]\nlauncher = \"mpi\"\n"
+      "rendezvous = \"head:29400\"\ninterface = \"eth1\"\ntimeout = 30\nheartbeat_timeout = 5\n",
+      "job.toml");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   EXPECT_EQ(cfg->cluster_launcher, "mpi");
   EXPECT_EQ(cfg->cluster_rendezvous, "head:29400");
   EXPECT_EQ(cfg->cluster_interface, "eth1");
   EXPECT_EQ(cfg->cluster_timeout_s, 30);
   EXPECT_EQ(cfg->cluster_heartbeat_timeout_s, 5);
-  auto bad = ParseConfigText("scenario = \"inplace\"\n[inplace]\ndir = \"/d\"\n[cluster]\nlauncher = \"pbs\"\n", "job.toml");
+  auto bad =
+      ParseConfigText("scenario = \"inplace\"\n[inplace]\ndir = \"/d\"\n[cluster]\nlauncher = \"pbs\"\n", "job.toml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("cluster.launcher"), std::string::npos) << bad.status().message();
 }

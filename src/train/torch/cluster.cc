@@ -10,8 +10,8 @@
 // rank's beat: silent for World::heartbeat_timeout_s, that rank is lost.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
-#include <netdb.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,9 +60,7 @@ std::string Seconds(double s) {
   return buf;
 }
 
-bool IsLoopback(const std::string& addr) {
-  return addr.rfind("127.", 0) == 0 || addr == "::1" || addr == "localhost";
-}
+bool IsLoopback(const std::string& addr) { return addr.rfind("127.", 0) == 0 || addr == "::1" || addr == "localhost"; }
 
 // The local address of the route to host:port (a UDP connect sends nothing).
 Result<std::string> LocalAddressFor(const std::string& host, int port) {
@@ -76,10 +74,12 @@ Result<std::string> LocalAddressFor(const std::string& host, int port) {
     if (fd < 0) continue;
     sockaddr_storage local{};
     socklen_t len = sizeof local;
-    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 && getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
       char buf[INET6_ADDRSTRLEN] = {};
-      const void* src = local.ss_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
-                                                   : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
+      const void* src = local.ss_family == AF_INET
+                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
+                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
       if (inet_ntop(local.ss_family, src, buf, sizeof buf)) out = buf;
     }
     close(fd);
@@ -127,8 +127,7 @@ class C10dCluster : public launch::Cluster {
           while (Clock::now() < until && !store_->check(keys))
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
-      } catch (const std::exception&) {
-      }
+      } catch (const std::exception&) {}
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -160,8 +159,8 @@ class C10dCluster : public launch::Cluster {
                                  : "reaching the rendezvous store at " + where;
       std::string server = world_.agent_store ? "the launcher's agent (TORCHELASTIC_USE_AGENT_STORE)" : "rank 0";
       return Status::Network("rank " + std::to_string(world_.rank) + " (" + world_.host + "): " + role +
-                             " failed within " + Seconds(world_.timeout_s) + " s (is " + server +
-                             " running, and is " + where + " its address?): " + FirstLine(e));
+                             " failed within " + Seconds(world_.timeout_s) + " s (is " + server + " running, and is " +
+                             where + " its address?): " + FirstLine(e));
     }
     Log("rendezvous store " + where + (server_ ? " (served by this rank)" : ""));
     TB_RETURN_IF_ERROR(Guard([&] { return Register(where); }));
@@ -170,7 +169,9 @@ class C10dCluster : public launch::Cluster {
     return Guard([&] { return StartGloo(); });
   }
 
-  Status Barrier(const std::string& tag) override { return Guard([&] { return Exchange(tag, "", nullptr); }); }
+  Status Barrier(const std::string& tag) override {
+    return Guard([&] { return Exchange(tag, "", nullptr); });
+  }
 
   Result<std::vector<std::string>> AllGather(const std::string& tag, const std::string& mine) override {
     if (mine.size() > kMaxGatherBytes)
@@ -224,8 +225,7 @@ class C10dCluster : public launch::Cluster {
     if (publish) {
       try {
         beat_store_->compareSet(Key("abort"), {}, Bytes(s.message()));
-      } catch (const std::exception&) {
-      }
+      } catch (const std::exception&) {}
     }
     if (options_.on_lost && !stopping_) options_.on_lost(s);
   }
@@ -283,7 +283,8 @@ class C10dCluster : public launch::Cluster {
       if (IsLoopback(addr) && !IsLoopback(world_.rendezvous_addr) && world_.local_size < world_.size) {
         std::string external = FirstExternalAddress();
         if (!external.empty()) {
-          why = "the first external address: " + world_.rendezvous_addr + " is this host's loopback; "
+          why = "the first external address: " + world_.rendezvous_addr +
+                " is this host's loopback; "
                 "cluster.interface chooses";
           addr = external;
         }
@@ -295,8 +296,8 @@ class C10dCluster : public launch::Cluster {
     options->devices.push_back(device);
     options->threads = 1;
     try {
-      pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(
-          c10::make_intrusive<c10d::PrefixStore>(Key("gloo"), store_), world_.rank, world_.size, options);
+      pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(c10::make_intrusive<c10d::PrefixStore>(Key("gloo"), store_),
+                                                        world_.rank, world_.size, options);
     } catch (const std::exception& e) {
       if (!Lost().ok()) return Lost();
       return Status::Network("connecting the ranks over Gloo (" + device->str() + ") failed: " + FirstLine(e) +
@@ -407,8 +408,8 @@ class C10dCluster : public launch::Cluster {
         } catch (const std::exception& e) {
           if (!stopping_)
             SetLost(Status::Network(Name(0) + " is lost: the rendezvous store it serves at " + world_.rendezvous_addr +
-                                    ":" + std::to_string(world_.rendezvous_port) +
-                                    " stopped answering (" + FirstLine(e) + ")"),
+                                    ":" + std::to_string(world_.rendezvous_port) + " stopped answering (" +
+                                    FirstLine(e) + ")"),
                     false);
         }
       }
