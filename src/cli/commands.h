@@ -18,6 +18,7 @@ int CpCommand(const Args& args);       // cp_command.cc
 int TrainCommand(const Args& args);    // train_command.cc
 int PreviewCommand(const Args& args);  // preview_command.cc
 int DoctorCommand(const Args& args);   // doctor_command.cc
+int ClusterCheckCommand(const Args& args);  // cluster_command.cc
 
 // Prints "tierbench <verb>: <message>" to stderr (control characters escaped, see
 // util/terminal_text.h); returns 2 for InvalidArgument, 128 + the signal that cancelled (130

@@ -21,6 +21,7 @@ verbs:
   train     the training stage alone (SageMaker training-container contract)
   preview   a random labelled grid of images to PNG
   doctor    check that an environment is ready for a job
+  cluster-check  check that the ranks a launcher started meet (barrier, all-gather, all-reduce)
   version   print the version
 
 exit status: 0 ok, 1 a stage failed, 2 bad usage or config, 130/143 interrupted
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   if (verb == "train") return tb::cli::TrainCommand(args);
   if (verb == "preview") return tb::cli::PreviewCommand(args);
   if (verb == "doctor") return tb::cli::DoctorCommand(args);
+  if (verb == "cluster-check") return tb::cli::ClusterCheckCommand(args);
   if (verb == "version" || verb == "--version") {
     std::printf("tierbench %s\n", TB_VERSION);
     return 0;

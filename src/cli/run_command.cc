@@ -1,6 +1,7 @@
 // tierbench run: one scenario end to end; prints the stage table, writes results JSON + log.
 #include <cstdio>
 
+#include "cli/cluster_join.h"
 #include "cli/commands.h"
 #include "cli/live_view.h"
 #include "cli/run_flags.h"
@@ -31,6 +32,10 @@ int RunCommand(const Args& args) {
   if (!overrides.ok()) return ReportError("run", overrides.status());
   auto cfg = pipeline::LoadConfig(flags.Get("config"), *overrides);
   if (!cfg.ok()) return ReportError("run", cfg.status());
+  // Several ranks (launch/world.h): each writes its own results, log and scratch for now.
+  auto world = launch::DetectWorld(launch::ProcessEnv(), WorldOverridesOf(*cfg));
+  if (!world.ok()) return ReportError("run", world.status());
+  PerRankPaths(*world, &*cfg);
   // Before any stage: outputs that would overwrite inputs, and a scratch, model folder or
   // results file another run is using, are refused (exit 2). The locks last until return.
   if (Status s = pipeline::CheckJobPaths(*cfg, flags.Get("config"), flags.Get("live-json")); !s.ok())
@@ -56,6 +61,9 @@ int RunCommand(const Args& args) {
   LiveView* shown = view->get();
   options.warn = [shown](const std::string& line) { shown->Message("tierbench run: warning: " + line); };
   if (flags.GetBool("verbose", false)) options.echo = [shown](const std::string& line) { shown->Message(line); };
+  auto cluster = JoinCluster("run", *world);
+  if (!cluster.ok()) return ReportError("run", cluster.status());
+  options.cluster = cluster->get();
 
   report::RunResult run = pipeline::RunPipeline(*cfg, options);
   (*view)->Close();

@@ -47,6 +47,10 @@ constexpr Mapping kMappings[] = {
     {"read-timeout", "net.read_timeout"},
     {"retries", "net.retries"},
     {"streams", "net.streams"},
+    {"launcher", "cluster.launcher"},
+    {"rendezvous", "cluster.rendezvous"},
+    {"cluster-interface", "cluster.interface"},
+    {"world-timeout", "cluster.timeout"},
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ struct World {
   int rendezvous_port = 29500;
   std::string interface;   // network interface collectives use ("" = the host's address)
   double timeout_s = 300;  // the longest any collective waits for a missing rank
+  double heartbeat_timeout_s = 20;  // a rank silent this long counts as lost (died or hangs)
+  bool agent_store = false;         // the launcher's agent serves the store: rank 0 connects as a client too
 
   bool single() const { return size == 1; }
 };
@@ -55,5 +58,18 @@ std::unique_ptr<Cluster> NewSingleRankCluster(World world = {});
 // N ranks as threads of this process, sharing memory: NewInProcessClusters(N)[r] is rank r's
 // handle (each to be used by one thread). Collectives wait at most `timeout_s` for the others.
 std::vector<std::unique_ptr<Cluster>> NewInProcessClusters(int size, double timeout_s = 60);
+
+struct ClusterOptions {
+  std::function<void(const std::string&)> log;  // one line each: the store, the network device
+  // Called once, from a monitor thread, when a rank is lost (silent for
+  // World::heartbeat_timeout_s, or rank 0's store gone); the status names the rank and host.
+  // A process still running World::heartbeat_timeout_s after that exits with status 1.
+  std::function<void(const Status&)> on_lost;
+};
+
+// The cluster of `world`: NewSingleRankCluster for a single rank, else the c10d cluster of the
+// libtorch plugin (rendezvous, then every rank present or an error naming the missing ones
+// within world.timeout_s). Unsupported when tierbench was built without libtorch or Gloo.
+Result<std::unique_ptr<Cluster>> OpenCluster(const World& world, const ClusterOptions& options = {});
 
 }  // namespace tb::launch

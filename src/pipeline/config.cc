@@ -57,6 +57,8 @@ const Range kRanges[] = {
     {"limits.max_download_bytes", kMiB, kTiB * 1024, "1MiB..1024TiB"},
     {"limits.max_expansion_ratio", 1, 1e6, "greater than 1, at most 1000000", true},
     {"limits.min_free_bytes", 0, kTiB * 1024, "0..1024TiB"},
+    {"cluster.timeout", 1, 86400, "1..86400 seconds"},
+    {"cluster.heartbeat_timeout", 2, 3600, "2..3600 seconds"},
 };
 
 const Range* FindRange(const std::string& key) {
@@ -155,6 +157,24 @@ const std::vector<Key>& Keys() {
         "compressed byte (past a 64 MiB allowance); CIFAR-10 expands 1.05x", &JobConfig::max_expansion_ratio);
     size("limits.min_free_bytes", "download and extract stop before leaving less free space on the scratch",
          &JobConfig::min_free_bytes);
+    str("cluster.launcher",
+        "where rank and world size come from: auto (Open MPI, torchrun-style, Slurm, "
+        "SageMaker, else one rank), none (one rank), mpi, env, slurm or sagemaker",
+        &JobConfig::cluster_launcher);
+    str("cluster.rendezvous",
+        "host:port of rank 0's rendezvous store (default MASTER_ADDR/MASTER_PORT or the "
+        "launcher's first host)",
+        &JobConfig::cluster_rendezvous);
+    str("cluster.interface",
+        "network interface the ranks' collectives use (default: the address that "
+        "reaches the rendezvous host)",
+        &JobConfig::cluster_interface);
+    num("cluster.timeout", "seconds a rank waits for the others at a barrier or at the rendezvous",
+        &JobConfig::cluster_timeout_s);
+    num("cluster.heartbeat_timeout",
+        "seconds without a heartbeat after which a rank counts as lost and the "
+        "others stop",
+        &JobConfig::cluster_heartbeat_timeout_s);
     for (StageId stage : report::kAllStages) {
       static std::deque<std::string> names;  // keys must outlive the table (stable addresses)
       names.push_back(std::string("stages.") + report::StageName(stage));
@@ -303,6 +323,10 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
     return bad("pipeline.cache", "must be \"warm\" or \"cold\", got '" + cfg.cache + "'");
   if (cfg.cache_drop != "files" && cfg.cache_drop != "system")
     return bad("pipeline.cache_drop", "must be \"files\" or \"system\", got '" + cfg.cache_drop + "'");
+  if (cfg.cluster_launcher != "auto" && cfg.cluster_launcher != "none" && cfg.cluster_launcher != "env" &&
+      cfg.cluster_launcher != "mpi" && cfg.cluster_launcher != "slurm" && cfg.cluster_launcher != "sagemaker")
+    return bad("cluster.launcher",
+               "must be auto, none, env, mpi, slurm or sagemaker, got '" + cfg.cluster_launcher + "'");
   if (!cfg.upload_dest.empty() && cfg.upload_dest.rfind("s3://", 0) != 0)
     return bad("upload.dest", "must be an s3://bucket/prefix URI, got '" + cfg.upload_dest + "'");
   if (cfg.StageEnabled(StageId::kUpload) && cfg.upload_dest.empty() && cfg.scenario == "staged" &&
@@ -398,6 +422,11 @@ std::string ConfigToJson(const JobConfig& c) {
   j["net"] = {{"connect_timeout", c.connect_timeout_s}, {"read_timeout", c.read_timeout_s}, {"retries", c.retries}};
   j["limits"] = {{"max_download_bytes", c.max_download_bytes}, {"max_expansion_ratio", c.max_expansion_ratio},
                  {"min_free_bytes", c.min_free_bytes}};
+  j["cluster"] = {{"launcher", c.cluster_launcher},
+                  {"rendezvous", c.cluster_rendezvous},
+                  {"interface", c.cluster_interface},
+                  {"timeout", c.cluster_timeout_s},
+                  {"heartbeat_timeout", c.cluster_heartbeat_timeout_s}};
   nlohmann::ordered_json stages;
   for (StageId s : report::kAllStages) stages[report::StageName(s)] = c.StageEnabled(s);
   j["stages"] = stages;

@@ -20,6 +20,8 @@
 //   [verify]   unlisted = "warn"                    # or "fail": refuse files the manifest omits
 //   [net]      connect_timeout = 10  read_timeout = 30  retries = 5     # seconds; per request
 //   [limits]   max_download_bytes = "16GiB"  max_expansion_ratio = 200  min_free_bytes = "32MiB"
+//   [cluster]  launcher = "auto"  rendezvous = "host:port"  interface = "eth0"  # several ranks
+//              timeout = 300  heartbeat_timeout = 20                           # seconds
 // Every numeric key has an allowed range (see ConfigKeys); a value outside it is an error
 // that names the key, the value and the range, before any stage runs.
 #pragma once
@@ -82,6 +84,13 @@ struct JobConfig {
   uint64_t max_download_bytes = 16ull << 30;  // the origin's body, also capped by free space
   double max_expansion_ratio = 200;  // extracted bytes per compressed byte (after an allowance)
   uint64_t min_free_bytes = 32ull << 20;      // download and extract leave this much free
+
+  // Several ranks (launch/world.h): the launcher's variables, overridden by these.
+  std::string cluster_launcher = "auto";    // auto | none | env | mpi | slurm | sagemaker
+  std::string cluster_rendezvous;           // host:port of rank 0's store ("" = the launcher's)
+  std::string cluster_interface;            // network interface of the collectives ("" = auto)
+  double cluster_timeout_s = 300;           // the longest a rank waits for the others
+  double cluster_heartbeat_timeout_s = 20;  // a rank silent this long counts as lost
 
   std::array<bool, report::kStageCount> enabled = MakeAllOn();  // stages.<name> (all on by default)
   bool StageEnabled(StageId stage) const { return enabled[static_cast<size_t>(stage)]; }

@@ -153,6 +153,8 @@ TEST(ConfigRanges, EveryNumericKeyBelowAtAndAboveItsRange) {
       {"limits.max_download_bytes", {"1MiB", "16GiB"}, {"0", "1048575", "2048TiB"}},
       {"limits.max_expansion_ratio", {"1.5", "200", "1000000"}, {"1", "0", "-5", "1000001", "nan"}},
       {"limits.min_free_bytes", {"0", "1GiB"}, {"2048TiB"}},
+      {"cluster.timeout", {"1", "86400"}, {"0", "-1", "86401", "nan", "inf"}},
+      {"cluster.heartbeat_timeout", {"2", "3600"}, {"1.9", "0", "3601", "nan"}},
   };
   for (const auto& c : cases) {
     for (const char* v : c.good) {
@@ -237,6 +239,29 @@ TEST(ConfigRanges, NetStreamsIsAutoOrACount) {
     EXPECT_NE(cfg.status().message().find("\"auto\" or a number 1..1024"), std::string::npos)
         << cfg.status().message();
   }
+}
+
+}  // namespace
+}  // namespace tb::pipeline
+
+namespace tb::pipeline {
+namespace {
+
+TEST(ConfigCluster, KeysReachTheConfigAndTheLauncherIsChecked) {
+  auto cfg = ParseConfigText(
+      "scenario = \"inplace\"\n[inplace]\ndir = \"/d\"\n[cluster]\nlauncher = \"mpi\"\n"
+      "rendezvous = \"head:29400\"\ninterface = \"eth1\"\ntimeout = 30\nheartbeat_timeout = 5\n",
+      "job.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->cluster_launcher, "mpi");
+  EXPECT_EQ(cfg->cluster_rendezvous, "head:29400");
+  EXPECT_EQ(cfg->cluster_interface, "eth1");
+  EXPECT_EQ(cfg->cluster_timeout_s, 30);
+  EXPECT_EQ(cfg->cluster_heartbeat_timeout_s, 5);
+  auto bad =
+      ParseConfigText("scenario = \"inplace\"\n[inplace]\ndir = \"/d\"\n[cluster]\nlauncher = \"pbs\"\n", "job.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cluster.launcher"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace

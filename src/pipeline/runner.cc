@@ -113,6 +113,31 @@ Status Guarded(Fn&& fn) {
   }
 }
 
+// Several ranks: a stage starts when every rank reached it...
+Status ClusterStart(Context& ctx, const std::string& stage) {
+  return ctx.cluster ? ctx.cluster->Barrier("start " + stage) : Status::Ok();
+}
+
+// ...and ends when every rank finished it; each rank's outcome is exchanged, so a failure on
+// one rank (or a lost rank, which also cancels the stage) fails it everywhere, naming the rank.
+// Sets *cluster_error when the error came from the cluster rather than this rank's stage.
+Status ClusterEnd(Context& ctx, const std::string& stage, const Status& mine, bool* cluster_error) {
+  *cluster_error = false;
+  if (!ctx.cluster) return mine;
+  auto all = ctx.cluster->AllGather("end " + stage, mine.ok() ? "" : mine.message());
+  if (!all.ok()) {
+    *cluster_error = mine.ok() || mine.IsCancelled();
+    return *cluster_error ? all.status() : mine;
+  }
+  if (!mine.ok()) return mine;
+  for (size_t r = 0; r < all->size(); ++r) {
+    if ((*all)[r].empty()) continue;
+    *cluster_error = true;
+    return Status::Internal("rank " + std::to_string(r) + " failed: " + (*all)[r]);
+  }
+  return Status::Ok();
+}
+
 // What the frames of one run share.
 struct RunState {
   const JobConfig& cfg;
@@ -154,12 +179,26 @@ class StageFrame {
     }
     st_.log.Line("stage " + name + " start");
     st_.StageStarts(name);
+    if (Status s = ClusterStart(st_.ctx, name); !s.ok()) {
+      double now = NowSeconds();
+      Span none;
+      none.Add(now, now);
+      End(s, none);
+      return false;
+    }
     return true;
   }
 
-  // The work returned `s` after running over `span`; `how` marks streamed stages' lines.
-  void End(Status s, const Span& span, const char* how = "") {
+  // The work returned `s` after running over `span`; `how` marks streamed stages' lines. With
+  // several ranks the outcomes are exchanged first, and a sequential stage's span ends when the
+  // slowest rank finished it.
+  void End(Status s, Span span, const char* how = "") {
     if (s.ok() && st_.ctx.cancelled()) s = Status::Cancelled("interrupted");
+    bool cluster_error = false;
+    if (st_.ctx.cluster) {
+      s = ClusterEnd(st_.ctx, r_.name, s, &cluster_error);
+      if (!*how) span.end = NowSeconds();
+    }
     r_.seconds = std::max(0.0, span.end - span.start);
     r_.busy_seconds = std::max(0.0, span.busy);
     r_.start_s = span.start > 0 ? span.start - st_.start : 0;
@@ -168,8 +207,8 @@ class StageFrame {
       r_.status = report::StageStatus::kOk;
       if (r_.bytes > 0 && r_.seconds > 0) r_.mb_per_s = static_cast<double>(r_.bytes) / 1e6 / r_.seconds;
     } else {
-      r_.status =
-          s.IsCancelled() || st_.ctx.cancelled() ? report::StageStatus::kInterrupted : report::StageStatus::kFailed;
+      r_.status = (s.IsCancelled() || st_.ctx.cancelled()) && !cluster_error ? report::StageStatus::kInterrupted
+                                                                              : report::StageStatus::kFailed;
       r_.error = "stage " + r_.name + ": " + s.message();
       st_.failed_stage = r_.name;
     }
@@ -219,6 +258,10 @@ class StreamedStages {
   // run in order).
   bool Run(RunState& st) {
     if (!StreamingApplies(st.cfg) || st.ctx.cancelled()) return false;
+    if (Status s = ClusterStart(st.ctx, "streaming"); !s.ok()) {  // the frames then fail at their barrier
+      st.log.Line("streaming ingest not started: " + s.message());
+      return false;
+    }
     std::string names;
     for (StageId id : report::kAllStages) {
       if (!st.cfg.StageEnabled(id)) continue;  // its frame says it is switched off
@@ -307,6 +350,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   const std::vector<std::string> secrets = UrlSecrets(cfg);
   LogFile log(cfg.log, options.echo, secrets);
   Context ctx(cfg);
+  ctx.cluster = options.cluster && !options.cluster->world().single() ? options.cluster : nullptr;
   ctx.progress = options.progress;
   SetStorageOptions(cfg, options, ctx.storage_options);
   ctx.open_stream = options.open_stream;

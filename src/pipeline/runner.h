@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "launch/cluster.h"
 #include "pipeline/config.h"
 #include "report/results.h"
 #include "storage/storage.h"
@@ -37,6 +38,10 @@ struct RunOptions {
   std::function<void(const std::string& stage)> on_stage_start;
   std::function<void(const report::StageResult&)> on_stage_end;
   std::function<void(const std::string& stage, const ProgressSample&)> on_progress;
+  // Several ranks (null or size 1: one): every stage starts with a barrier and ends with an
+  // exchange of each rank's outcome, so a stage's seconds are the cluster-wide span and a stage
+  // that failed on one rank (or lost a rank) fails on all of them.
+  launch::Cluster* cluster = nullptr;
 };
 
 // Runs the job; writes the log file (cfg.log). Never throws. Does not write the results JSON

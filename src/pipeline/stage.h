@@ -13,8 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "dataset/manifest.h"
 #include "dataset/archive.h"
+#include "dataset/manifest.h"
+#include "launch/cluster.h"
 #include "pipeline/config.h"
 #include "report/results.h"
 #include "storage/storage.h"
@@ -35,6 +36,7 @@ struct Context {
   // Opens the origin as one stream for the streamed pass; empty: storage::OpenStream. Unit
   // tests put the fault-injecting wrappers (storage/wrappers.h) here.
   std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)> open_stream;
+  launch::Cluster* cluster = nullptr;            // the ranks of the run (null: a single rank)
 
   // Produced by stages, consumed by later ones.
   std::string tarball_path;     // download: the local copy of the origin

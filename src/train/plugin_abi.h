@@ -3,6 +3,7 @@
 // entry points are extern "C" only to give them stable names for dlsym().
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "train/train.h"
@@ -10,6 +11,12 @@
 
 // Bump when TrainOptions, TrainSummary or an entry point changes shape.
 #define TB_TORCH_PLUGIN_ABI 3
+
+namespace tb::launch {
+struct World;
+struct ClusterOptions;
+class Cluster;
+}  // namespace tb::launch
 
 extern "C" {
 // Returns TB_TORCH_PLUGIN_ABI of the plugin's build.
@@ -20,6 +27,10 @@ typedef void (*TbTorchTrainFn)(const tb::train::TrainOptions* options,
 // Compares the plugin's hand-written backward pass with libtorch autograd on a random batch;
 // sets `max_abs_diff` (largest gradient difference) and `status`.
 typedef void (*TbTorchCheckGradientsFn)(uint64_t seed, double* max_abs_diff, tb::Status* status);
+// "tb_torch_open_cluster": the c10d cluster (TCPStore + Gloo) of `world` (size > 1) into
+// `cluster`, else sets `status`. Present when the plugin was built with Gloo's headers.
+typedef void (*TbTorchOpenClusterFn)(const tb::launch::World* world, const tb::launch::ClusterOptions* options,
+                                     std::unique_ptr<tb::launch::Cluster>* cluster, tb::Status* status);
 }
 
 namespace tb::train {

@@ -27,6 +27,8 @@ const std::atomic<bool>* InstallCancelHandlers() {
   return &g_cancel;
 }
 
+void CancelFromWithin() { g_cancel.store(true); }
+
 int CancelSignal() { return g_signal.load(); }
 
 int InterruptedExitCode() { return 128 + (g_signal.load() ? g_signal.load() : SIGINT); }

@@ -1,0 +1,75 @@
+# Shared helpers for the tests of several ranks (sourced, not run). Ranks run on this host's
+# loopback, started by plain environment variables or by a launcher; every process a test
+# starts is recorded and killed by its pid when the test ends, also after a failure.
+set -uo pipefail
+: "${TB_BIN:?TB_BIN must point at the tierbench binary}"
+PY=/usr/bin/python3
+WORK="$(mktemp -d /tmp/tb-cluster-test.XXXXXX)"
+PIDS=()
+# kill_tree PID: PID and every process below it (mpirun's ranks, a subshell's tierbench).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1"); do kill_tree "$child"; done
+  kill -KILL "$1" 2>/dev/null
+}
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill_tree "$pid"; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+failures=0
+partial=0  # set by skip_part: some cases did not run; finish then exits 77, never 0
+skip_part() { echo "skipping: $*"; partial=1; }
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+expect_eq() { if [ "$1" = "$2" ]; then pass "$3"; else fail "$3: expected '$2', got '$1'"; fi; }
+expect_contains() { if grep -qF -- "$2" <<< "$1"; then pass "$3"; else fail "$3: '$2' not in: $1"; fi; }
+finish() {
+  if [ "$failures" != 0 ]; then echo "$failures failure(s)"; exit 1; fi
+  if [ "$partial" = 1 ]; then echo "passed, but some cases were skipped"; exit 77; fi
+  echo "all passed"
+  exit 0
+}
+skip() {
+  if [ "${TB_REQUIRE_SERVICES:-0}" = 1 ]; then echo "FAIL: $*" >&2; exit 1; fi
+  echo "skipping: $*"; exit 77
+}
+# The c10d cluster lives in the libtorch plugin, built only with libtorch and Gloo's headers.
+need_cluster_plugin() {
+  local plugin="${TB_BINARY_DIR:-$(dirname "$TB_BIN")}/libtierbench_torch.so"
+  if [ ! -f "$plugin" ]; then
+    [ "${TB_BUILT_WITH_TORCH:-OFF}" = ON ] && { echo "FAIL: $plugin missing from a build with libtorch" >&2; exit 1; }
+    echo "skipping: tierbench was built without libtorch (no c10d cluster)"; exit 77
+  fi
+  if ! nm -D "$plugin" 2>/dev/null | grep -q ' T tb_torch_open_cluster$'; then
+    skip "the libtorch plugin was built without Gloo's headers (libgloo-dev): no c10d cluster"
+  fi
+}
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# start NAME VAR=VALUE... -- ARGS...: runs tierbench in the background with the variables;
+# stdout/stderr to $WORK/NAME.out/.err, exit status to $WORK/NAME.rc once it ends.
+start() {
+  local name="$1"; shift
+  local vars=()
+  while [ "$1" != "--" ]; do vars+=("$1"); shift; done
+  shift
+  ( env "${vars[@]}" "$TB_BIN" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"; echo $? >"$WORK/$name.rc" ) &
+  PIDS+=($!)
+}
+# wait_rc NAME SECONDS: waits for NAME to end (at most SECONDS); prints its exit status or
+# "running" when it did not end in time.
+wait_rc() {
+  local deadline=$((SECONDS + $2))
+  while [ ! -s "$WORK/$1.rc" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  if [ -s "$WORK/$1.rc" ]; then cat "$WORK/$1.rc"; else echo running; fi
+}
+# wait_for FILE TEXT SECONDS: waits until FILE contains TEXT; fails the test when it does not.
+wait_for() {
+  local deadline=$((SECONDS + $3))
+  until grep -qF -- "$2" "$1" 2>/dev/null; do
+    [ "$SECONDS" -ge "$deadline" ] && { fail "'$2' never appeared in $1"; return 1; }
+    sleep 0.1
+  done
+}
+# pid_of NAME: the tierbench process started as NAME (child of the recorded subshell).
+pid_of() { pgrep -P "$1" -x tierbench | head -1; }
