@@ -9,7 +9,7 @@
 #include "util/status.h"
 
 // Bump when TrainOptions, TrainSummary or an entry point changes shape.
-#define TB_TORCH_PLUGIN_ABI 2
+#define TB_TORCH_PLUGIN_ABI 3
 
 extern "C" {
 // Returns TB_TORCH_PLUGIN_ABI of the plugin's build.
