@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "dataset/cifar.h"
+#include "launch/data_parallel.h"
 #include "launch/sagemaker.h"
 #include "train/limits.h"
 #include "train/train.h"
@@ -112,7 +113,10 @@ nlohmann::json SummaryJson(const train::TrainSummary& s) {
           {"steps_per_second", s.steps_per_second}, {"epoch_seconds", s.epoch_seconds},
           {"train_seconds", s.train_seconds}, {"load_seconds", s.load_seconds},
           {"test_seconds", s.test_seconds}, {"seconds", s.seconds},
-          {"model_path", s.model_path}};
+          {"model_path", s.model_path}, {"rank", s.rank},
+          {"world_size", s.world_size}, {"batch_size", s.batch_size},
+          {"global_batch_size", s.global_batch_size}, {"rank_images", s.rank_images},
+          {"weights_md5", s.weights_md5}};
 }
 
 void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
@@ -127,6 +131,11 @@ void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
   std::fprintf(out, "%lld steps in %.2f s: %.1f steps/s on %s (%d thread%s, engine %s)\n",
                static_cast<long long>(s.steps), s.train_seconds, s.steps_per_second,
                s.device.c_str(), s.threads, s.threads == 1 ? "" : "s", s.engine.c_str());
+  if (s.world_size > 1) {
+    std::fprintf(out, "rank %d of %d: %lld of %lld images an epoch, batch %d, global batch %lld\n", s.rank,
+                 s.world_size, static_cast<long long>(s.rank_images), static_cast<long long>(s.train_images),
+                 s.batch_size, static_cast<long long>(s.global_batch_size));
+  }
   for (size_t e = 0; e < s.epoch_seconds.size(); ++e) {
     std::fprintf(out, "epoch %zu: %.2f s\n", e + 1, s.epoch_seconds[e]);
   }
@@ -152,7 +161,7 @@ Status CheckTrainPaths(const launch::SageMakerContext& sm, const train::TrainOpt
 
 }  // namespace
 
-int TrainCommand(const Args& args) {
+int TrainCommand(const Args& args, launch::Cluster* cluster) {
   Flags flags("tierbench train [--data DIR] [options]\n\n"
               "Trains the PyTorch CIFAR-10 tutorial CNN with libtorch and reports the test accuracy.\n"
               "Honours the SageMaker training-container contract: hyperparameters from\n"
@@ -191,12 +200,15 @@ int TrainCommand(const Args& args) {
         "/input/data/training"));
   }
 
+  launch::TrainOnCluster(cluster, &options);
+
   bool failure_ok = false;
   if (Status s = CheckTrainPaths(*sm, options, &failure_ok); !s.ok())
     return failure_ok ? fail(s) : ReportError("train", s);
   // Another process writing the same model folder is refused (exit 2); held until return.
+  // Only rank 0 writes the model: the other ranks of the run neither lock nor write it.
   std::optional<PathLock> model_lock;
-  if (!options.model_dir.empty()) {
+  if (!options.model_dir.empty() && options.rank == 0) {
     auto lock = PathLock::LockDir("model folder", options.model_dir);
     if (!lock.ok()) return lock.status().IsInvalidArgument() ? ReportError("train", lock.status()) : fail(lock.status());
     model_lock.emplace(std::move(lock).value());

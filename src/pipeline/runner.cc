@@ -106,6 +106,9 @@ void FillTrainSummary(report::RunResult& run) {
     run.train.final_loss = number("final_loss");
     run.train.test_accuracy = number("test_accuracy");
     run.train.steps_per_second = number("steps_per_second");
+    if (number("world_size") >= 1) run.train.world_size = static_cast<int>(number("world_size"));
+    run.train.batch_size = static_cast<int>(number("batch_size"));
+    run.train.global_batch_size = static_cast<int64_t>(number("global_batch_size"));
     run.host.device = run.train.device;
   }
 }
@@ -144,6 +147,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   ctx.storage_options.connect_timeout_s = cfg.connect_timeout_s;
   ctx.storage_options.low_speed_timeout_s = cfg.read_timeout_s;
   ctx.storage_options.cancel = options.cancel;
+  ctx.cluster = options.cluster;
   ctx.log = [&](const std::string& line) { log.Line(line); };
   ctx.warn = [&](const std::string& line) {
     log.Line("warning: " + line);

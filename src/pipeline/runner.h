@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "launch/cluster.h"
 #include "pipeline/config.h"
 #include "report/results.h"
 #include "util/progress.h"
@@ -23,6 +24,8 @@ struct RunOptions {
   // Warnings (e.g. dataset files the manifest does not list) are also passed here, whether or
   // not `echo` is set; they are in the log file as "warning: ..." lines too.
   std::function<void(const std::string&)> warn;
+  // The ranks of the run (outliving RunPipeline); null: one rank.
+  launch::Cluster* cluster = nullptr;
 };
 
 // Runs the job; writes the log file (cfg.log). Never throws. Does not write the results JSON

@@ -14,6 +14,7 @@
 
 #include "dataset/manifest.h"
 #include "dataset/archive.h"
+#include "launch/cluster.h"
 #include "pipeline/config.h"
 #include "report/results.h"
 #include "storage/storage.h"
@@ -28,6 +29,7 @@ struct Context {
   ProgressMode progress = ProgressMode::kAuto;
   std::function<void(const std::string&)> log;  // one line to the log file (and stderr if verbose)
   std::function<void(const std::string&)> warn;  // a warning: the log file and always stderr
+  launch::Cluster* cluster = nullptr;  // the ranks of the run (train is data parallel); null: one rank
 
   // Produced by stages, consumed by later ones.
   std::string tarball_path;     // download: the local copy of the origin
