@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "dataset/manifest.h"
 #include "dataset/archive.h"
+#include "dataset/manifest.h"
 #include "launch/cluster.h"
 #include "pipeline/config.h"
 #include "report/results.h"
@@ -29,7 +29,8 @@ struct Context {
   ProgressMode progress = ProgressMode::kAuto;
   std::function<void(const std::string&)> log;  // one line to the log file (and stderr if verbose)
   std::function<void(const std::string&)> warn;  // a warning: the log file and always stderr
-  launch::Cluster* cluster = nullptr;  // the ranks of the run (train is data parallel); null: one rank
+  // The ranks of the run (train is data parallel across them); null: one rank.
+  launch::Cluster* cluster = nullptr;
 
   // Produced by stages, consumed by later ones.
   std::string tarball_path;     // download: the local copy of the origin

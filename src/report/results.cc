@@ -175,8 +175,10 @@ void ParseTrain(Reader& r, const Json& j, TrainResult& t) {
   t.test_accuracy = r.Number(j, p, "test_accuracy");
   t.steps_per_second = r.Number(j, p, "steps_per_second", false);
   if (const uint64_t w = r.Unsigned(j, p, "world_size", false); j.contains("world_size") && r.ok()) {
-    if (w < 1 || w > (1u << 20)) r.Fail(p + ".world_size", "must be an integer from 1 to 1048576, got " + std::to_string(w));
-    else t.world_size = static_cast<int>(w);
+    if (w < 1 || w > (1u << 20))
+      r.Fail(p + ".world_size", "must be an integer from 1 to 1048576, got " + std::to_string(w));
+    else
+      t.world_size = static_cast<int>(w);
   }
   t.batch_size = static_cast<int>(r.Unsigned(j, p, "batch_size", false));
   t.global_batch_size = static_cast<int64_t>(r.Unsigned(j, p, "global_batch_size", false));

@@ -47,7 +47,7 @@ struct TrainResult {
   double steps_per_second = 0;
   // Data parallelism (optional when reading: absent means one rank, batch unknown (0)).
   int world_size = 1;
-  int batch_size = 0;           // per rank
+  int batch_size = 0;             // per rank
   int64_t global_batch_size = 0;  // batch_size x world_size
 };
 

@@ -41,8 +41,8 @@ inline uint8_t LearnablePixel(size_t image, size_t k, uint64_t seed) {
 // Returns the cifar-10-batches-py path; images are numbered across files in order
 // (train 0..train_files*per_file-1, then the test batch continues the numbering).
 // `learnable`: LearnablePixel instead of TestPixel.
-inline Result<std::string> WriteTestDataset(const std::string& root, int train_files, int per_file,
-                                            int test_images, uint64_t seed = 1, bool learnable = false) {
+inline Result<std::string> WriteTestDataset(const std::string& root, int train_files, int per_file, int test_images,
+                                            uint64_t seed = 1, bool learnable = false) {
   std::string dir = root + "/cifar-10-batches-py";
   TB_RETURN_IF_ERROR(MakeDirs(dir));
   size_t image = 0;
@@ -55,8 +55,9 @@ inline Result<std::string> WriteTestDataset(const std::string& root, int train_f
     for (int i = 0; i < n; ++i, ++image) {
       b.labels.push_back(TestLabel(image));
       b.filenames.push_back("img_" + std::to_string(image) + ".png");
-      for (size_t k = 0; k < 3072; ++k) pixels[i * 3072 + k] =
-          static_cast<char>(learnable ? LearnablePixel(image, k, seed) : TestPixel(image, k, seed));
+      for (size_t k = 0; k < 3072; ++k)
+        pixels[i * 3072 + k] =
+            static_cast<char>(learnable ? LearnablePixel(image, k, seed) : TestPixel(image, k, seed));
     }
     b.pixels = pixels;
     TB_ASSIGN_OR_RETURN(dataset::EncodedBatch e, dataset::EncodeBatch(b, 2));

@@ -232,7 +232,8 @@ TEST(BatchLoader, RanksTogetherSeeTheGlobalBatch) {
     for (size_t k = 0; k * batch < shares[0].size(); ++k) {
       std::vector<std::pair<int, float>> together, expected;
       for (int r = 0; r < world; ++r) {
-        for (size_t i = k * batch; i < std::min(shares[r].size(), (k + 1) * batch); ++i) together.push_back(shares[r][i]);
+        for (size_t i = k * batch; i < std::min(shares[r].size(), (k + 1) * batch); ++i)
+          together.push_back(shares[r][i]);
       }
       // The padded tail of the order repeats its start (RankShare).
       for (size_t p = k * batch * world; p < std::min(RankSamples(n, world) * world, (k + 1) * batch * world); ++p) {

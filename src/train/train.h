@@ -82,13 +82,13 @@ struct TrainSummary {
   double test_seconds = 0;
   int threads = 0;                        // intra-op threads in effect
   std::string engine;
-  std::string model_path;                 // empty on ranks other than 0
+  std::string model_path;  // empty on ranks other than 0
   int rank = 0;
   int world_size = 1;
-  int batch_size = 0;                     // per rank
-  int64_t global_batch_size = 0;          // batch_size x world_size: images per step, all ranks
-  int64_t rank_images = 0;                // training images per epoch on this rank
-  std::string weights_md5;                // of the final weights (float bytes, parameter order)
+  int batch_size = 0;             // per rank
+  int64_t global_batch_size = 0;  // batch_size x world_size: images per step, all ranks
+  int64_t rank_images = 0;        // training images per epoch on this rank
+  std::string weights_md5;        // of the final weights (float bytes, parameter order)
 };
 
 Result<TrainSummary> Train(const TrainOptions& options);

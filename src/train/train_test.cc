@@ -335,19 +335,21 @@ TEST(DataParallel, AnInterruptedRankStopsEveryRank) {
   base.log_every = 5;
   base.model_dir = tmp / "model";
   std::atomic<bool> cancel{false};
-  auto r = TrainRanks(2, base, [&](int rank, TrainOptions* o) {
-    if (rank != 1) return;
-    o->cancel = &cancel;
-    o->progress = [&](const TrainProgress& p) {
-      if (p.step >= 10) cancel = true;
-    };
-  }, 3600);
+  auto r = TrainRanks(
+      2, base,
+      [&](int rank, TrainOptions* o) {
+        if (rank != 1) return;
+        o->cancel = &cancel;
+        o->progress = [&](const TrainProgress& p) {
+          if (p.step >= 10) cancel = true;
+        };
+      },
+      3600);
   ASSERT_FALSE(r[0].ok());
   ASSERT_FALSE(r[1].ok());
   EXPECT_TRUE(r[1].status().IsCancelled()) << r[1].status().ToString();
   EXPECT_TRUE(r[0].status().IsCancelled()) << r[0].status().ToString();
-  EXPECT_NE(r[0].status().message().find("epoch 1, step 11: another rank was interrupted or failed"),
-            std::string::npos)
+  EXPECT_NE(r[0].status().message().find("epoch 1, step 11: another rank was interrupted or failed"), std::string::npos)
       << r[0].status().message();
   EXPECT_TRUE(ReadFile(tmp / "model/model.pth").status().IsNotFound());
 }

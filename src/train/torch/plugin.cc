@@ -374,8 +374,8 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
     ranks = ", rank " + std::to_string(o.rank) + " of " + std::to_string(o.world_size) + ", global batch " +
             std::to_string(summary.global_batch_size);
   }
-  Log(o, "device: " + summary.device + ", threads: " + std::to_string(summary.threads) +
-             ", engine: " + o.engine + ranks);
+  Log(o,
+      "device: " + summary.device + ", threads: " + std::to_string(summary.threads) + ", engine: " + o.engine + ranks);
 
   double load_start = NowSeconds();
   TB_ASSIGN_OR_RETURN(Data data, LoadData(o));
