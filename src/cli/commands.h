@@ -7,6 +7,10 @@
 
 #include "util/status.h"
 
+namespace tb::launch {
+class Cluster;
+}
+
 namespace tb::cli {
 
 using Args = std::vector<std::string>;  // arguments after the verb
@@ -15,7 +19,8 @@ int RunCommand(const Args& args);      // run_command.cc
 int CompareCommand(const Args& args);  // compare_command.cc
 int DatasetCommand(const Args& args);  // dataset_command.cc
 int CpCommand(const Args& args);       // cp_command.cc
-int TrainCommand(const Args& args);    // train_command.cc
+// train_command.cc; `cluster`: the ranks of the run, training data parallel (null: one rank).
+int TrainCommand(const Args& args, launch::Cluster* cluster = nullptr);
 int PreviewCommand(const Args& args);  // preview_command.cc
 int DoctorCommand(const Args& args);   // doctor_command.cc
 int ClusterCheckCommand(const Args& args);  // cluster_command.cc

@@ -5,9 +5,11 @@
 #include <optional>
 #include <string>
 
+#include "cli/cluster_join.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "dataset/cifar.h"
+#include "launch/data_parallel.h"
 #include "launch/sagemaker.h"
 #include "train/limits.h"
 #include "train/train.h"
@@ -113,7 +115,10 @@ nlohmann::json SummaryJson(const train::TrainSummary& s) {
           {"first_batch_seconds", s.first_batch_seconds}, {"data_wait_seconds", s.data_wait_seconds},
           {"compute_seconds", s.compute_seconds}, {"au", s.au >= 0 ? nlohmann::json(s.au) : nlohmann::json()},
           {"epoch_au", s.epoch_au}, {"samples_per_second", s.samples_per_second},
-          {"model_path", s.model_path}};
+          {"model_path", s.model_path}, {"rank", s.rank},
+          {"world_size", s.world_size}, {"batch_size", s.batch_size},
+          {"global_batch_size", s.global_batch_size}, {"rank_images", s.rank_images},
+          {"weights_md5", s.weights_md5}};
 }
 
 void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
@@ -128,6 +133,11 @@ void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
   std::fprintf(out, "%lld steps in %.2f s: %.1f steps/s on %s (%d thread%s, engine %s)\n",
                static_cast<long long>(s.steps), s.train_seconds, s.steps_per_second,
                s.device.c_str(), s.threads, s.threads == 1 ? "" : "s", s.engine.c_str());
+  if (s.world_size > 1) {
+    std::fprintf(out, "rank %d of %d: %lld of %lld images an epoch, batch %d, global batch %lld\n", s.rank,
+                 s.world_size, static_cast<long long>(s.rank_images), static_cast<long long>(s.train_images),
+                 s.batch_size, static_cast<long long>(s.global_batch_size));
+  }
   for (size_t e = 0; e < s.epoch_seconds.size(); ++e) {
     std::fprintf(out, "epoch %zu: %.2f s", e + 1, s.epoch_seconds[e]);
     if (e < s.epoch_au.size() && s.epoch_au[e] >= 0) std::fprintf(out, ", AU %.2f", s.epoch_au[e]);
@@ -158,7 +168,7 @@ Status CheckTrainPaths(const launch::SageMakerContext& sm, const train::TrainOpt
 
 }  // namespace
 
-int TrainCommand(const Args& args) {
+int TrainCommand(const Args& args, launch::Cluster* cluster) {
   Flags flags("tierbench train [--data DIR] [options]\n\n"
               "Trains the PyTorch CIFAR-10 tutorial CNN with libtorch and reports the test accuracy.\n"
               "Honours the SageMaker training-container contract: hyperparameters from\n"
@@ -197,12 +207,30 @@ int TrainCommand(const Args& args) {
         "/input/data/training"));
   }
 
+  // Under a launcher (mpirun, srun, torchrun-style variables, SageMaker with several hosts) the
+  // ranks train data parallel: one cluster for the whole command.
+  std::unique_ptr<launch::Cluster> joined;
+  if (!cluster) {
+    launch::WorldOverrides overrides;
+    overrides.sm_prefix = flags.Get("sm-prefix");
+    auto world = launch::DetectWorld(launch::ProcessEnv(), overrides);
+    if (!world.ok()) return fail(world.status());
+    if (!world->single()) {
+      auto c = JoinCluster("train", *world);
+      if (!c.ok()) return fail(c.status());
+      joined = std::move(*c);
+      cluster = joined.get();
+    }
+  }
+  launch::TrainOnCluster(cluster, &options);
+
   bool failure_ok = false;
   if (Status s = CheckTrainPaths(*sm, options, &failure_ok); !s.ok())
     return failure_ok ? fail(s) : ReportError("train", s);
   // Another process writing the same model folder is refused (exit 2); held until return.
+  // Only rank 0 writes the model: the other ranks of the run neither lock nor write it.
   std::optional<PathLock> model_lock;
-  if (!options.model_dir.empty()) {
+  if (!options.model_dir.empty() && options.rank == 0) {
     auto lock = PathLock::LockDir("model folder", options.model_dir);
     if (!lock.ok()) return lock.status().IsInvalidArgument() ? ReportError("train", lock.status()) : fail(lock.status());
     model_lock.emplace(std::move(lock).value());

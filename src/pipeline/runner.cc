@@ -98,6 +98,9 @@ void FillTrainSummary(report::RunResult& run) {
     run.train.steps_per_second = number("steps_per_second");
     for (auto [key, field] : report::kTrainDataFields)
       if (auto f = j.find(key); f != j.end() && f->is_number()) run.train.*field = f->get<double>();
+    if (number("world_size") >= 1) run.train.world_size = static_cast<int>(number("world_size"));
+    run.train.batch_size = static_cast<int>(number("batch_size"));
+    run.train.global_batch_size = static_cast<int64_t>(number("global_batch_size"));
     run.host.device = run.train.device;
   }
 }

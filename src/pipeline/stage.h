@@ -36,7 +36,8 @@ struct Context {
   // Opens the origin as one stream for the streamed pass; empty: storage::OpenStream. Unit
   // tests put the fault-injecting wrappers (storage/wrappers.h) here.
   std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)> open_stream;
-  launch::Cluster* cluster = nullptr;            // the ranks of the run (null: a single rank)
+  // The ranks of the run (train is data parallel across them); null: one rank.
+  launch::Cluster* cluster = nullptr;
 
   // Produced by stages, consumed by later ones.
   std::string tarball_path;     // download: the local copy of the origin

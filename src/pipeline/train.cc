@@ -1,11 +1,13 @@
 // Stage 9, train: the tutorial CNN with libtorch. Staged: the training input is fetched from
 // the S3 upload to <scratch>/train-input first (SageMaker File mode), and that fetch is part of
 // this stage's time (reported separately in detail.fetch_seconds). Inplace: trains from the
-// files where they are.
+// files where they are. With several ranks (ctx.cluster) training is data parallel: each rank
+// trains on its share of every epoch, gradients averaged every step; rank 0 writes the model.
 #include "train/train.h"
 
 #include <nlohmann/json.hpp>
 
+#include "launch/data_parallel.h"
 #include "pipeline/stage.h"
 #include "storage/transfer.h"
 #include "util/clock.h"
@@ -59,6 +61,7 @@ class TrainStage : public Stage {
         ctx.progress_listener(train::TrainSample(p, NowSeconds() - train_start, ctx.cfg.max_steps));
       };
     }
+    launch::TrainOnCluster(ctx.cluster, &options);
     TB_RETURN_IF_ERROR(MakeDirs(ctx.cfg.model_dir));
     TB_ASSIGN_OR_RETURN(train::TrainSummary summary, train::Train(options));
     detail["input"] = input;
@@ -83,7 +86,13 @@ class TrainStage : public Stage {
     for (double au : summary.epoch_au) detail["epoch_au"].push_back(au >= 0 ? nlohmann::json(au) : nlohmann::json());
     detail["epoch_seconds"] = summary.epoch_seconds;
     detail["model"] = summary.model_path;
-    result.files += 1;
+    detail["world_size"] = summary.world_size;
+    detail["rank"] = summary.rank;
+    detail["batch_size"] = summary.batch_size;
+    detail["global_batch_size"] = summary.global_batch_size;
+    detail["rank_images"] = summary.rank_images;
+    detail["weights_md5"] = summary.weights_md5;
+    if (!summary.model_path.empty()) result.files += 1;  // rank 0 writes the model
     result.detail_json = JsonText(detail);
     return Status::Ok();
   }

@@ -267,6 +267,14 @@ void ParseTrain(Reader& r, const Json& j, TrainResult& t) {
   for (auto [key, field] : kTrainDataFields)
     if (j.contains(key)) t.*field = r.Number(j, p, key);
   if (r.ok() && t.au && *t.au > 1) r.Fail(p + ".au", "must be <= 1, got " + std::to_string(*t.au));
+  if (const uint64_t w = r.Unsigned(j, p, "world_size", false); j.contains("world_size") && r.ok()) {
+    if (w < 1 || w > (1u << 20))
+      r.Fail(p + ".world_size", "must be an integer from 1 to 1048576, got " + std::to_string(w));
+    else
+      t.world_size = static_cast<int>(w);
+  }
+  t.batch_size = static_cast<int>(r.Unsigned(j, p, "batch_size", false));
+  t.global_batch_size = static_cast<int64_t>(r.Unsigned(j, p, "global_batch_size", false));
 }
 
 }  // namespace
@@ -326,7 +334,10 @@ std::string ToJson(const RunResult& run) {
                       {"steps", t.steps < 0 ? 0 : t.steps},
                       {"final_loss", Finite(t.final_loss)},
                       {"test_accuracy", Finite(t.test_accuracy)},
-                      {"steps_per_second", Finite(t.steps_per_second)}};
+                      {"steps_per_second", Finite(t.steps_per_second)},
+                      {"world_size", t.world_size < 1 ? 1 : t.world_size},
+                      {"batch_size", t.batch_size < 0 ? 0 : t.batch_size},
+                      {"global_batch_size", t.global_batch_size < 0 ? 0 : t.global_batch_size}};
     for (auto [key, field] : kTrainDataFields)
       if (t.*field) j["train"][key] = Finite(*(t.*field));
   } else {

@@ -79,6 +79,10 @@ struct TrainResult {
   // Where training waited for data (train::TrainSummary); absent in older documents and when
   // no step counted. au = compute_seconds / (compute_seconds + data_wait_seconds), 0..1.
   std::optional<double> samples_per_second, first_batch_seconds, data_wait_seconds, compute_seconds, au;
+  // Data parallelism (optional when reading: absent means one rank, batch unknown (0)).
+  int world_size = 1;
+  int batch_size = 0;             // per rank
+  int64_t global_batch_size = 0;  // batch_size x world_size
 };
 // Those optional fields by their JSON names (the same in the train stage's detail).
 inline constexpr std::pair<const char*, std::optional<double> TrainResult::*> kTrainDataFields[] = {

@@ -54,6 +54,9 @@ void ExpectSameRun(const RunResult& a, const RunResult& b) {
   EXPECT_DOUBLE_EQ(a.train.final_loss, b.train.final_loss);
   EXPECT_DOUBLE_EQ(a.train.test_accuracy, b.train.test_accuracy);
   EXPECT_DOUBLE_EQ(a.train.steps_per_second, b.train.steps_per_second);
+  EXPECT_EQ(a.train.world_size, b.train.world_size);
+  EXPECT_EQ(a.train.batch_size, b.train.batch_size);
+  EXPECT_EQ(a.train.global_batch_size, b.train.global_batch_size);
 }
 
 TEST(ResultsJson, RoundTripsEveryField) {
@@ -65,6 +68,9 @@ TEST(ResultsJson, RoundTripsEveryField) {
   run.stages[1].start_s = 1.5;
   run.stages[1].end_s = 84.43;
   run.stages[6].error = "upload s3://tierbench/cifar/data_batch_3: HTTP 503 SlowDown";
+  run.train.world_size = 2;
+  run.train.batch_size = 4;
+  run.train.global_batch_size = 8;
   auto parsed = ParseRunResult(ToJson(run), "run.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   ExpectSameRun(run, *parsed);
@@ -216,6 +222,11 @@ TEST(ResultsParse, InvalidFieldsAreNamed) {
   EXPECT_EQ(ErrorAfter("/host", &arr), "results/a.json: field 'host' must be an object, got array");
   EXPECT_EQ(ErrorAfter("/config", &text), "results/a.json: field 'config' must be an object, got string");
   EXPECT_EQ(ErrorAfter("/stages", &text), "results/a.json: field 'stages' must be an array, got string");
+  nlohmann::json zero = 0;
+  EXPECT_EQ(ErrorAfter("/train/world_size", &zero),
+            "results/a.json: field 'train.world_size' must be an integer from 1 to 1048576, got 0");
+  EXPECT_EQ(ErrorAfter("/train/global_batch_size", &negative),
+            "results/a.json: field 'train.global_batch_size' must be an integer >= 0, got -1");
 }
 
 TEST(ResultsParse, FailedStageNeedsAnError) {
@@ -231,8 +242,13 @@ TEST(ResultsParse, OptionalFieldsMayBeAbsent) {
   j["host"].erase("kernel");
   j["stages"][0].erase("detail");
   j["train"].erase("steps_per_second");
+  j["train"]["world_size"] = 3;
+  ASSERT_EQ(ParseRunResult(j.dump(), "a.json")->train.world_size, 3);
+  for (const char* key : {"world_size", "batch_size", "global_batch_size"}) j["train"].erase(key);
   auto parsed = ParseRunResult(j.dump(), "a.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->train.world_size, 1);  // a run without the field: one rank
+  EXPECT_EQ(parsed->train.batch_size, 0);
   EXPECT_EQ(parsed->overlapped_seconds, 0);
   EXPECT_EQ(parsed->stages[0].detail_json, "{}");
 }

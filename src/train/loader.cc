@@ -21,13 +21,31 @@ const NormalizeTable kTable;
 
 }  // namespace
 
+size_t RankSamples(size_t n, int world_size) {
+  size_t w = static_cast<size_t>(std::max(1, world_size));
+  return (n + w - 1) / w;
+}
+
+std::vector<uint32_t> RankShare(const std::vector<uint32_t>& order, int rank, int world_size) {
+  if (world_size <= 1) return order;
+  const size_t n = order.size(), w = static_cast<size_t>(world_size);
+  std::vector<uint32_t> share(RankSamples(n, world_size));
+  if (n == 0) return {};
+  // Position p of the padded order is order[p % n] (the padding repeats the order's start).
+  for (size_t i = 0; i < share.size(); ++i) share[i] = order[(static_cast<size_t>(rank) + i * w) % n];
+  return share;
+}
+
 float NormalizePixel(uint8_t v) { return kTable.v[v]; }
 
 BatchLoader::BatchLoader(const dataset::Split& split, const LoaderOptions& options)
     : split_(split), options_(options) {
   options_.batch_size = std::max(1, options_.batch_size);
   options_.workers = std::max(0, options_.workers);
-  batches_ = static_cast<int64_t>((split_.count + options_.batch_size - 1) / options_.batch_size);
+  options_.world_size = std::max(1, options_.world_size);
+  options_.rank = std::clamp(options_.rank, 0, options_.world_size - 1);
+  const size_t samples = RankSamples(split_.count, options_.world_size);
+  batches_ = static_cast<int64_t>((samples + options_.batch_size - 1) / options_.batch_size);
   int prefetch = options_.prefetch > 0 ? options_.prefetch : std::max(8, 4 * options_.workers);
   // Batches assembled ahead stay within a memory budget however many workers or however large
   // the batch (workers beyond the slots simply wait their turn).
@@ -65,6 +83,7 @@ void BatchLoader::StartEpoch(int epoch) {
     order_.resize(split_.count);
     for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<uint32_t>(i);
   }
+  if (options_.world_size > 1) order_ = RankShare(order_, options_.rank, options_.world_size);
   for (Slot& s : slots_) s.filled = -1;
   next_fill_ = next_take_ = 0;
   active_ = true;

@@ -25,6 +25,19 @@ using dataset::kWidth;
 inline constexpr int kImageFloats = kChannels * kHeight * kWidth;
 using dataset::ShuffledOrder;  // the epoch's order of the split, shared with the preview
 
+// Data-parallel sharding, as torch.utils.data.DistributedSampler (drop_last=False) does it:
+// every rank computes the same epoch order (same seed), pads it to a multiple of world_size
+// by repeating its first elements (cyclically when the order is shorter than the padding),
+// and rank r takes the positions r, r + world_size, r + 2 * world_size, ... Each rank gets
+// ceil(n / world_size) samples (RankSamples), so every rank takes the same number of steps;
+// when n is not divisible by world_size, the first ceil(n / world_size) * world_size - n
+// samples of the epoch's order are trained on twice in that epoch (by different ranks),
+// whatever the order puts there. With equal batch sizes, batch k of all ranks together is exactly
+// positions [k * B * world_size, (k + 1) * B * world_size) of the order: batch k of one rank
+// with batch size B * world_size. world_size 1 returns `order` unchanged.
+std::vector<uint32_t> RankShare(const std::vector<uint32_t>& order, int rank, int world_size);
+size_t RankSamples(size_t n, int world_size);
+
 // The tutorial's transform of one pixel byte: ToTensor() (v / 255) then
 // Normalize(0.5, 0.5) ((x - 0.5) / 0.5), computed in float exactly like torchvision.
 float NormalizePixel(uint8_t v);
@@ -36,6 +49,9 @@ struct LoaderOptions {
   bool shuffle = true;
   uint64_t seed = 0;
   int num_classes = 10;   // labels outside [0, num_classes) are an error
+  // This loader's share of each epoch (RankShare): rank in [0, world_size).
+  int rank = 0;
+  int world_size = 1;
 };
 
 // One assembled batch; valid until the next call of Next() or StartEpoch().

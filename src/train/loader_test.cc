@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace tb::train {
@@ -151,6 +153,87 @@ TEST(BatchLoader, AbandonsAnEpochHalfWay) {
   BatchView b;
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(*loader.Next(&b));
   EXPECT_EQ(Epoch(&loader, 0).size(), 400u);
+}
+
+// DistributedSampler's rule (drop_last=False), worked by hand: 7 samples over 3 ranks are
+// padded to 9 with the order's first two, and rank r takes every third position from r.
+TEST(RankShare, PadsWithTheOrdersStartAndStridesByRank) {
+  const std::vector<uint32_t> order = {9, 8, 7, 6, 5, 4, 3};
+  EXPECT_EQ(RankShare(order, 0, 3), (std::vector<uint32_t>{9, 6, 3}));
+  EXPECT_EQ(RankShare(order, 1, 3), (std::vector<uint32_t>{8, 5, 9}));
+  EXPECT_EQ(RankShare(order, 2, 3), (std::vector<uint32_t>{7, 4, 8}));
+  EXPECT_EQ(RankShare(order, 0, 1), order);
+  // Fewer samples than ranks: the padding wraps around the order as often as needed.
+  EXPECT_EQ(RankShare({5}, 2, 3), (std::vector<uint32_t>{5}));
+  EXPECT_EQ(RankShare({5, 6}, 3, 4), (std::vector<uint32_t>{6}));
+  EXPECT_EQ(RankSamples(7, 3), 3u);
+  EXPECT_EQ(RankSamples(6, 3), 2u);
+  EXPECT_EQ(RankSamples(0, 3), 0u);
+}
+
+TEST(RankShare, EverySampleOnceAndThePaddingTwice) {
+  for (size_t n : {1000u, 1001u, 1003u, 3u}) {
+    for (int world : {2, 3, 4, 7}) {
+      const std::vector<uint32_t> order = ShuffledOrder(n, 3, 1);
+      std::map<uint32_t, int> seen;
+      for (int r = 0; r < world; ++r) {
+        std::vector<uint32_t> share = RankShare(order, r, world);
+        ASSERT_EQ(share.size(), RankSamples(n, world)) << n << " " << world;
+        for (uint32_t i : share) seen[i]++;
+      }
+      const size_t padded = RankSamples(n, world) * world;
+      ASSERT_EQ(seen.size(), n) << n << " " << world;
+      // Padded position q holds order[q % n]: order[p] is trained on once per such q.
+      for (size_t p = 0; p < n; ++p) {
+        int expected = 1 + static_cast<int>((padded - 1 - p) / n);
+        if (padded - n < n) {
+          EXPECT_EQ(expected, p < padded - n ? 2 : 1);
+        }
+        EXPECT_EQ(seen[order[p]], expected) << "n " << n << " world " << world << " position " << p;
+      }
+    }
+  }
+}
+
+// Batch k of every rank together holds exactly batch k of one rank at batch size B x ranks,
+// and every rank takes the same number of batches, also when the count does not divide.
+TEST(BatchLoader, RanksTogetherSeeTheGlobalBatch) {
+  for (size_t n : {600u, 601u, 607u}) {
+    dataset::Split s = MakeSplit(n);
+    const int world = 3, batch = 5;
+    LoaderOptions o;
+    o.seed = 9;
+    o.workers = 1;
+    o.batch_size = batch * world;
+    BatchLoader one(s, o);
+    auto global = Epoch(&one, 2);
+    o.batch_size = batch;
+    o.world_size = world;
+    std::vector<std::vector<std::pair<int, float>>> shares;
+    for (int r = 0; r < world; ++r) {
+      o.rank = r;
+      BatchLoader loader(s, o);
+      EXPECT_EQ(loader.batches_per_epoch(), static_cast<int64_t>((RankSamples(n, world) + batch - 1) / batch));
+      int batches = 0;
+      shares.push_back(Epoch(&loader, 2, &batches));
+      EXPECT_EQ(batches, loader.batches_per_epoch());
+      ASSERT_EQ(shares.back().size(), RankSamples(n, world));
+    }
+    for (size_t k = 0; k * batch < shares[0].size(); ++k) {
+      std::vector<std::pair<int, float>> together, expected;
+      for (int r = 0; r < world; ++r) {
+        for (size_t i = k * batch; i < std::min(shares[r].size(), (k + 1) * batch); ++i)
+          together.push_back(shares[r][i]);
+      }
+      // The padded tail of the order repeats its start (RankShare).
+      for (size_t p = k * batch * world; p < std::min(RankSamples(n, world) * world, (k + 1) * batch * world); ++p) {
+        expected.push_back(global[p % n]);
+      }
+      std::sort(together.begin(), together.end());
+      std::sort(expected.begin(), expected.end());
+      ASSERT_EQ(together, expected) << "n " << n << " batch " << k;
+    }
+  }
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include "util/status.h"
 
 // Bump when TrainOptions, TrainSummary or an entry point changes shape.
-#define TB_TORCH_PLUGIN_ABI 3
+#define TB_TORCH_PLUGIN_ABI 4
 
 namespace tb::launch {
 struct World;

@@ -58,6 +58,17 @@ struct TrainOptions {
   int eval_batch_size = 4;
   bool evaluate = true;        // run the test set after training
   const std::atomic<bool>* cancel = nullptr;
+  // Data parallelism: this process is rank `rank` of `world_size`. Every rank starts from the
+  // same weights (same seed or the same `resume` file), trains on its share of each epoch's
+  // order (RankShare in train/loader.h: DistributedSampler's rule) with `batch_size` images a
+  // step, and averages the gradients over the ranks before every step through
+  // `all_reduce_mean` (one call a step, over all gradients in one flat buffer; it must return
+  // the same mean on every rank), so the weights stay identical on every rank. Only rank 0
+  // writes model.pth; every rank evaluates the whole test set. world_size 1: one rank,
+  // all_reduce_mean is not called.
+  int rank = 0;
+  int world_size = 1;
+  std::function<Status(float* data, size_t n)> all_reduce_mean;
 };
 
 struct TrainSummary {
@@ -91,7 +102,13 @@ struct TrainSummary {
   double samples_per_second = 0;          // training images / train_seconds
   int threads = 0;                        // intra-op threads in effect
   std::string engine;
-  std::string model_path;
+  std::string model_path;  // empty on ranks other than 0
+  int rank = 0;
+  int world_size = 1;
+  int batch_size = 0;             // per rank
+  int64_t global_batch_size = 0;  // batch_size x world_size: images per step, all ranks
+  int64_t rank_images = 0;        // training images per epoch on this rank
+  std::string weights_md5;        // of the final weights (float bytes, parameter order)
 };
 
 Result<TrainSummary> Train(const TrainOptions& options);

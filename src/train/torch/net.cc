@@ -148,7 +148,7 @@ double CrossEntropyCpu(const at::Tensor& z, const at::Tensor& labels, at::Tensor
 
 }  // namespace
 
-Params InitParams(const at::TensorOptions& options) {
+Params InitParams(const at::TensorOptions& options, c10::optional<at::Generator> generator) {
   Params p;
   const double a = std::sqrt(5.0);
   for (int i = 0; i < kNumParams; i += 2) {
@@ -159,9 +159,9 @@ Params InitParams(const at::TensorOptions& options) {
     double gain = std::sqrt(2.0 / (1 + a * a));
     double std_dev = gain / std::sqrt(static_cast<double>(fan_in));
     double bound = std::sqrt(3.0) * std_dev;
-    p[i] = at::empty(w, at::kFloat).uniform_(-bound, bound);
+    p[i] = at::empty(w, at::kFloat).uniform_(-bound, bound, generator);
     double bias_bound = 1 / std::sqrt(static_cast<double>(fan_in));
-    p[i + 1] = at::empty(kShapes[i + 1], at::kFloat).uniform_(-bias_bound, bias_bound);
+    p[i + 1] = at::empty(kShapes[i + 1], at::kFloat).uniform_(-bias_bound, bias_bound, generator);
   }
   for (at::Tensor& t : p) t = t.to(options);
   return p;

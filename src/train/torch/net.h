@@ -22,9 +22,11 @@ inline constexpr std::array<const char*, kNumParams> kParamNames = {
 using Params = std::array<at::Tensor, kNumParams>;
 
 // PyTorch's default initialisation (kaiming_uniform_(a=sqrt(5)) weights, uniform biases),
-// drawn from the default generator in the order nn.Module construction draws them: after
-// at::manual_seed(s) the weights equal Python's `torch.manual_seed(s); Net()`.
-Params InitParams(const at::TensorOptions& options);
+// drawn in the order nn.Module construction draws them from `generator` (default: the global
+// one): after at::manual_seed(s), or from a CPU generator made with seed s, the weights equal
+// Python's `torch.manual_seed(s); Net()`. A generator of its own keeps the draw apart from
+// other threads' (ranks trained as threads of one process).
+Params InitParams(const at::TensorOptions& options, c10::optional<at::Generator> generator = c10::nullopt);
 
 // Logits for a batch (N x 3 x 32 x 32) without keeping anything for a backward pass.
 at::Tensor Forward(const Params& p, const at::Tensor& x);

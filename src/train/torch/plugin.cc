@@ -1,4 +1,5 @@
 // The libtorch training plugin's entry points (see train/plugin_abi.h) and the training loop.
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
@@ -6,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <optional>
 #include <string>
@@ -17,6 +19,7 @@
 #include "train/torch/weights.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/md5.h"
 #include "util/parallel.h"
 
 namespace tb::train::torchplugin {
@@ -89,24 +92,92 @@ struct SlotTensors {
 // A loss that is NaN or infinite means the weights are no longer numbers: training has
 // diverged, and nothing after this point (more steps, the test set, the saved model) would
 // mean anything. `steps` is the number of steps whose summed loss was not finite, the last
-// of which is `step` of `epoch`.
-Status DivergedError(const TrainOptions& o, int epoch, int64_t step, int64_t steps) {
+// of which is `step` of `epoch`. `elsewhere`: it was another rank's loss.
+Status DivergedError(const TrainOptions& o, int epoch, int64_t step, int64_t steps, bool elsewhere = false) {
   char lr[32];
   std::snprintf(lr, sizeof lr, "%g", o.lr);
   std::string where = "epoch " + std::to_string(epoch) + ", step " + std::to_string(step);
   if (steps > 1) where += " (within steps " + std::to_string(step - steps + 1) + "-" + std::to_string(step) + ")";
+  if (elsewhere) where += " on another rank";
   return Status::Internal("train: loss is nan/inf at " + where + ": training diverged (lr " + lr +
                           "; try a smaller train.lr)");
 }
 
+// Data parallelism: averages a step's gradients over the ranks with one all_reduce_mean call
+// over one flat host buffer (every gradient, then one "stop" slot). A rank that has to stop
+// (interrupted, or its batch could not be loaded) still joins the step's collective with its
+// stop slot at 1 and no gradients, so every rank learns it at the same step and stops there
+// instead of waiting for a rank that will not come.
+class GradientAverager {
+ public:
+  GradientAverager(const TrainOptions& o, const Params& params) : o_(o) {
+    size_t n = 0;
+    for (const at::Tensor& p : params) n += static_cast<size_t>(p.numel());
+    flat_.assign(n + 1, 0.0f);
+  }
+
+  // Replaces `grads` by their mean over the ranks (unless `stopping`); returns whether any
+  // rank stops at this step.
+  Result<bool> Average(const Params& grads, bool stopping, int epoch, int64_t step) {
+    at::NoGradGuard no_grad;
+    const size_t n = flat_.size() - 1;
+    if (!stopping) ForEach(grads, [](float* flat, const at::Tensor& g) { CopyOut(g, flat); });
+    flat_[n] = stopping ? 1.0f : 0.0f;
+    Status s = o_.all_reduce_mean(flat_.data(), flat_.size());
+    if (!s.ok()) {
+      return s.Prefix("train: averaging gradients over " + std::to_string(o_.world_size) + " ranks at epoch " +
+                      std::to_string(epoch) + ", step " + std::to_string(step));
+    }
+    if (flat_[n] != 0.0f) return true;
+    ForEach(grads, [](float* flat, const at::Tensor& g) { CopyIn(flat, g); });
+    return false;
+  }
+
+  // Whether any rank saw a non-finite loss (`mine` for this rank) at a report step.
+  Result<bool> AnyDiverged(bool mine) {
+    float flag = mine ? 1.0f : 0.0f;
+    TB_RETURN_IF_ERROR(o_.all_reduce_mean(&flag, 1).Prefix("train: comparing losses across ranks"));
+    return flag != 0.0f;
+  }
+
+ private:
+  template <typename Fn>
+  void ForEach(const Params& grads, Fn fn) {
+    float* flat = flat_.data();
+    for (const at::Tensor& g : grads) {
+      fn(flat, g);
+      flat += g.numel();
+    }
+  }
+  static void CopyOut(const at::Tensor& g, float* flat) {
+    if (g.is_cpu() && g.is_contiguous() && g.scalar_type() == at::kFloat) {
+      std::memcpy(flat, g.data_ptr<float>(), static_cast<size_t>(g.numel()) * sizeof(float));
+    } else {
+      at::from_blob(flat, g.sizes(), at::kFloat).copy_(g);
+    }
+  }
+  static void CopyIn(const float* flat, const at::Tensor& g) {
+    if (g.is_cpu() && g.is_contiguous() && g.scalar_type() == at::kFloat) {
+      std::memcpy(g.data_ptr<float>(), flat, static_cast<size_t>(g.numel()) * sizeof(float));
+    } else {
+      g.copy_(at::from_blob(const_cast<float*>(flat), g.sizes(), at::kFloat));
+    }
+  }
+
+  const TrainOptions& o_;
+  std::vector<float> flat_;
+};
+
 template <typename Step>
 Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& data, Step* step,
-                 TrainSummary* summary) {
+                 GradientAverager* averager, TrainSummary* summary) {
   LoaderOptions lo;
   lo.batch_size = o.batch_size;
   lo.workers = o.workers;
   lo.seed = o.seed;
   lo.num_classes = static_cast<int>(data.names.size());
+  lo.rank = o.rank;
+  lo.world_size = o.world_size;
   BatchLoader loader(data.train, lo);
   SlotTensors slots(&loader, o.batch_size);
   const bool on_cpu = device.is_cpu();
@@ -125,23 +196,40 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
     BatchView batch;
     for (;;) {
       double asked = NowSeconds();
-      TB_ASSIGN_OR_RETURN(bool more, loader.Next(&batch));
+      Result<bool> more = loader.Next(&batch);
       double got = NowSeconds();
-      if (!more) break;
-      if (total == 0) summary->first_batch_seconds = got;  // RunTraining makes it relative
-      if (o.cancel && o.cancel->load(std::memory_order_relaxed)) {
-        return Status::Cancelled("train: interrupted in epoch " + std::to_string(epoch + 1));
+      Status halt;  // why this rank cannot take the step
+      if (!more.ok()) {
+        halt = more.status();
+      } else if (!*more) {
+        break;
+      } else if (o.cancel && o.cancel->load(std::memory_order_relaxed)) {
+        halt = Status::Cancelled("train: interrupted in epoch " + std::to_string(epoch + 1));
+      } else if (total == 0) {
+        summary->first_batch_seconds = got;  // RunTraining makes it relative
       }
-      at::Tensor x = slots.images[batch.slot], y = slots.labels[batch.slot];
-      if (batch.size != o.batch_size) {
-        x = x.narrow(0, 0, batch.size);
-        y = y.narrow(0, 0, batch.size);
+      if (!halt.ok() && !averager) return halt;
+      if (halt.ok()) {
+        at::Tensor x = slots.images[batch.slot], y = slots.labels[batch.slot];
+        if (batch.size != o.batch_size) {
+          x = x.narrow(0, 0, batch.size);
+          y = y.narrow(0, 0, batch.size);
+        }
+        if (!on_cpu) {
+          x = x.to(device);
+          y = y.to(device);
+        }
+        step->ForwardBackward(x, y);
       }
-      if (!on_cpu) {
-        x = x.to(device);
-        y = y.to(device);
+      if (averager) {
+        Result<bool> any_stops = averager->Average(step->grads(), !halt.ok(), epoch + 1, i + 1);
+        if (!halt.ok()) return halt;  // the cause, whether or not the others could be told
+        if (!any_stops.ok()) return any_stops.status();
+        if (*any_stops) {
+          return Status::Cancelled("train: stopped in epoch " + std::to_string(epoch + 1) + ", step " +
+                                   std::to_string(i + 1) + ": another rank was interrupted or failed");
+        }
       }
-      step->ForwardBackward(x, y);
       step->Update();
       if (!on_cpu) torch::cuda::synchronize(device.index());  // compute = device time, not launch time
       if (i > 0) {
@@ -156,6 +244,12 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
       if (pending == report_every || (o.log_every > 0 && i % o.log_every == 0) || last ||
           i == loader.batches_per_epoch()) {
         double s = step->TakeLossSum();
+        if (averager) {  // every rank stops at the same step when any rank's loss is not finite
+          TB_ASSIGN_OR_RETURN(bool any, averager->AnyDiverged(!std::isfinite(s)));
+          if (any && std::isfinite(s)) {
+            return DivergedError(o, epoch + 1, i, pending, /*elsewhere=*/true);
+          }
+        }
         if (!std::isfinite(s)) return DivergedError(o, epoch + 1, i, pending);
         log_sum += s;
         progress_sum += s;
@@ -250,6 +344,16 @@ Status Evaluate(const TrainOptions& o, const at::Device& device, const Data& dat
   return Status::Ok();
 }
 
+// md5 of the weights' float bytes, parameters in order: equal on ranks with equal weights.
+std::string WeightsMd5(const Params& params) {
+  Md5 md5;
+  for (const at::Tensor& p : params) {
+    at::Tensor t = p.to(at::kCPU).contiguous();
+    md5.Update(t.data_ptr<float>(), static_cast<size_t>(t.numel()) * sizeof(float));
+  }
+  return ToHex(md5.Finish());
+}
+
 Status CheckOptions(const TrainOptions& o) {
   if (o.epochs < 0) return Status::InvalidArgument("train: epochs must be >= 0");
   if (o.batch_size < 1) return Status::InvalidArgument("train: batch size must be >= 1");
@@ -259,6 +363,14 @@ Status CheckOptions(const TrainOptions& o) {
   if (o.threads < 0) return Status::InvalidArgument("train: threads must be >= 0");
   if (o.engine != "fast" && o.engine != "autograd") {
     return Status::InvalidArgument("train: engine '" + o.engine + "': expected fast or autograd");
+  }
+  if (o.world_size < 1 || o.rank < 0 || o.rank >= o.world_size) {
+    return Status::InvalidArgument("train: rank " + std::to_string(o.rank) + " of world size " +
+                                   std::to_string(o.world_size) + ": expected 0 <= rank < world size");
+  }
+  if (o.world_size > 1 && !o.all_reduce_mean) {
+    return Status::InvalidArgument("train: world size " + std::to_string(o.world_size) +
+                                   " without a gradient all-reduce");
   }
   return Status::Ok();
 }
@@ -272,13 +384,23 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
   summary.device = DeviceName(device);
   summary.threads = at::get_num_threads();
   summary.engine = o.engine;
-  Log(o, "device: " + summary.device + ", threads: " + std::to_string(summary.threads) +
-             ", engine: " + o.engine);
+  summary.rank = o.rank;
+  summary.world_size = o.world_size;
+  summary.batch_size = o.batch_size;
+  summary.global_batch_size = static_cast<int64_t>(o.batch_size) * o.world_size;
+  std::string ranks;
+  if (o.world_size > 1) {
+    ranks = ", rank " + std::to_string(o.rank) + " of " + std::to_string(o.world_size) + ", global batch " +
+            std::to_string(summary.global_batch_size);
+  }
+  Log(o,
+      "device: " + summary.device + ", threads: " + std::to_string(summary.threads) + ", engine: " + o.engine + ranks);
 
   double load_start = NowSeconds();
   TB_ASSIGN_OR_RETURN(Data data, LoadData(o));
   summary.load_seconds = NowSeconds() - load_start;
   summary.train_images = static_cast<int64_t>(data.train.count);
+  summary.rank_images = static_cast<int64_t>(RankSamples(data.train.count, o.world_size));
   summary.test_images = static_cast<int64_t>(data.test.count);
   summary.class_names = data.names;
   if (data.names.size() != 10) {
@@ -286,25 +408,29 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
                                    std::to_string(data.names.size()) + " classes");
   }
 
-  at::manual_seed(o.seed);
-  Params params = InitParams(at::TensorOptions().dtype(at::kFloat));
+  // A generator of this call's own: ranks run as threads of one process draw the same weights.
+  Params params = InitParams(at::TensorOptions().dtype(at::kFloat), at::make_generator<at::CPUGeneratorImpl>(o.seed));
   if (!o.resume.empty()) {
     TB_RETURN_IF_ERROR(LoadWeights(o.resume, &params));
     Log(o, "resumed from " + o.resume);
   }
   for (at::Tensor& p : params) p = p.to(device);
   Sgd sgd{o.lr, o.momentum};
+  std::optional<GradientAverager> averager;
+  if (o.world_size > 1) averager.emplace(o, params);
+  GradientAverager* avg = averager ? &*averager : nullptr;
 
   if (o.engine == "fast") {
     c10::InferenceMode inference;  // no autograd bookkeeping at all: the backward is explicit
     FastStep step(&params, sgd);
-    TB_RETURN_IF_ERROR(RunEpochs(o, device, data, &step, &summary));
+    TB_RETURN_IF_ERROR(RunEpochs(o, device, data, &step, avg, &summary));
   } else {
     AutogradStep step(&params, sgd);
-    TB_RETURN_IF_ERROR(RunEpochs(o, device, data, &step, &summary));
+    TB_RETURN_IF_ERROR(RunEpochs(o, device, data, &step, avg, &summary));
     for (at::Tensor& p : params) p = p.detach();
   }
   if (summary.first_batch_seconds > 0) summary.first_batch_seconds -= start;  // from the call's start
+  summary.weights_md5 = WeightsMd5(params);
 
   if (o.evaluate && data.test.count > 0) {
     double test_start = NowSeconds();
@@ -313,7 +439,7 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
   }
   // An interrupted run writes no model: a model.pth means training ran to its end.
   if (o.cancel && o.cancel->load()) return Status::Cancelled("train: interrupted before saving the model");
-  if (!o.model_dir.empty()) {
+  if (!o.model_dir.empty() && o.rank == 0) {  // the weights are the same on every rank
     TB_RETURN_IF_ERROR(MakeDirs(o.model_dir));
     summary.model_path = o.model_dir + "/model.pth";
     TB_RETURN_IF_ERROR(SaveWeights(params, summary.model_path));
