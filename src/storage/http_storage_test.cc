@@ -228,9 +228,10 @@ TEST(HttpFaults, ResumesAfterConnectionResetWithRange) {
   EXPECT_TRUE(*got == data);
   std::string stats = srv.Stats();
   // Resumed from what had arrived (an RST may drop bytes still queued), not restarted.
-  size_t at = stats.find("\"range\": \"bytes=");
+  const std::string key = "\"range\": \"bytes=";
+  size_t at = stats.find(key);
   ASSERT_NE(at, std::string::npos) << stats;
-  uint64_t resumed_at = std::strtoull(stats.c_str() + at + 18, nullptr, 10);
+  uint64_t resumed_at = std::strtoull(stats.c_str() + at + key.size(), nullptr, 10);
   EXPECT_GT(resumed_at, 0u) << stats;
   EXPECT_LE(resumed_at, 3000000u) << stats;
 }
