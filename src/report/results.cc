@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -140,17 +141,18 @@ class Reader {
   Status status_;
 };
 
-void ParseHost(Reader& r, const Json& j, HostInfo& h) {
-  const std::string p = "host";
+void ParseHost(Reader& r, const Json& j, HostInfo& h, const std::string& p = "host") {
   h.hostname = r.String(j, p, "hostname");
   const Json* cpus = r.Field(j, p, "cpus", true);
-  if (cpus && !cpus->is_number_unsigned()) r.Fail("host.cpus", "must be an integer >= 0, got " + cpus->dump());
+  if (cpus && !cpus->is_number_unsigned()) r.Fail(p + ".cpus", "must be an integer >= 0, got " + cpus->dump());
   if (cpus && r.ok()) h.cpus = static_cast<int>(cpus->get<uint64_t>());
   h.memory_bytes = r.Unsigned(j, p, "memory_bytes");
   h.device = r.String(j, p, "device");
   h.cpu_model = r.String(j, p, "cpu_model", false);
   h.kernel = r.String(j, p, "kernel", false);
 }
+
+void ParseRankStages(Reader& r, const Json& j, const std::string& p, StageResult& s);
 
 void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) {
   s.name = r.String(j, p, "name");
@@ -163,6 +165,7 @@ void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) 
   s.error = r.String(j, p, "error", false);
   if (r.ok() && s.status == "failed" && s.error.empty()) r.Fail(p + ".error", "is missing (stage failed)");
   if (const Json* d = r.Object(j, p, "detail", false)) s.detail_json = JsonText(*d);
+  ParseRankStages(r, j, p, s);
 }
 
 void ParseTrain(Reader& r, const Json& j, TrainResult& t) {
@@ -174,6 +177,65 @@ void ParseTrain(Reader& r, const Json& j, TrainResult& t) {
   t.final_loss = r.Number(j, p, "final_loss");
   t.test_accuracy = r.Number(j, p, "test_accuracy");
   t.steps_per_second = r.Number(j, p, "steps_per_second", false);
+}
+
+Json HostJson(const HostInfo& h) {
+  return Json{{"hostname", h.hostname}, {"cpus", h.cpus < 0 ? 0 : h.cpus}, {"memory_bytes", h.memory_bytes},
+              {"device", h.device}, {"cpu_model", h.cpu_model}, {"kernel", h.kernel}};
+}
+
+// The optional parts of several ranks (absent in single-rank and tierbench.run/1 documents).
+void ParseRankStages(Reader& r, const Json& j, const std::string& p, StageResult& s) {
+  s.started_unix = r.Number(j, p, "started_unix", false);
+  const Json* ranks = r.Field(j, p, "ranks", false);
+  if (ranks && !ranks->is_array()) r.Fail(p + ".ranks", std::string("must be an array, got ") + ranks->type_name());
+  if (ranks && r.ok()) {
+    for (size_t i = 0; i < ranks->size() && r.ok(); ++i) {
+      std::string q = p + ".ranks[" + std::to_string(i) + "]";
+      const Json& e = (*ranks)[i];
+      if (!e.is_object()) {
+        r.Fail(q, std::string("must be an object, got ") + e.type_name());
+        break;
+      }
+      RankStage part;
+      part.rank = static_cast<int>(std::min<uint64_t>(r.Unsigned(e, q, "rank"), 1u << 30));
+      part.status = r.Enum(e, q, "status", {"ok", "skipped", "failed", "interrupted"});
+      part.seconds = r.Number(e, q, "seconds");
+      part.bytes = r.Unsigned(e, q, "bytes");
+      part.files = r.Unsigned(e, q, "files");
+      s.ranks.push_back(std::move(part));
+    }
+  }
+  if (r.Field(j, p, "slowest_rank", false))
+    s.slowest_rank = static_cast<int>(std::min<uint64_t>(r.Unsigned(j, p, "slowest_rank"), 1u << 30));
+}
+
+void ParseWorld(Reader& r, const Json& j, RunResult& run) {
+  if (r.Field(j, "", "world_size", false)) {
+    uint64_t n = r.Unsigned(j, "", "world_size");
+    if (r.ok() && (n < 1 || n > (1u << 20))) r.Fail("world_size", "must be 1..1048576, got " + std::to_string(n));
+    run.world_size = static_cast<int>(std::min<uint64_t>(n, 1u << 20));
+  }
+  run.launcher = r.String(j, "", "launcher", false);
+  const Json* ranks = r.Field(j, "", "ranks", false);
+  if (!ranks) return;
+  if (!ranks->is_array()) {
+    r.Fail("ranks", std::string("must be an array, got ") + ranks->type_name());
+    return;
+  }
+  for (size_t i = 0; i < ranks->size() && r.ok(); ++i) {
+    std::string q = "ranks[" + std::to_string(i) + "]";
+    const Json& e = (*ranks)[i];
+    if (!e.is_object()) {
+      r.Fail(q, std::string("must be an object, got ") + e.type_name());
+      return;
+    }
+    RankInfo info;
+    info.rank = static_cast<int>(std::min<uint64_t>(r.Unsigned(e, q, "rank"), 1u << 30));
+    info.status = r.Enum(e, q, "status", {"ok", "failed", "interrupted"});
+    if (const Json* host = r.Object(e, q, "host")) ParseHost(r, *host, info.host, q + ".host");
+    run.ranks.push_back(std::move(info));
+  }
 }
 
 }  // namespace
@@ -202,9 +264,7 @@ std::string ToJson(const RunResult& run) {
   j["label"] = run.label;
   j["started_at"] = run.started_at;
   j["status"] = run.status;
-  j["host"] = Json{{"hostname", run.host.hostname}, {"cpus", run.host.cpus < 0 ? 0 : run.host.cpus},
-                   {"memory_bytes", run.host.memory_bytes}, {"device", run.host.device},
-                   {"cpu_model", run.host.cpu_model}, {"kernel", run.host.kernel}};
+  j["host"] = HostJson(run.host);
   j["config"] = EmbedObject(run.config_json);
   Json stages = Json::array();
   for (const StageResult& s : run.stages) {
@@ -217,6 +277,15 @@ std::string ToJson(const RunResult& run) {
     st["mb_per_s"] = Finite(s.mb_per_s);
     if (s.status == "failed" || !s.error.empty()) st["error"] = s.error;
     st["detail"] = EmbedObject(s.detail_json);
+    if (s.started_unix > 0) st["started_unix"] = Finite(s.started_unix);
+    if (!s.ranks.empty()) {
+      Json ranks = Json::array();
+      for (const RankStage& p : s.ranks)
+        ranks.push_back(Json{{"rank", p.rank < 0 ? 0 : p.rank}, {"status", p.status}, {"seconds", Finite(p.seconds)},
+                             {"bytes", p.bytes}, {"files", p.files}});
+      st["ranks"] = std::move(ranks);
+      if (s.slowest_rank >= 0) st["slowest_rank"] = s.slowest_rank;
+    }
     stages.push_back(std::move(st));
   }
   j["stages"] = std::move(stages);
@@ -232,6 +301,14 @@ std::string ToJson(const RunResult& run) {
                       {"steps_per_second", Finite(t.steps_per_second)}};
   } else {
     j["train"] = nullptr;
+  }
+  if (run.world_size > 1 || !run.ranks.empty()) {
+    j["world_size"] = run.world_size < 1 ? 1 : run.world_size;
+    j["launcher"] = run.launcher;
+    Json ranks = Json::array();
+    for (const RankInfo& r : run.ranks)
+      ranks.push_back(Json{{"rank", r.rank < 0 ? 0 : r.rank}, {"status", r.status}, {"host", HostJson(r.host)}});
+    j["ranks"] = std::move(ranks);
   }
   return JsonText(j, 2) + "\n";
 }
@@ -293,6 +370,7 @@ Result<RunResult> ParseRunResult(std::string_view text, const std::string& name)
     else
       ParseTrain(r, *train, run.train);
   }
+  ParseWorld(r, j, run);
   if (!r.ok()) return r.status();
   return run;
 }

@@ -17,6 +17,15 @@ inline constexpr const char* kSchema = "tierbench.run/1";
 inline constexpr const char* kStageNames[] = {"download", "integrity", "extract", "verify", "pickled",
                                               "meta",     "upload",    "preview", "train"};
 
+// One rank's part of a stage in merged results (several ranks).
+struct RankStage {
+  int rank = 0;
+  std::string status = "skipped";
+  double seconds = 0;
+  uint64_t bytes = 0;
+  uint64_t files = 0;
+};
+
 struct StageResult {
   std::string name;
   std::string status = "skipped";  // ok | skipped | failed | interrupted
@@ -26,6 +35,12 @@ struct StageResult {
   double mb_per_s = 0;             // bytes / 1e6 / seconds when both are non-zero
   std::string error;               // for failed stages
   std::string detail_json = "{}";  // a JSON object with stage-specific facts
+  double started_unix = 0;         // wall clock (Unix seconds) when it started; 0 = unknown
+  // Merged results of several ranks: seconds is the cluster span (first start to last end),
+  // bytes and files the sums, mb_per_s the aggregate (bytes over the span); each rank's part
+  // here, and the rank that took longest. Empty / -1 for one rank.
+  std::vector<RankStage> ranks;
+  int slowest_rank = -1;
 };
 
 struct HostInfo {
@@ -47,6 +62,13 @@ struct TrainResult {
   double steps_per_second = 0;
 };
 
+// A rank of a merged run and the facts of its host.
+struct RankInfo {
+  int rank = 0;
+  std::string status = "ok";
+  HostInfo host;
+};
+
 struct RunResult {
   std::string schema = kSchema;
   std::string tool_version;
@@ -60,6 +82,11 @@ struct RunResult {
   double total_seconds = 0;
   double overlapped_seconds = 0;   // wall time saved by overlapped stages (0 if none)
   TrainResult train;
+  // Several ranks (merged by rank 0): the world, its launcher and every rank's host. A single
+  // rank: world_size 1, launcher "" and no ranks.
+  int world_size = 1;
+  std::string launcher;
+  std::vector<RankInfo> ranks;
 };
 
 // Hostname, online CPUs, physical memory, CPU model, kernel ("Linux 6.1.0-…"); device "cpu".
