@@ -2,6 +2,7 @@
 // to local scratch, in parallel ranges where the origin allows, atomically.
 #include <nlohmann/json.hpp>
 
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "storage/transfer.h"
 #include "util/fs.h"
@@ -15,7 +16,16 @@ class DownloadStage : public Stage {
   const char* name() const override { return "download"; }
   bool AppliesTo(const JobConfig& cfg) const override { return cfg.scenario == "staged"; }
 
+  // Once per host: its local rank 0 does it; the host's other ranks use its output.
   Status Run(Context& ctx, report::StageResult& result) override {
+    return OncePerHost(
+        ctx, result, name(), [&] { return Work(ctx, result); },
+        [&] { return ctx.tarball_path; },
+        [&](const std::string& output) { ctx.tarball_path = output; });
+  }
+
+ private:
+  static Status Work(Context& ctx, report::StageResult& result) {
     TB_ASSIGN_OR_RETURN(storage::ObjectRef ref, storage::SplitObjectUri(ctx.cfg.origin_url));
     std::string name = ref.key.substr(ref.key.rfind('/') + 1);
     if (name.empty()) return Status::InvalidArgument("origin " + ctx.cfg.origin_url + " names no object");

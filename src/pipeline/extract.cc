@@ -3,6 +3,7 @@
 
 #include "dataset/archive.h"
 #include "dataset/cifar.h"
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -15,7 +16,21 @@ class ExtractStage : public Stage {
   const char* name() const override { return "extract"; }
   bool AppliesTo(const JobConfig& cfg) const override { return cfg.scenario == "staged"; }
 
+  // Once per host: its local rank 0 does it; the host's other ranks use its output.
   Status Run(Context& ctx, report::StageResult& result) override {
+    return OncePerHost(
+        ctx, result, name(), [&] { return Work(ctx, result); },
+        [&] { return JsonText(nlohmann::json{{"data_root", ctx.data_root}, {"dataset_dir", ctx.dataset_dir}}); },
+        [&](const std::string& output) {
+          auto j = nlohmann::json::parse(output, nullptr, false);
+          if (!j.is_object()) return;
+          ctx.data_root = j.value("data_root", std::string());
+          ctx.dataset_dir = j.value("dataset_dir", std::string());
+        });
+  }
+
+ private:
+  static Status Work(Context& ctx, report::StageResult& result) {
     if (ctx.tarball_path.empty()) return Status::NotFound("no downloaded tarball (stage download is off)");
     std::string dest = ctx.cfg.scratch + "/extract";
     TB_RETURN_IF_ERROR(RemoveAll(dest));  // a previous run's files must not pass for this one's

@@ -14,7 +14,9 @@
 #include "dataset/archive.h"
 #include "dataset/cifar.h"
 #include "dataset/manifest.h"
+#include "launch/cluster.h"
 #include "pipeline/member_verifier.h"
+#include "pipeline/shard.h"
 #include "storage/transfer.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -113,11 +115,83 @@ void MarkRate(report::StageResult& r) {
 
 }  // namespace
 
+namespace {
+IngestResult StreamIngestHere(Context& ctx);
+}  // namespace
+
+// Several ranks: the pass runs once per host, on its local rank 0; the host's other ranks
+// wait for it and take its folders, its verified file list and its stage outcomes (with no
+// bytes of their own).
+IngestResult StreamIngest(Context& ctx) {
+  if (!ctx.cluster) return StreamIngestHere(ctx);
+  const bool leader = HostLeader(ctx);
+  IngestResult out;
+  if (leader) out = StreamIngestHere(ctx);
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& r : out.stages)
+    stages.push_back({{"name", r.name}, {"status", r.status}, {"seconds", r.seconds}, {"error", r.error}});
+  nlohmann::json published{{"fell_back", out.fell_back}, {"wall_seconds", out.wall_seconds},
+                           {"tarball", ctx.tarball_path}, {"data_root", ctx.data_root},
+                           {"dataset_dir", ctx.dataset_dir}, {"stages", stages}};
+  // A failed pass is reported in the leader's stage results, not as the exchange's error: the
+  // host's other ranks show the same stage failed.
+  auto all = Exchange(ctx, "stream-ingest", Status::Ok(), JsonText(published));
+  if (leader) return out;
+  if (!all.ok()) {
+    out.fell_back = true;  // the sequential stages meet (and report) the same problem
+    return out;
+  }
+  const std::string& host = ctx.cluster->world().host;
+  for (const RankReport& e : *all) {
+    if (e.local_rank != 0 || e.host != host) continue;
+    auto j = nlohmann::json::parse(e.payload, nullptr, false);
+    if (!j.is_object() || j.value("fell_back", true)) {
+      out.fell_back = true;
+      return out;
+    }
+    ctx.tarball_path = j.value("tarball", std::string());
+    ctx.data_root = j.value("data_root", std::string());
+    ctx.dataset_dir = j.value("dataset_dir", std::string());
+    out.wall_seconds = j.value("wall_seconds", 0.0);
+    bool verified = false;
+    for (const auto& st : j.value("stages", nlohmann::json::array())) {
+      report::StageResult r = Named(st.value("name", std::string()).c_str());
+      r.status = st.value("status", std::string("failed"));
+      r.seconds = st.value("seconds", 0.0);
+      if (!st.value("error", std::string()).empty())
+        r.error = "stage " + r.name + ": rank " + std::to_string(e.rank) + " (host " + host + "): " +
+                  st.value("error", std::string());
+      r.detail_json = JsonText(nlohmann::json{{"by_rank", e.rank}, {"host", host},
+                                              {"reason", "done once per host, by its local rank 0"}});
+      if (r.name == "verify" && r.status == "ok") verified = true;
+      out.stages.push_back(std::move(r));
+    }
+    if (verified) {  // the same manifest the leader checked the members against
+      auto text = ReadSmallObject(ctx.cfg.manifest, ctx.storage_options);
+      auto entries = text.ok() ? dataset::ParseManifest(*text, ctx.cfg.manifest)
+                               : Result<std::vector<dataset::ManifestEntry>>(text.status());
+      UnlistedFiles unlisted;
+      Status applied = entries.ok() ? ApplyManifest(ctx, *entries, &unlisted) : entries.status();
+      if (!applied.ok())
+        for (auto& r : out.stages)
+          if (r.name == "verify") {
+            r.status = "failed";
+            r.error = "stage verify: " + applied.message();
+          }
+    }
+    return out;
+  }
+  out.fell_back = true;
+  return out;
+}
+
 bool StreamingApplies(const JobConfig& cfg) {
   return cfg.stream && cfg.scenario == "staged" && cfg.StageEnabled("download") && cfg.StageEnabled("extract");
 }
 
-IngestResult StreamIngest(Context& ctx) {
+namespace {
+
+IngestResult StreamIngestHere(Context& ctx) {
   IngestResult out;
   // integrity and verify ride along when they are on; download and extract always stream.
   const bool check_tarball = ctx.cfg.StageEnabled("integrity");
@@ -397,5 +471,7 @@ IngestResult StreamIngest(Context& ctx) {
   for (auto* r : ran) out.stages.push_back(*r);
   return out;
 }
+
+}  // namespace
 
 }  // namespace tb::pipeline

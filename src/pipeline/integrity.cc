@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "util/json.h"
 #include "util/md5.h"
@@ -15,7 +16,16 @@ class IntegrityStage : public Stage {
   const char* name() const override { return "integrity"; }
   bool AppliesTo(const JobConfig& cfg) const override { return cfg.scenario == "staged"; }
 
+  // Once per host: its local rank 0 does it; the host's other ranks use its output.
   Status Run(Context& ctx, report::StageResult& result) override {
+    return OncePerHost(
+        ctx, result, name(), [&] { return Work(ctx, result); },
+        [&] { return std::string(); },
+        [&](const std::string& output) { (void)output; });
+  }
+
+ private:
+  static Status Work(Context& ctx, report::StageResult& result) {
     if (ctx.tarball_path.empty()) return Status::NotFound("no downloaded tarball (stage download is off)");
     TB_ASSIGN_OR_RETURN(std::string expected, ExpectedMd5(ctx));
     TB_ASSIGN_OR_RETURN(Md5Digest digest, Md5File(ctx.tarball_path));

@@ -9,6 +9,7 @@
 
 #include "dataset/cifar.h"
 #include "pipeline/ingest.h"
+#include "pipeline/merge.h"
 #include "pipeline/stage.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -134,6 +135,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   const std::vector<std::string> secrets = UrlSecrets(cfg);
   LogFile log(cfg.log, options.echo, secrets);
   Context ctx(cfg);
+  ctx.cluster = options.cluster;
   ctx.progress = options.progress;
   ctx.storage_options.endpoint_url = cfg.s3_endpoint_url;
   ctx.storage_options.region = cfg.s3_region;
@@ -165,6 +167,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   std::map<std::string, report::StageResult> streamed;
   if (StreamingApplies(cfg) && !ctx.cancelled()) {
     log.Line("stage download,integrity,extract,verify start (streaming)");
+    const double ingest_start = UnixSeconds();
     IngestResult ingest = StreamIngest(ctx);
     if (ingest.fell_back) {
       log.Line("streaming ingest not possible (md5 or manifest unreadable): running stages in order");
@@ -176,6 +179,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
         std::snprintf(secs, sizeof secs, "%.3f", r.seconds);
         log.Line("stage " + r.name + " end status=" + r.status + " seconds=" + secs + " (streaming)" +
                  (r.error.empty() ? "" : " error=" + r.error));
+        r.started_unix = ingest_start;
         streamed[r.name] = r;
       }
       run.overlapped_seconds = std::max(0.0, sum - ingest.wall_seconds);
@@ -206,6 +210,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
     } else {
       log.Line("stage " + r.name + " start");
       double t0 = NowSeconds();
+      r.started_unix = UnixSeconds();
       Status s = RunGuarded(*stage, ctx, r);
       r.seconds = NowSeconds() - t0;
       if (s.ok() && ctx.cancelled()) s = Status::Cancelled("interrupted");
@@ -233,6 +238,11 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   }
   FillTrainSummary(run);
   log.Line("run end status=" + run.status);
+  if (options.cluster) {
+    auto merged = GatherAndMerge(*options.cluster, run);
+    if (merged.ok()) return std::move(merged).value();
+    ctx.warn("results of the other ranks not merged: " + merged.status().message());
+  }
   return run;
 }
 

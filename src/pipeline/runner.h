@@ -12,6 +12,10 @@
 #include "report/results.h"
 #include "util/progress.h"
 
+namespace tb::launch {
+class Cluster;
+}
+
 namespace tb::pipeline {
 
 struct RunOptions {
@@ -23,6 +27,10 @@ struct RunOptions {
   // Warnings (e.g. dataset files the manifest does not list) are also passed here, whether or
   // not `echo` is set; they are in the log file as "warning: ..." lines too.
   std::function<void(const std::string&)> warn;
+  // The ranks of the run (launch/cluster.h); nullptr = a single rank. With several, the data
+  // stages split their files (pipeline/shard.h) and rank 0 returns the merged results of all
+  // ranks (pipeline/merge.h); the other ranks return their own.
+  launch::Cluster* cluster = nullptr;
 };
 
 // Runs the job; writes the log file (cfg.log). Never throws. Does not write the results JSON

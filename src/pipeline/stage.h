@@ -20,6 +20,10 @@
 #include "util/progress.h"
 #include "util/status.h"
 
+namespace tb::launch {
+class Cluster;
+}
+
 namespace tb::pipeline {
 
 struct Context {
@@ -28,6 +32,9 @@ struct Context {
   ProgressMode progress = ProgressMode::kAuto;
   std::function<void(const std::string&)> log;  // one line to the log file (and stderr if verbose)
   std::function<void(const std::string&)> warn;  // a warning: the log file and always stderr
+  // The ranks of the run (launch/cluster.h); nullptr = a single rank. Data stages split their
+  // files by it (pipeline/shard.h).
+  launch::Cluster* cluster = nullptr;
 
   // Produced by stages, consumed by later ones.
   std::string tarball_path;     // download: the local copy of the origin
@@ -39,6 +46,8 @@ struct Context {
   // data stages after verify (pickled, meta, preview, train) read only these, so what is
   // trained is what was verified. Unset when verify is switched off.
   std::optional<std::vector<std::string>> verified_files;
+  // verify: the manifest's files this rank hashed (its share; all of them for a single rank).
+  std::vector<std::string> hashed_files;
   std::string no_dataset_reason = "no dataset folder (stage extract is off or did not run)";
 
   explicit Context(const JobConfig& c) : cfg(c) {}

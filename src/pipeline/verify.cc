@@ -7,12 +7,72 @@
 #include <nlohmann/json.hpp>
 
 #include "dataset/manifest.h"
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "util/text.h"
 #include "util/json.h"
 
 namespace tb::pipeline {
 namespace {
+
+// Hashes `mine` (batches, so an interrupt is honoured between them); fills bytes, files and
+// the mismatched/missing lists of `detail`.
+Status HashShare(Context& ctx, const std::vector<dataset::ManifestEntry>& entries, report::StageResult& result,
+                 nlohmann::json& detail) {
+  Progress progress("verify", 0, entries.size(), ProgressEnabled(ctx.progress));
+  // Hashed in batches (16 files per thread: enough to fill the SIMD lanes of util/md5_multi.h)
+  // so an interrupt (SIGINT/SIGTERM) is honoured after the batch in flight instead of after
+  // the whole dataset. A cancel flag inside Md5Files would make this finer.
+  int threads = ctx.cfg.verify_threads > 0 ? ctx.cfg.verify_threads
+                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const size_t batch = static_cast<size_t>(threads) * 16;
+  Result<dataset::VerifyReport> report = dataset::VerifyReport{};
+  for (size_t first = 0; first < entries.size() && report.ok(); first += batch) {
+    if (ctx.cancelled()) {
+      progress.Finish();
+      return Status::Cancelled("verify interrupted after " + std::to_string(first) + " of " +
+                               std::to_string(entries.size()) + " files");
+    }
+    std::vector<dataset::ManifestEntry> part(entries.begin() + first,
+                                             entries.begin() + std::min(entries.size(), first + batch));
+    auto r = dataset::VerifyManifest(ctx.data_root, part, threads,
+                                     [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
+    if (!r.ok()) {
+      report = r.status();
+      break;
+    }
+    report->files += r->files;
+    report->bytes += r->bytes;
+    report->mismatched.insert(report->mismatched.end(), r->mismatched.begin(), r->mismatched.end());
+    report->missing.insert(report->missing.end(), r->missing.begin(), r->missing.end());
+    report->missing_why.insert(report->missing_why.end(), r->missing_why.begin(), r->missing_why.end());
+  }
+  progress.Finish();
+  if (!report.ok()) return report.status();
+  if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
+  result.bytes = report->bytes;
+  result.files = report->files;
+  auto shown = [](const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    for (const auto& n : names) out.push_back(ShownName(n));
+    return out;
+  };
+  detail["mismatched"] = shown(report->mismatched);
+  detail["missing"] = shown(report->missing);
+  result.detail_json = JsonText(detail);
+  if (!report->ok()) {
+    // Mismatches first; an unreadable file is given with its cause (e.g. not a regular file).
+    std::string what;
+    const bool mismatched = !report->mismatched.empty();
+    const auto& list = mismatched ? report->mismatched : report->missing_why;
+    for (size_t i = 0; i < list.size() && i < 5; ++i) what += (i ? ", " : "") + ShownName(list[i], 2 * kShownNameBytes);
+    if (list.size() > 5) what += ", …";
+    return Status::Corruption(std::to_string(report->mismatched.size()) + " file(s) differ from " +
+                              ctx.cfg.manifest + " and " + std::to_string(report->missing.size()) +
+                              " missing or unreadable under " + ctx.data_root + ": " + what);
+  }
+  return Status::Ok();
+}
 
 class VerifyStage : public Stage {
  public:
@@ -22,59 +82,24 @@ class VerifyStage : public Stage {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));
     TB_ASSIGN_OR_RETURN(auto entries, dataset::ParseManifest(text, ctx.cfg.manifest));
-    Progress progress("verify", 0, entries.size(), ProgressEnabled(ctx.progress));
-    // Hashed in batches (16 files per thread: enough to fill the SIMD lanes of util/md5_multi.h)
-    // so an interrupt (SIGINT/SIGTERM) is honoured after the batch in flight instead of after
-    // the whole dataset. A cancel flag inside Md5Files would make this finer.
-    int threads = ctx.cfg.verify_threads > 0 ? ctx.cfg.verify_threads
-                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const size_t batch = static_cast<size_t>(threads) * 16;
-    Result<dataset::VerifyReport> report = dataset::VerifyReport{};
-    for (size_t first = 0; first < entries.size() && report.ok(); first += batch) {
-      if (ctx.cancelled()) {
-        progress.Finish();
-        return Status::Cancelled("verify interrupted after " + std::to_string(first) + " of " +
-                                 std::to_string(entries.size()) + " files");
-      }
-      std::vector<dataset::ManifestEntry> part(entries.begin() + first,
-                                               entries.begin() + std::min(entries.size(), first + batch));
-      auto r = dataset::VerifyManifest(ctx.data_root, part, threads,
-                                       [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
-      if (!r.ok()) {
-        report = r.status();
-        break;
-      }
-      report->files += r->files;
-      report->bytes += r->bytes;
-      report->mismatched.insert(report->mismatched.end(), r->mismatched.begin(), r->mismatched.end());
-      report->missing.insert(report->missing.end(), r->missing.begin(), r->missing.end());
-      report->missing_why.insert(report->missing_why.end(), r->missing_why.begin(), r->missing_why.end());
+    // Several ranks: this rank hashes its share of the copy it reads (pipeline/shard.h); the
+    // others hash the rest, so every file is hashed once per copy.
+    std::vector<std::string> paths;
+    for (const auto& e : entries) paths.push_back(e.path);
+    std::vector<dataset::ManifestEntry> mine;
+    ctx.hashed_files.clear();
+    for (size_t i : ShareIndices(paths, CopyShare(ctx))) {
+      mine.push_back(entries[i]);
+      ctx.hashed_files.push_back(entries[i].path);
     }
-    progress.Finish();
-    if (!report.ok()) return report.status();
-    if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
-    result.bytes = report->bytes;
-    result.files = report->files;
-    auto shown = [](const std::vector<std::string>& names) {
-      std::vector<std::string> out;
-      for (const auto& n : names) out.push_back(ShownName(n));
-      return out;
-    };
-    nlohmann::json detail{{"manifest", ctx.cfg.manifest}, {"root", ctx.data_root},
-                          {"entries", entries.size()}, {"mismatched", shown(report->mismatched)},
-                          {"missing", shown(report->missing)}};
-    if (!report->ok()) {
-      result.detail_json = JsonText(detail);
-      // Mismatches first; an unreadable file is given with its cause (e.g. not a regular file).
-      std::string what;
-      const bool mismatched = !report->mismatched.empty();
-      const auto& list = mismatched ? report->mismatched : report->missing_why;
-      for (size_t i = 0; i < list.size() && i < 5; ++i) what += (i ? ", " : "") + ShownName(list[i], 2 * kShownNameBytes);
-      if (list.size() > 5) what += ", …";
-      return Status::Corruption(std::to_string(report->mismatched.size()) + " file(s) differ from " +
-                                ctx.cfg.manifest + " and " + std::to_string(report->missing.size()) +
-                                " missing or unreadable under " + ctx.data_root + ": " + what);
+    nlohmann::json detail{{"manifest", ctx.cfg.manifest}, {"root", ctx.data_root}, {"entries", entries.size()}};
+    if (ctx.cluster) {
+      Share share = CopyShare(ctx);
+      detail["share"] = {{"index", share.index}, {"count", share.count}, {"files", mine.size()}};
     }
+    Status local = HashShare(ctx, mine, result, detail);
+    // Every rank reports, so a mismatch on one fails the stage on all of them, naming it.
+    TB_RETURN_IF_ERROR(Exchange(ctx, "verify", local).status());
     UnlistedFiles unlisted;
     Status applied = ApplyManifest(ctx, entries, &unlisted);
     detail["unlisted"] = unlisted.count;

@@ -1,0 +1,492 @@
+// Several ranks as threads (launch::NewInProcessClusters) over a generated dataset: each file
+// hashed, decoded and uploaded once across the ranks, staging once per host, preview and the
+// model on rank 0, and rank 0's merged results carrying every rank.
+#include "pipeline/shard.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "dataset/generate.h"
+#include "dataset/manifest.h"
+#include "launch/cluster.h"
+#include "pipeline/merge.h"
+#include "pipeline/runner.h"
+#include "storage/s3_testing.h"
+#include "train/plugin_abi.h"
+#include "util/fs.h"
+#include "util/testing.h"
+
+namespace tb::pipeline {
+namespace {
+
+using tb::testing::TempDir;
+
+// A small CIFAR-style dataset: 8 training batches, a test batch, meta and readme.
+dataset::GenerateReport MakeDataset(const std::string& dir) {
+  dataset::GenerateOptions o;
+  o.out_dir = dir;
+  o.train_files = 8;
+  o.images_per_file = 6;
+  o.test_images = 6;
+  o.threads = 1;
+  auto r = dataset::Generate(o);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : dataset::GenerateReport{};
+}
+
+std::vector<std::string> ManifestPaths(const std::string& manifest_path) {
+  auto text = ReadFile(manifest_path);
+  EXPECT_TRUE(text.ok());
+  auto entries = dataset::ParseManifest(*text, manifest_path);
+  EXPECT_TRUE(entries.ok());
+  std::vector<std::string> out;
+  for (const auto& e : *entries) out.push_back(e.path);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// An in-process rank placed on one of several pretend hosts: ranks are laid out host by host,
+// `per_host` each ("host-0", "host-1", ...), with local ranks to match.
+class OnHost : public launch::Cluster {
+ public:
+  OnHost(std::unique_ptr<launch::Cluster> inner, int per_host) : inner_(std::move(inner)), world_(inner_->world()) {
+    world_.host = "host-" + std::to_string(world_.rank / per_host);
+    world_.local_rank = world_.rank % per_host;
+    world_.local_size = per_host;
+  }
+  const launch::World& world() const override { return world_; }
+  Status Barrier(const std::string& tag) override { return inner_->Barrier(tag); }
+  Result<std::vector<std::string>> AllGather(const std::string& tag, const std::string& mine) override {
+    return inner_->AllGather(tag, mine);
+  }
+  Status AllReduceMean(float* data, size_t n) override { return inner_->AllReduceMean(data, n); }
+
+ private:
+  std::unique_ptr<launch::Cluster> inner_;
+  launch::World world_;
+};
+
+// Runs body(rank, cluster) on `n` threads, one per rank, `per_host` ranks per host; returns
+// once all are done.
+void OnRanks(int n, const std::function<void(int, launch::Cluster&)>& body, int per_host = 0) {
+  std::vector<std::unique_ptr<launch::Cluster>> clusters = launch::NewInProcessClusters(n, 30);
+  for (auto& c : clusters) c = std::make_unique<OnHost>(std::move(c), per_host > 0 ? per_host : n);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r) threads.emplace_back([&, r] { body(r, *clusters[r]); });
+  for (auto& t : threads) t.join();
+}
+
+JobConfig InplaceConfig(const TempDir& tmp, const dataset::GenerateReport& data) {
+  JobConfig cfg;
+  cfg.scenario = "inplace";
+  cfg.label = "shard";
+  cfg.inplace_dir = data.dataset_dir;
+  cfg.manifest = data.manifest_path;
+  cfg.scratch = tmp / "scratch";
+  cfg.out = tmp / "out.json";
+  cfg.log = tmp / "run.log";
+  cfg.preview_out = tmp / "preview.png";
+  cfg.model_dir = tmp / "model";
+  cfg.enabled["train"] = false;
+  return cfg;
+}
+
+const report::StageResult& StageOf(const report::RunResult& run, const std::string& name) {
+  for (const auto& s : run.stages)
+    if (s.name == name) return s;
+  static report::StageResult none;
+  ADD_FAILURE() << "no stage " << name;
+  return none;
+}
+
+// Merge: span from the first start to the last end, sums, aggregate MB/s, slowest rank, the
+// worst status with the failing rank named, every rank's host.
+TEST(Merge, SpanSumsSlowestRankAndWorstStatus) {
+  auto rank = [](const std::string& host, double start, double seconds, uint64_t bytes, const std::string& status) {
+    report::RunResult r;
+    r.label = "m";
+    r.host.hostname = host;
+    r.total_seconds = seconds + 1;
+    report::StageResult verify;
+    verify.name = "verify";
+    verify.status = status;
+    verify.started_unix = start;
+    verify.seconds = seconds;
+    verify.bytes = bytes;
+    verify.files = bytes / 10;
+    if (status == "failed") {
+      verify.error = "stage verify: 1 file(s) differ";
+      r.status = "failed";
+    }
+    report::StageResult preview;
+    preview.name = "preview";
+    r.stages = {verify, preview};
+    return r;
+  };
+  auto merged = MergeRankResults({rank("a", 1000.0, 2.0, 1000, "ok"), rank("b", 1000.5, 3.0, 3000, "failed"),
+                                  rank("c", 999.75, 1.0, 2000, "ok")},
+                                 "mpi");
+  EXPECT_EQ(merged.world_size, 3);
+  EXPECT_EQ(merged.launcher, "mpi");
+  ASSERT_EQ(merged.ranks.size(), 3u);
+  EXPECT_EQ(merged.ranks[1].host.hostname, "b");
+  EXPECT_EQ(merged.ranks[1].status, "failed");
+  EXPECT_EQ(merged.status, "failed");
+  EXPECT_DOUBLE_EQ(merged.total_seconds, 4.0);
+  const report::StageResult& v = merged.stages[0];
+  EXPECT_DOUBLE_EQ(v.seconds, 1003.5 - 999.75);
+  EXPECT_DOUBLE_EQ(v.started_unix, 999.75);
+  EXPECT_EQ(v.bytes, 6000u);
+  EXPECT_EQ(v.files, 600u);
+  EXPECT_DOUBLE_EQ(v.mb_per_s, 6000 / 1e6 / 3.75);
+  EXPECT_EQ(v.slowest_rank, 1);
+  EXPECT_EQ(v.status, "failed");
+  EXPECT_EQ(v.error, "rank 1: stage verify: 1 file(s) differ");
+  ASSERT_EQ(v.ranks.size(), 3u);
+  EXPECT_DOUBLE_EQ(v.ranks[2].seconds, 1.0);
+  // Skipped everywhere: no slowest rank, no time.
+  EXPECT_EQ(merged.stages[1].status, "skipped");
+  EXPECT_EQ(merged.stages[1].slowest_rank, -1);
+  EXPECT_EQ(merged.stages[1].seconds, 0);
+}
+
+TEST(Share, DisjointCompleteAndBalanced) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 23; ++i) names.push_back("f" + std::to_string((i * 7) % 23));
+  for (int n : {1, 2, 3, 4, 30}) {
+    std::multiset<std::string> seen;
+    size_t smallest = names.size(), largest = 0;
+    for (int r = 0; r < n; ++r) {
+      auto mine = ShareOf(names, {r, n});
+      smallest = std::min(smallest, mine.size());
+      largest = std::max(largest, mine.size());
+      seen.insert(mine.begin(), mine.end());
+      // The same split whatever order the names come in.
+      std::vector<std::string> reversed(names.rbegin(), names.rend());
+      EXPECT_EQ(ShareOf(reversed, {r, n}), mine);
+    }
+    EXPECT_EQ(seen, std::multiset<std::string>(names.begin(), names.end())) << n << " ranks";
+    EXPECT_LE(largest - smallest, 1u) << n << " ranks";
+  }
+}
+
+// In place, N ranks: each manifest file hashed by exactly one rank, the union is the manifest,
+// and every rank ends with the whole verified list.
+void CheckVerifyShares(int n) {
+  TempDir tmp;
+  auto data = MakeDataset(tmp / "data");
+  JobConfig cfg = InplaceConfig(tmp, data);
+  const std::vector<std::string> manifest = ManifestPaths(data.manifest_path);
+  std::vector<std::vector<std::string>> hashed(n), verified(n);
+  std::vector<report::StageResult> results(n);
+  OnRanks(n, [&](int r, launch::Cluster& cluster) {
+    Context ctx(cfg);
+    ctx.cluster = &cluster;
+    ctx.log = ctx.warn = [](const std::string&) {};
+    ctx.dataset_dir = data.dataset_dir;
+    ctx.data_root = std::filesystem::path(data.dataset_dir).parent_path().string();
+    results[r].name = "verify";
+    Status s = NewVerifyStage()->Run(ctx, results[r]);
+    EXPECT_TRUE(s.ok()) << "rank " << r << ": " << s.ToString();
+    hashed[r] = ctx.hashed_files;
+    if (ctx.verified_files) verified[r] = *ctx.verified_files;
+  });
+  std::multiset<std::string> all;
+  uint64_t files = 0;
+  for (int r = 0; r < n; ++r) {
+    EXPECT_FALSE(hashed[r].empty()) << "rank " << r;
+    all.insert(hashed[r].begin(), hashed[r].end());
+    files += results[r].files;
+    std::vector<std::string> v = verified[r];
+    std::vector<std::string> want;
+    for (const auto& p : manifest) want.push_back(std::filesystem::path(p).filename().string());
+    std::sort(v.begin(), v.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(v, want) << "rank " << r << " does not read exactly the manifest's files";
+  }
+  EXPECT_EQ(all, std::multiset<std::string>(manifest.begin(), manifest.end()));
+  EXPECT_EQ(files, manifest.size());
+}
+
+TEST(ShardedVerify, TwoRanksHashEachFileOnce) { CheckVerifyShares(2); }
+TEST(ShardedVerify, FourRanksHashEachFileOnce) { CheckVerifyShares(4); }
+
+// A corrupt file fails verify on every rank: the rank that hashed it names the file, the
+// others name that rank.
+TEST(ShardedVerify, ACorruptFileFailsEveryRankNamingTheRankThatFoundIt) {
+  TempDir tmp;
+  auto data = MakeDataset(tmp / "data");
+  JobConfig cfg = InplaceConfig(tmp, data);
+  {
+    std::ofstream f(data.dataset_dir + "/data_batch_3", std::ios::binary | std::ios::app);
+    f << "tampered";
+  }
+  const int n = 3;
+  std::vector<Status> status(n);
+  std::vector<bool> hashed_it(n);
+  OnRanks(n, [&](int r, launch::Cluster& cluster) {
+    Context ctx(cfg);
+    ctx.cluster = &cluster;
+    ctx.log = ctx.warn = [](const std::string&) {};
+    ctx.dataset_dir = data.dataset_dir;
+    ctx.data_root = std::filesystem::path(data.dataset_dir).parent_path().string();
+    report::StageResult result;
+    status[r] = NewVerifyStage()->Run(ctx, result);
+    hashed_it[r] =
+        std::count(ctx.hashed_files.begin(), ctx.hashed_files.end(), "cifar-10-batches-py/data_batch_3") == 1;
+  });
+  ASSERT_EQ(std::count(hashed_it.begin(), hashed_it.end(), true), 1);
+  const int finder = static_cast<int>(std::find(hashed_it.begin(), hashed_it.end(), true) - hashed_it.begin());
+  for (int r = 0; r < n; ++r) {
+    ASSERT_FALSE(status[r].ok()) << "rank " << r;
+    if (r == finder) {
+      EXPECT_TRUE(status[r].IsCorruption()) << status[r].ToString();
+      EXPECT_NE(status[r].message().find("data_batch_3"), std::string::npos) << status[r].message();
+    } else {
+      EXPECT_NE(status[r].message().find("rank " + std::to_string(finder) + " (host host-0) failed"), std::string::npos)
+          << status[r].message();
+    }
+  }
+}
+
+// The whole in-place pipeline on N ranks: rank 0 returns the merged results with every rank.
+void CheckMergedInplaceRun(int n) {
+  TempDir tmp;
+  auto data = MakeDataset(tmp / "data");
+  JobConfig cfg = InplaceConfig(tmp, data);
+  const size_t manifest_files = ManifestPaths(data.manifest_path).size();
+  std::vector<report::RunResult> runs(n);
+  OnRanks(n, [&](int r, launch::Cluster& cluster) {
+    RunOptions o;
+    o.cluster = &cluster;
+    o.progress = ProgressMode::kOff;
+    runs[r] = RunPipeline(cfg, o);
+  });
+  const report::RunResult& merged = runs[0];
+  ASSERT_EQ(merged.status, "ok") << report::ToJson(merged);
+  EXPECT_EQ(merged.world_size, n);
+  EXPECT_EQ(merged.launcher, "in-process");
+  ASSERT_EQ(merged.ranks.size(), static_cast<size_t>(n));
+  for (int r = 0; r < n; ++r) {
+    EXPECT_EQ(merged.ranks[r].rank, r);
+    EXPECT_FALSE(merged.ranks[r].host.hostname.empty());
+    EXPECT_TRUE(runs[r].status == "ok");
+    if (r > 0) EXPECT_EQ(runs[r].world_size, 1) << "only rank 0 merges";
+  }
+  const report::StageResult& verify = StageOf(merged, "verify");
+  ASSERT_EQ(verify.ranks.size(), static_cast<size_t>(n));
+  uint64_t files = 0, bytes = 0;
+  double longest = 0;
+  for (const auto& part : verify.ranks) {
+    EXPECT_EQ(part.status, "ok");
+    EXPECT_GT(part.files, 0u) << "rank " << part.rank << " hashed nothing";
+    files += part.files;
+    bytes += part.bytes;
+    longest = std::max(longest, part.seconds);
+  }
+  EXPECT_EQ(files, manifest_files);
+  EXPECT_EQ(verify.files, manifest_files);
+  EXPECT_EQ(verify.bytes, bytes);
+  EXPECT_GE(verify.seconds, longest);  // the span covers every rank
+  ASSERT_GE(verify.slowest_rank, 0);
+  EXPECT_EQ(verify.ranks[verify.slowest_rank].seconds, longest);
+  EXPECT_NEAR(verify.mb_per_s, static_cast<double>(bytes) / 1e6 / verify.seconds, 1e-9);
+  // pickled: the 9 batch files decoded once across the ranks.
+  const report::StageResult& pickled = StageOf(merged, "pickled");
+  EXPECT_EQ(pickled.files, 9u);
+  uint64_t pickled_files = 0;
+  for (const auto& part : pickled.ranks) pickled_files += part.files;
+  EXPECT_EQ(pickled_files, 9u);
+  // preview: one picture, by rank 0.
+  const report::StageResult& preview = StageOf(merged, "preview");
+  EXPECT_EQ(preview.ranks[0].files, 1u);
+  for (int r = 1; r < n; ++r) EXPECT_EQ(preview.ranks[r].files, 0u) << "rank " << r;
+  EXPECT_TRUE(std::filesystem::exists(cfg.preview_out));
+  // The merged document survives its own round trip.
+  auto parsed = report::ParseRunResult(report::ToJson(merged), "merged.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->world_size, n);
+  EXPECT_EQ(parsed->ranks.size(), static_cast<size_t>(n));
+  EXPECT_EQ(StageOf(*parsed, "verify").ranks.size(), static_cast<size_t>(n));
+  EXPECT_EQ(StageOf(*parsed, "verify").slowest_rank, verify.slowest_rank);
+}
+
+TEST(ShardedRun, TwoRanksInPlaceMergedAtRankZero) { CheckMergedInplaceRun(2); }
+TEST(ShardedRun, FourRanksInPlaceMergedAtRankZero) { CheckMergedInplaceRun(4); }
+
+// Staged, streaming or not, 4 ranks on 2 hosts (a scratch each): download and extract run
+// once per host (its local rank 0); the host's other rank uses that copy; each host's copy is
+// verified in full, each file hashed once per host.
+void CheckStagedOncePerHost(bool stream) {
+  TempDir tmp;
+  auto data = MakeDataset(tmp / "data");
+  JobConfig cfg = InplaceConfig(tmp, data);
+  cfg.scenario = "staged";
+  cfg.inplace_dir.clear();
+  cfg.origin_url = data.tarball_path;
+  cfg.origin_md5 = data.tarball_md5;
+  cfg.stream = stream;
+  const size_t manifest_files = ManifestPaths(data.manifest_path).size();
+  const int n = 4;
+  std::vector<report::RunResult> runs(n);
+  OnRanks(
+      n,
+      [&](int r, launch::Cluster& cluster) {
+        JobConfig mine = cfg;
+        mine.scratch = tmp / ("scratch-" + cluster.world().host);
+        RunOptions o;
+        o.cluster = &cluster;
+        o.progress = ProgressMode::kOff;
+        runs[r] = RunPipeline(mine, o);
+      },
+      2);
+  const report::RunResult& merged = runs[0];
+  ASSERT_EQ(merged.status, "ok") << report::ToJson(merged);
+  for (const char* stage : {"download", "extract"}) {
+    const report::StageResult& s = StageOf(merged, stage);
+    ASSERT_EQ(s.ranks.size(), 4u);
+    for (int r = 0; r < n; ++r) {
+      EXPECT_EQ(s.ranks[r].status, "ok") << stage << " rank " << r;
+      if (r % 2 == 0)
+        EXPECT_GT(s.ranks[r].bytes, 0u) << stage << " rank " << r;
+      else
+        EXPECT_EQ(s.ranks[r].bytes, 0u) << stage << ": rank " << r << " did it again";
+    }
+    EXPECT_EQ(s.bytes, s.ranks[0].bytes + s.ranks[2].bytes);
+  }
+  for (int r : {1, 3}) {
+    auto detail = nlohmann::json::parse(StageOf(runs[r], "download").detail_json);
+    EXPECT_EQ(detail.value("by_rank", -1), r - 1) << StageOf(runs[r], "download").detail_json;
+  }
+  EXPECT_TRUE(std::filesystem::exists(tmp / "scratch-host-0/extract/cifar-10-batches-py/data_batch_1"));
+  EXPECT_TRUE(std::filesystem::exists(tmp / "scratch-host-1/extract/cifar-10-batches-py/data_batch_1"));
+  const report::StageResult& verify = StageOf(merged, "verify");
+  EXPECT_EQ(verify.status, "ok");
+  EXPECT_EQ(verify.files, 2 * manifest_files) << "each host's copy verified once";
+  EXPECT_EQ(StageOf(merged, "pickled").files, 2 * 9u) << "each host's copy decoded once";
+}
+
+TEST(ShardedRun, StagedDownloadsOncePerHost) { CheckStagedOncePerHost(false); }
+TEST(ShardedRun, StagedStreamingDownloadsOncePerHost) { CheckStagedOncePerHost(true); }
+
+// distribution = "sharded": each rank's training input holds its share of the training
+// batches and every other file; replicated would hand every rank all of them.
+TEST(ShardedTrainInput, EachRankGetsItsBatchesAndTheCommonFiles) {
+  TempDir tmp;
+  auto data = MakeDataset(tmp / "data");
+  JobConfig cfg = InplaceConfig(tmp, data);
+  std::multiset<std::string> batches;
+  for (int r = 0; r < 3; ++r) {
+    Context ctx(cfg);
+    auto share = ShareBatches(ctx, data.dataset_dir, false, {r, 3});
+    ASSERT_TRUE(share.ok()) << share.status().ToString();
+    EXPECT_EQ(share->batches.size(), 8u);
+    batches.insert(share->mine.begin(), share->mine.end());
+    for (const char* common : {"batches.meta", "test_batch", "readme.html"})
+      EXPECT_EQ(std::count(share->listed.begin(), share->listed.end(), common), 1) << common;
+    for (const auto& b : share->batches) {
+      bool mine = std::count(share->mine.begin(), share->mine.end(), b) == 1;
+      EXPECT_EQ(std::count(share->listed.begin(), share->listed.end(), b), mine ? 1 : 0) << b;
+    }
+  }
+  EXPECT_EQ(batches.size(), 8u);
+  EXPECT_EQ(std::set<std::string>(batches.begin(), batches.end()).size(), 8u);
+}
+
+// Training on 2 ranks: "sharded" gives each rank half the training batches (disjoint),
+// "replicated" all of them; only rank 0 writes the model.
+void CheckTrainDistribution(const std::string& distribution) {
+  std::string plugin = std::string(TB_BINARY_DIR) + "/" + train::kTorchPluginName;
+  if (!std::filesystem::exists(plugin)) GTEST_SKIP() << "built without libtorch (no " << plugin << ")";
+  setenv("TB_TORCH_PLUGIN", plugin.c_str(), 1);
+  TempDir tmp;
+  auto data = MakeDataset(tmp / "data");
+  JobConfig cfg = InplaceConfig(tmp, data);
+  cfg.enabled["train"] = true;
+  cfg.enabled["preview"] = false;
+  cfg.distribution = distribution;
+  cfg.epochs = 1;
+  cfg.max_steps = 2;
+  cfg.threads = 1;
+  cfg.workers = 1;
+  const int n = 2;
+  std::vector<report::RunResult> runs(n);
+  OnRanks(n, [&](int r, launch::Cluster& cluster) {
+    RunOptions o;
+    o.cluster = &cluster;
+    o.progress = ProgressMode::kOff;
+    runs[r] = RunPipeline(cfg, o);
+  });
+  std::multiset<std::string> shards;
+  for (int r = 0; r < n; ++r) {
+    const report::StageResult& train = StageOf(runs[r], "train");
+    ASSERT_EQ(train.status, "ok") << "rank " << r << ": " << train.error;
+    auto detail = nlohmann::json::parse(train.detail_json);
+    if (distribution == "sharded") {
+      ASSERT_TRUE(detail.contains("shard_files")) << train.detail_json;
+      for (const auto& f : detail["shard_files"]) shards.insert(f.get<std::string>());
+      EXPECT_EQ(detail["shard_files"].size(), 4u);
+      EXPECT_EQ(detail.value("train_images", 0), 4 * 6);
+    } else {
+      EXPECT_FALSE(detail.contains("shard_files"));
+      EXPECT_EQ(detail.value("train_images", 0), 8 * 6);
+    }
+    EXPECT_EQ(detail.value("model", std::string()).empty(), r != 0) << "rank " << r << ": " << train.detail_json;
+  }
+  if (distribution == "sharded") {
+    EXPECT_EQ(shards.size(), 8u);
+    EXPECT_EQ(std::set<std::string>(shards.begin(), shards.end()).size(), 8u) << "a batch trained on by two ranks";
+  }
+}
+
+TEST(ShardedRun, TrainShardedGivesEachRankItsBatches) { CheckTrainDistribution("sharded"); }
+TEST(ShardedRun, TrainReplicatedGivesEachRankEveryBatch) { CheckTrainDistribution("replicated"); }
+
+// Upload to the real RGW from 4 ranks: each file uploaded by one rank, every key there once.
+TEST(ShardedUpload, FourRanksUploadEachFileOnce) {
+  TB_REQUIRE_SERVICE("TB_S3_ENDPOINT");
+  storage::testing::ScratchBucket bucket(storage::testing::S3TestOptions());
+  TempDir tmp;
+  auto data = MakeDataset(tmp / "data");
+  JobConfig cfg = InplaceConfig(tmp, data);
+  cfg.upload_dest = "s3://" + bucket.name() + "/shard";
+  cfg.s3_endpoint_url = tb::testing::Env("TB_S3_ENDPOINT");
+  cfg.retries = 2;
+  cfg.enabled["preview"] = false;
+  const int n = 4;
+  std::vector<report::RunResult> runs(n);
+  OnRanks(n, [&](int r, launch::Cluster& cluster) {
+    RunOptions o;
+    o.cluster = &cluster;
+    o.progress = ProgressMode::kOff;
+    runs[r] = RunPipeline(cfg, o);
+  });
+  const report::StageResult& upload = StageOf(runs[0], "upload");
+  ASSERT_EQ(upload.status, "ok") << report::ToJson(runs[0]);
+  std::set<std::string> local;
+  for (const auto& e : std::filesystem::directory_iterator(data.dataset_dir))
+    local.insert(e.path().filename().string());
+  uint64_t sum = 0;
+  for (const auto& part : upload.ranks) {
+    EXPECT_GT(part.files, 0u) << "rank " << part.rank;
+    sum += part.files;
+  }
+  EXPECT_EQ(sum, local.size()) << "a file uploaded twice or not at all";
+  auto listed = bucket.client().ListObjectsV2(bucket.name(), "shard/");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  std::set<std::string> remote;
+  for (const auto& e : *listed) remote.insert(e.key.substr(std::string("shard/cifar-10-batches-py/").size()));
+  EXPECT_EQ(remote, local);
+}
+
+}  // namespace
+}  // namespace tb::pipeline
