@@ -79,9 +79,28 @@ class VerifyStage : public Stage {
   const char* name() const override { return "verify"; }
 
   Status Run(Context& ctx, report::StageResult& result) override {
+    std::vector<dataset::ManifestEntry> entries;
+    nlohmann::json detail;
+    Status local = HashMine(ctx, result, entries, detail);
+    // Every rank reports, so a failure on one (a mismatch, an unreadable manifest) fails the
+    // stage on all of them, naming it.
+    TB_RETURN_IF_ERROR(Exchange(ctx, "verify", local).status());
+    UnlistedFiles unlisted;
+    Status applied = ApplyManifest(ctx, entries, &unlisted);
+    detail["unlisted"] = unlisted.count;
+    detail["unlisted_files"] = unlisted.first;
+    result.detail_json = JsonText(detail);
+    TB_RETURN_IF_ERROR(applied);
+    return Status::Ok();
+  }
+
+ private:
+  // Reads the manifest into `entries` and hashes this rank's share of it.
+  static Status HashMine(Context& ctx, report::StageResult& result, std::vector<dataset::ManifestEntry>& entries,
+                         nlohmann::json& detail) {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));
-    TB_ASSIGN_OR_RETURN(auto entries, dataset::ParseManifest(text, ctx.cfg.manifest));
+    TB_ASSIGN_OR_RETURN(entries, dataset::ParseManifest(text, ctx.cfg.manifest));
     // Several ranks: this rank hashes its share of the copy it reads (pipeline/shard.h); the
     // others hash the rest, so every file is hashed once per copy.
     std::vector<std::string> paths;
@@ -92,21 +111,12 @@ class VerifyStage : public Stage {
       mine.push_back(entries[i]);
       ctx.hashed_files.push_back(entries[i].path);
     }
-    nlohmann::json detail{{"manifest", ctx.cfg.manifest}, {"root", ctx.data_root}, {"entries", entries.size()}};
+    detail = {{"manifest", ctx.cfg.manifest}, {"root", ctx.data_root}, {"entries", entries.size()}};
     if (ctx.cluster) {
       Share share = CopyShare(ctx);
       detail["share"] = {{"index", share.index}, {"count", share.count}, {"files", mine.size()}};
     }
-    Status local = HashShare(ctx, mine, result, detail);
-    // Every rank reports, so a mismatch on one fails the stage on all of them, naming it.
-    TB_RETURN_IF_ERROR(Exchange(ctx, "verify", local).status());
-    UnlistedFiles unlisted;
-    Status applied = ApplyManifest(ctx, entries, &unlisted);
-    detail["unlisted"] = unlisted.count;
-    detail["unlisted_files"] = unlisted.first;
-    result.detail_json = JsonText(detail);
-    TB_RETURN_IF_ERROR(applied);
-    return Status::Ok();
+    return HashShare(ctx, mine, result, detail);
   }
 };
 
