@@ -159,6 +159,24 @@ TEST(Merge, SpanSumsSlowestRankAndWorstStatus) {
   EXPECT_EQ(merged.stages[1].seconds, 0);
 }
 
+// A rank whose results do not parse (hostile or broken) is named by rank 0; the others still
+// get their own results back.
+TEST(Merge, ARankSendingGarbageIsNamed) {
+  auto clusters = launch::NewInProcessClusters(3, 30);
+  report::RunResult mine;
+  mine.label = "m";
+  Result<report::RunResult> at_zero = Status::Internal("not run");
+  std::thread zero([&] { at_zero = GatherAndMerge(*clusters[0], mine); });
+  std::thread one([&] { (void)clusters[1]->AllGather("results", "{\"schema\": \"tierbench.run/1\", \"stages\": 7}"); });
+  Result<report::RunResult> at_two = GatherAndMerge(*clusters[2], mine);
+  zero.join();
+  one.join();
+  ASSERT_FALSE(at_zero.ok());
+  EXPECT_NE(at_zero.status().message().find("results of rank 1"), std::string::npos) << at_zero.status().message();
+  ASSERT_TRUE(at_two.ok());
+  EXPECT_EQ(at_two->world_size, 1);
+}
+
 TEST(Share, DisjointCompleteAndBalanced) {
   std::vector<std::string> names;
   for (int i = 0; i < 23; ++i) names.push_back("f" + std::to_string((i * 7) % 23));

@@ -217,9 +217,15 @@ std::string Kv(const std::string& key, const std::string& escaped_value) {
   return "<dt>" + E(key) + "</dt><dd>" + escaped_value + "</dd>";
 }
 
-// The error of a failed stage, else the "reason" a stage gives in its detail (e.g. why skipped).
+// The error of a failed stage; for merged results of several ranks the slowest rank; else the
+// "reason" a stage gives in its detail (e.g. why skipped).
 std::string StageNote(const StageResult& s) {
   if (!s.error.empty()) return s.error;
+  if (s.slowest_rank >= 0 && s.ranks.size() > 1)
+    for (const RankStage& part : s.ranks)
+      if (part.rank == s.slowest_rank)
+        return std::to_string(s.ranks.size()) + " ranks; slowest rank " + std::to_string(part.rank) + ": " +
+               FormatSeconds(part.seconds) + " s";
   auto j = nlohmann::json::parse(s.detail_json, nullptr, /*allow_exceptions=*/false);
   if (j.is_object() && j.contains("reason") && j["reason"].is_string()) return j["reason"].get<std::string>();
   return "";

@@ -84,5 +84,13 @@ TEST(CompareHtml, ScalingViewAndEveryRanksHost) {
   EXPECT_EQ(RenderCompareHtml({StagedRun(), InplaceRun()}).find("Scaling by ranks"), std::string::npos);
 }
 
+TEST(CompareHtml, MergedStagesNameTheSlowestRank) {
+  RunResult r = testing::RanksRun(2);
+  r.stages[3].ranks = {RankStage{0, "ok", 100.5, 1, 1}, RankStage{1, "ok", 107.02, 1, 1}};
+  r.stages[3].slowest_rank = 1;
+  std::string html = RenderCompareHtml({r});
+  EXPECT_NE(html.find("<td class=\"note-cell\">2 ranks; slowest rank 1: 107.02 s</td>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tb::report
