@@ -158,9 +158,10 @@ IngestResult StreamIngest(Context& ctx) {
       report::StageResult r = Named(st.value("name", std::string()).c_str());
       r.status = st.value("status", std::string("failed"));
       r.seconds = st.value("seconds", 0.0);
-      if (!st.value("error", std::string()).empty())
-        r.error = "stage " + r.name + ": rank " + std::to_string(e.rank) + " (host " + host + "): " +
-                  st.value("error", std::string());
+      std::string error = st.value("error", std::string());
+      const std::string prefix = "stage " + r.name + ": ";
+      if (error.rfind(prefix, 0) == 0) error = error.substr(prefix.size());
+      if (!error.empty()) r.error = prefix + "rank " + std::to_string(e.rank) + " (host " + host + "): " + error;
       r.detail_json = JsonText(nlohmann::json{{"by_rank", e.rank}, {"host", host},
                                               {"reason", "done once per host, by its local rank 0"}});
       if (r.name == "verify" && r.status == "ok") verified = true;

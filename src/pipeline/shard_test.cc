@@ -132,9 +132,9 @@ TEST(Merge, SpanSumsSlowestRankAndWorstStatus) {
     r.stages = {verify, preview};
     return r;
   };
-  auto merged = MergeRankResults({rank("a", 1000.0, 2.0, 1000, "ok"), rank("b", 1000.5, 3.0, 3000, "failed"),
-                                  rank("c", 999.75, 1.0, 2000, "ok")},
-                                 "mpi");
+  auto merged = MergeRankResults(
+      {rank("a", 1000.0, 2.0, 1000, "ok"), rank("b", 1000.5, 3.0, 3000, "failed"), rank("c", 999.75, 1.0, 2000, "ok")},
+      "mpi");
   EXPECT_EQ(merged.world_size, 3);
   EXPECT_EQ(merged.launcher, "mpi");
   ASSERT_EQ(merged.ranks.size(), 3u);
@@ -395,6 +395,40 @@ void CheckStagedOncePerHost(bool stream) {
 
 TEST(ShardedRun, StagedDownloadsOncePerHost) { CheckStagedOncePerHost(false); }
 TEST(ShardedRun, StagedStreamingDownloadsOncePerHost) { CheckStagedOncePerHost(true); }
+
+// A corrupt tarball (its md5 does not match) fails integrity on every rank: the host's other
+// rank names the rank that checked it, and no stage after it runs anywhere.
+void CheckStagedIntegrityFailure(bool stream) {
+  TempDir tmp;
+  auto data = MakeDataset(tmp / "data");
+  JobConfig cfg = InplaceConfig(tmp, data);
+  cfg.scenario = "staged";
+  cfg.inplace_dir.clear();
+  cfg.origin_url = data.tarball_path;
+  cfg.origin_md5 = std::string(32, '0');
+  cfg.stream = stream;
+  std::vector<report::RunResult> runs(2);
+  OnRanks(2, [&](int r, launch::Cluster& cluster) {
+    RunOptions o;
+    o.cluster = &cluster;
+    o.progress = ProgressMode::kOff;
+    runs[r] = RunPipeline(cfg, o);
+  });
+  const report::RunResult& merged = runs[0];
+  EXPECT_EQ(merged.status, "failed");
+  const report::StageResult& integrity = StageOf(merged, "integrity");
+  EXPECT_EQ(integrity.status, "failed");
+  ASSERT_EQ(integrity.ranks.size(), 2u);
+  EXPECT_EQ(integrity.ranks[1].status, "failed");
+  const std::string& error = StageOf(runs[1], "integrity").error;
+  EXPECT_NE(error.find("rank 0 (host host-0)"), std::string::npos) << error;
+  EXPECT_NE(error.find("md5"), std::string::npos) << error;
+  EXPECT_EQ(error.find("stage integrity: stage integrity"), std::string::npos) << error;
+  EXPECT_EQ(StageOf(merged, "pickled").status, "skipped");
+}
+
+TEST(ShardedRun, StagedCorruptTarballFailsEveryRank) { CheckStagedIntegrityFailure(false); }
+TEST(ShardedRun, StagedStreamingCorruptTarballFailsEveryRank) { CheckStagedIntegrityFailure(true); }
 
 // distribution = "sharded": each rank's training input holds its share of the training
 // batches and every other file; replicated would hand every rank all of them.
