@@ -32,6 +32,9 @@
 #   TB_BENCH_CP_S3            1: also run bench/cp/run.sh (S3 copy of its own file set)
 #   TB_BENCH_SETTLE           seconds the file system settles after deleting finished trees
 #                             (default 30; see retire() below)
+#   TB_BENCH_TIER             0: skip bench/tier.sh, which runs after the report (about a
+#                             minute: tierbench's stages against cat/md5sum/curl/awscli/rclone
+#                             on the same tier, cold cache) and adds its section to the report
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -248,5 +251,11 @@ fi
 log "writing $OUT"
 $PY "$HERE/report.py" --records "$REC" --datasets "$WORK/datasets.jsonl" --md5 "$WORK/md5_speed.json" \
   --cp "$WORK/cp.txt" --failures "$WORK/failures.txt" --tb-bin "$TB_BIN" --rounds "$ROUNDS" --images-per-file "$IPF" --out "$OUT"
+# tierbench against the raw tier (cold cache): its own section of $OUT, which report.py rewrote
+if [ "${TB_BENCH_TIER:-1}" = 1 ]; then
+  log "bench/tier.sh (tierbench against the raw tier, cold cache)"
+  TB_BIN="$TB_BIN" "$HERE/tier.sh" --reps "$ROUNDS" --md "$OUT" > "$WORK/tier.txt" 2>&1 ||
+    log "bench/tier.sh failed (its section is missing): $(tail -1 "$WORK/tier.txt")"
+fi
 cp "$REC" "${OUT%.md}.records.jsonl"
 log "done: $OUT"

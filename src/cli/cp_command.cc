@@ -2,9 +2,9 @@
 // and verified, with `aws s3 cp` naming rules.
 #include <sys/stat.h>
 
-#include <tuple>
 #include <cstdio>
 #include <filesystem>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -12,9 +12,9 @@
 #include "cli/flags.h"
 #include "storage/s3_storage.h"
 #include "storage/transfer.h"
-#include "util/path_guard.h"
 #include "util/json.h"
 #include "util/parallel.h"
+#include "util/path_guard.h"
 #include "util/progress.h"
 #include "util/redact.h"
 #include "util/signals.h"
@@ -102,6 +102,49 @@ Status CheckCopyPaths(const std::string& src, const std::string& dst, bool recur
   return Status::Ok();
 }
 
+// The transfer settings from the flags; an out-of-range value is an error naming the flag.
+Result<storage::Options> OptionsFromFlags(const Flags& f) {
+  storage::Options options;
+  auto concurrency = f.GetInt("concurrency", options.concurrency);
+  if (!concurrency.ok()) return concurrency.status();
+  if (*concurrency < 1 || *concurrency > kMaxThreads) {
+    return Status::InvalidArgument("--concurrency " + std::to_string(*concurrency) + " is out of range: allowed 1.." +
+                                   std::to_string(kMaxThreads));
+  }
+  options.concurrency = static_cast<int>(*concurrency);
+  if (auto streams = f.Find("streams")) {
+    auto n = ParseCountOrAuto(*streams);
+    if (!n.ok()) return Status::InvalidArgument("--streams " + n.status().message());
+    options.streams = *n;
+  }
+  if (auto ps = f.Find("part-size")) {
+    auto bytes = ParseBytes(*ps);
+    if (!bytes.ok()) return bytes.status();
+    if (*bytes < (64 << 10) || *bytes > (5ull << 30))
+      return Status::InvalidArgument("--part-size " + *ps + " is out of range: allowed 64KiB..5GiB");
+    options.part_size_bytes = *bytes;
+  }
+  auto retries = f.GetInt("retries", options.max_retries);
+  if (!retries.ok()) return retries.status();
+  if (*retries < 0 || *retries > 100)
+    return Status::InvalidArgument("--retries " + std::to_string(*retries) + " is out of range: allowed 0..100");
+  options.max_retries = static_cast<int>(*retries);
+  // Seconds; curl counts the read timeout in whole seconds.
+  for (auto [flag, field, lo] : {std::tuple{"connect-timeout", &options.connect_timeout_s, 0.0},
+                                 std::tuple{"read-timeout", &options.low_speed_timeout_s, 1.0}}) {
+    auto seconds = f.GetDouble(flag, *field);
+    if (!seconds.ok()) return seconds.status();
+    if (!(*seconds >= lo && *seconds > 0 && *seconds <= 3600))
+      return Status::InvalidArgument(std::string("--") + flag + " " + f.Get(flag) + " is out of range: allowed " +
+                                     (lo > 0 ? "1" : "more than 0") + " to 3600 seconds");
+    *field = *seconds;
+  }
+  options.endpoint_url = f.Get("endpoint-url");
+  options.region = f.Get("region");
+  options.profile = f.Get("profile");
+  return options;
+}
+
 }  // namespace
 
 int CpCommand(const Args& args) {
@@ -116,46 +159,9 @@ int CpCommand(const Args& args) {
   }
   const std::string& src = f.positionals()[0];
   const std::string& dst = f.positionals()[1];
-  storage::Options options;
-  auto concurrency = f.GetInt("concurrency", options.concurrency);
-  if (!concurrency.ok()) return ReportError("cp", concurrency.status());
-  if (*concurrency < 1 || *concurrency > kMaxThreads) {
-    return ReportError("cp", Status::InvalidArgument("--concurrency " + std::to_string(*concurrency) +
-                                                     " is out of range: allowed 1.." + std::to_string(kMaxThreads)));
-  }
-  options.concurrency = static_cast<int>(*concurrency);
-  if (auto streams = f.Find("streams")) {
-    auto n = ParseCountOrAuto(*streams);
-    if (!n.ok()) return ReportError("cp", Status::InvalidArgument("--streams " + n.status().message()));
-    options.streams = *n;
-  }
-  if (auto ps = f.Find("part-size")) {
-    auto bytes = ParseBytes(*ps);
-    if (!bytes.ok()) return ReportError("cp", bytes.status());
-    if (*bytes < (64 << 10) || *bytes > (5ull << 30))
-      return ReportError("cp", Status::InvalidArgument("--part-size " + *ps + " is out of range: allowed 64KiB..5GiB"));
-    options.part_size_bytes = *bytes;
-  }
-  auto retries = f.GetInt("retries", options.max_retries);
-  if (!retries.ok()) return ReportError("cp", retries.status());
-  if (*retries < 0 || *retries > 100)
-    return ReportError("cp", Status::InvalidArgument("--retries " + std::to_string(*retries) +
-                                                     " is out of range: allowed 0..100"));
-  options.max_retries = static_cast<int>(*retries);
-  // Seconds; curl counts the read timeout in whole seconds.
-  for (auto [flag, field, lo] : {std::tuple{"connect-timeout", &options.connect_timeout_s, 0.0},
-                                 std::tuple{"read-timeout", &options.low_speed_timeout_s, 1.0}}) {
-    auto seconds = f.GetDouble(flag, *field);
-    if (!seconds.ok()) return ReportError("cp", seconds.status());
-    if (!(*seconds >= lo && *seconds > 0 && *seconds <= 3600))
-      return ReportError("cp", Status::InvalidArgument(std::string("--") + flag + " " + f.Get(flag) +
-                                                       " is out of range: allowed " + (lo > 0 ? "1" : "more than 0") +
-                                                       " to 3600 seconds"));
-    *field = *seconds;
-  }
-  options.endpoint_url = f.Get("endpoint-url");
-  options.region = f.Get("region");
-  options.profile = f.Get("profile");
+  auto parsed = OptionsFromFlags(f);
+  if (!parsed.ok()) return ReportError("cp", parsed.status());
+  storage::Options options = *parsed;
   options.cancel = InstallCancelHandlers();
 
   bool recursive = f.GetBool("recursive", false);

@@ -19,6 +19,7 @@
 #include "util/json.h"
 #include "util/parallel.h"
 #include "util/redact.h"
+#include "util/signals.h"
 #include "util/terminal_text.h"
 #include "util/utf8.h"
 
@@ -202,6 +203,9 @@ class StageFrame {
     if (st_.ctx.cluster) {
       s = ClusterEnd(st_.ctx, r_.name, s, &cluster_error);
       if (!*how) span.end = NowSeconds();
+      // Cancelled with no signal: the cluster lost a rank (its error may reach this rank first
+      // through a failed collective rather than the exchange). That fails the stage.
+      if (st_.ctx.cancelled() && CancelSignal() == 0) cluster_error = true;
     }
     r_.seconds = std::max(0.0, span.end - span.start);
     r_.busy_seconds = std::max(0.0, span.busy);

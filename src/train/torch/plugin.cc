@@ -169,6 +169,39 @@ class GradientAverager {
   std::vector<float> flat_;
 };
 
+// One optimizer step on `batch`, or none where `halt` says why this rank cannot take it. With
+// several ranks the gradients are averaged first, and every rank learns whether any stopped.
+template <typename Step>
+Status TakeStep(const TrainOptions& o, const at::Device& device, SlotTensors& slots, const BatchView& batch, Step* step,
+                GradientAverager* averager, const Status& halt, int epoch, int64_t i) {
+  const bool on_cpu = device.is_cpu();
+  if (!halt.ok() && !averager) return halt;
+  if (halt.ok()) {
+    at::Tensor x = slots.images[batch.slot], y = slots.labels[batch.slot];
+    if (batch.size != o.batch_size) {
+      x = x.narrow(0, 0, batch.size);
+      y = y.narrow(0, 0, batch.size);
+    }
+    if (!on_cpu) {
+      x = x.to(device);
+      y = y.to(device);
+    }
+    step->ForwardBackward(x, y);
+  }
+  if (averager) {
+    Result<bool> any_stops = averager->Average(step->grads(), !halt.ok(), epoch + 1, i + 1);
+    if (!halt.ok()) return halt;  // the cause, whether or not the others could be told
+    if (!any_stops.ok()) return any_stops.status();
+    if (*any_stops) {
+      return Status::Cancelled("train: stopped in epoch " + std::to_string(epoch + 1) + ", step " +
+                               std::to_string(i + 1) + ": another rank was interrupted or failed");
+    }
+  }
+  step->Update();
+  if (!on_cpu) torch::cuda::synchronize(device.index());  // compute = device time, not launch time
+  return Status::Ok();
+}
+
 template <typename Step>
 Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& data, Step* step,
                  GradientAverager* averager, TrainSummary* summary) {
@@ -183,7 +216,6 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
   if (!o.split_samples) lo.epoch_samples = static_cast<size_t>(summary->rank_images);
   BatchLoader loader(data.train, lo);
   SlotTensors slots(&loader, o.batch_size);
-  const bool on_cpu = device.is_cpu();
   const int64_t report_every =
       o.log_every > 0 ? std::min<int64_t>(o.log_every, 200) : 200;
   double last_epoch_loss = 0;
@@ -211,30 +243,7 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
       } else if (total == 0) {
         summary->first_batch_seconds = got;  // RunTraining makes it relative
       }
-      if (!halt.ok() && !averager) return halt;
-      if (halt.ok()) {
-        at::Tensor x = slots.images[batch.slot], y = slots.labels[batch.slot];
-        if (batch.size != o.batch_size) {
-          x = x.narrow(0, 0, batch.size);
-          y = y.narrow(0, 0, batch.size);
-        }
-        if (!on_cpu) {
-          x = x.to(device);
-          y = y.to(device);
-        }
-        step->ForwardBackward(x, y);
-      }
-      if (averager) {
-        Result<bool> any_stops = averager->Average(step->grads(), !halt.ok(), epoch + 1, i + 1);
-        if (!halt.ok()) return halt;  // the cause, whether or not the others could be told
-        if (!any_stops.ok()) return any_stops.status();
-        if (*any_stops) {
-          return Status::Cancelled("train: stopped in epoch " + std::to_string(epoch + 1) + ", step " +
-                                   std::to_string(i + 1) + ": another rank was interrupted or failed");
-        }
-      }
-      step->Update();
-      if (!on_cpu) torch::cuda::synchronize(device.index());  // compute = device time, not launch time
+      TB_RETURN_IF_ERROR(TakeStep(o, device, slots, batch, step, averager, halt, epoch, i));
       if (i > 0) {
         wait += got - asked;
         compute += NowSeconds() - got;
