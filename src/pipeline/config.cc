@@ -131,7 +131,7 @@ const std::vector<Key>& Keys() {
                  [](JobConfig& c, const Value& v) { c.stream = v.b; }});
     str("pipeline.distribution",
         "several ranks: replicated (default: every host stages the whole dataset) or "
-        "sharded (each host a deterministic 1/N of the files)",
+        "sharded (each rank trains on a deterministic 1/N of the training files, not split again)",
         &JobConfig::distribution);
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
     str("pipeline.cache",
