@@ -40,9 +40,13 @@ void PerRankPaths(const launch::World& world, pipeline::JobConfig* cfg) {
     bool has = path.size() >= ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0;
     return (has ? path.substr(0, path.size() - ext.size()) : path) + "." + rank + (has ? ext : "");
   };
-  cfg->out = suffixed(cfg->out, ".json");
+  // Rank 0 writes the run's merged results (pipeline/merge.h) and its one preview where the
+  // config says; the other ranks' own results are beside them. Every rank logs on its own.
+  if (world.rank != 0) {
+    cfg->out = suffixed(cfg->out, ".json");
+    cfg->preview_out = suffixed(cfg->preview_out, ".png");
+  }
   cfg->log = suffixed(cfg->log, ".log");
-  cfg->preview_out = suffixed(cfg->preview_out, ".png");
   if (cfg->model_dir == cfg->scratch + "/model") cfg->model_dir = cfg->scratch + "/" + rank + "/model";
   cfg->scratch += "/" + rank;
 }

@@ -18,7 +18,10 @@ launch::WorldOverrides WorldOverridesOf(const pipeline::JobConfig& cfg);
 // process's long operations (util/signals.h), so the stage running stops and fails.
 Result<std::unique_ptr<launch::Cluster>> JoinCluster(const std::string& verb, const launch::World& world);
 
-// Several ranks write their own results, log, preview and scratch ("rank N") for now.
+// Several ranks: rank 0 keeps cfg.out and preview.out (the merged results, the one preview);
+// the other ranks' results and previews, every rank's log, and every rank's scratch get
+// "rankN" (file.rankN.json, file.rankN.log, <scratch>/rankN). The host's ranks share what its
+// local rank 0 stages there by absolute path (pipeline/shard.h OncePerHost).
 void PerRankPaths(const launch::World& world, pipeline::JobConfig* cfg);
 
 }  // namespace tb::cli

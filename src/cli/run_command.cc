@@ -32,7 +32,8 @@ int RunCommand(const Args& args) {
   if (!overrides.ok()) return ReportError("run", overrides.status());
   auto cfg = pipeline::LoadConfig(flags.Get("config"), *overrides);
   if (!cfg.ok()) return ReportError("run", cfg.status());
-  // Several ranks (launch/world.h): each writes its own results, log and scratch for now.
+  // Several ranks (launch/world.h): rank 0 writes the merged results to --out; each rank its
+  // own log and scratch, the others their own results too (cluster_join.h PerRankPaths).
   auto world = launch::DetectWorld(launch::ProcessEnv(), WorldOverridesOf(*cfg));
   if (!world.ok()) return ReportError("run", world.status());
   PerRankPaths(*world, &*cfg);

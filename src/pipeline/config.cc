@@ -129,6 +129,10 @@ const std::vector<Key>& Keys() {
                   "staged: download, integrity, extract and verify in one overlapped pass (default true; "
                   "false runs them one after another as the reference architecture does)"},
                  [](JobConfig& c, const Value& v) { c.stream = v.b; }});
+    str("pipeline.distribution",
+        "several ranks: replicated (default: every host stages the whole dataset) or "
+        "sharded (each rank trains on a deterministic 1/N of the training files, not split again)",
+        &JobConfig::distribution);
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
     str("pipeline.cache",
         "warm (default: reads may come from the page cache) or cold (before each stage that "
@@ -315,6 +319,8 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
   } else if (cfg.inplace_dir.empty()) {
     return bad("inplace.dir", "is required for the inplace scenario");
   }
+  if (cfg.distribution != "replicated" && cfg.distribution != "sharded")
+    return bad("pipeline.distribution", "must be \"replicated\" or \"sharded\", got '" + cfg.distribution + "'");
   if (cfg.verify_unlisted != "warn" && cfg.verify_unlisted != "fail")
     return bad("verify.unlisted", "must be \"warn\" or \"fail\", got '" + cfg.verify_unlisted + "'");
   if (auto streams = ParseCountOrAuto(cfg.streams); !streams.ok())
@@ -416,8 +422,11 @@ std::string ConfigToJson(const JobConfig& c) {
                 {"workers", c.workers}, {"threads", c.threads}, {"seed", c.seed}, {"device", c.device},
                 {"max_steps", c.max_steps}, {"model_dir", c.model_dir}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
-  j["pipeline"] = {
-      {"stream", c.stream}, {"verify_threads", c.verify_threads}, {"cache", c.cache}, {"cache_drop", c.cache_drop}};
+  j["pipeline"] = {{"stream", c.stream},
+                   {"verify_threads", c.verify_threads},
+                   {"cache", c.cache},
+                   {"cache_drop", c.cache_drop},
+                   {"distribution", c.distribution}};
   j["verify"] = {{"unlisted", c.verify_unlisted}};
   j["net"] = {{"connect_timeout", c.connect_timeout_s}, {"read_timeout", c.read_timeout_s}, {"retries", c.retries}};
   j["limits"] = {{"max_download_bytes", c.max_download_bytes}, {"max_expansion_ratio", c.max_expansion_ratio},

@@ -17,6 +17,7 @@
 //   [stages]   upload = false  ...                      # switch any stage off
 //   [pipeline] stream = true   verify_threads = 0   # stream=false: the reference architecture's order
 //              cache = "warm"  cache_drop = "files"  # cold: evict each read stage's inputs first
+//              distribution = "replicated"          # or "sharded": each rank trains on 1/N of the files
 //   [verify]   unlisted = "warn"                    # or "fail": refuse files the manifest omits
 //   [net]      connect_timeout = 10  read_timeout = 30  retries = 5     # seconds; per request
 //   [limits]   max_download_bytes = "16GiB"  max_expansion_ratio = 200  min_free_bytes = "32MiB"
@@ -74,6 +75,11 @@ struct JobConfig {
   int verify_threads = 0;
   std::string cache = "warm";            // warm | cold: evict each read stage's inputs from the page cache first
   std::string cache_drop = "files";      // cold: files (fadvise per input) | system (also drop_caches, root)
+  // Several ranks: "replicated" (every host stages and trains on the whole dataset, as
+  // SageMaker's FullyReplicated) or "sharded" (each rank trains on a deterministic 1/N of the
+  // training files, as ShardedByS3Key; pipeline/train.cc). Either way verify, pickled and
+  // upload split the files so each is read once.
+  std::string distribution = "replicated";
   std::string verify_unlisted = "warn";  // files the manifest does not list: warn | fail
 
   double connect_timeout_s = 10;    // per connection attempt

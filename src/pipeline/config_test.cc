@@ -107,6 +107,22 @@ TEST(Config, VerifyUnlistedIsWarnOrFail) {
   EXPECT_NE(bad.status().message().find("verify.unlisted"), std::string::npos) << bad.status().message();
 }
 
+TEST(Config, DistributionIsReplicatedOrSharded) {
+  auto cfg = ParseConfigText(kStaged, "job.toml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->distribution, "replicated");
+  auto sharded = ParseConfigText(std::string(kStaged) + "[pipeline]\ndistribution = \"sharded\"\n", "job.toml");
+  ASSERT_TRUE(sharded.ok()) << sharded.status().ToString();
+  EXPECT_EQ(sharded->distribution, "sharded");
+  EXPECT_EQ(nlohmann::json::parse(ConfigToJson(*sharded))["pipeline"]["distribution"], "sharded");
+  // SageMaker's own spelling is not a value here: the error names the key and the choices.
+  auto bad = ParseConfigText(kStaged, "job.toml", {{"pipeline.distribution", "ShardedByS3Key"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsInvalidArgument());
+  EXPECT_NE(bad.status().message().find("pipeline.distribution"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("ShardedByS3Key"), std::string::npos) << bad.status().message();
+}
+
 TEST(Config, UploadCreatesABucketOnlyWhenTold) {
   auto cfg = ParseConfigText(kStaged, "job.toml");
   ASSERT_TRUE(cfg.ok());

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
 #include "storage/transfer.h"
@@ -65,7 +66,17 @@ class DownloadPart : public StreamPart {
 
 class DownloadStage : public Stage {
  public:
+  // Once per host: its local rank 0 does it; the host's other ranks use its output.
   Status Run(Context& ctx, report::StageResult& result) override {
+    return OncePerHost(
+        ctx, result, "download", [&] { return Work(ctx, result); }, [&] { return AbsolutePath(ctx.tarball_path); },
+        [&](const std::string& output) { ctx.tarball_path = output; });
+  }
+
+  std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<DownloadPart>(); }
+
+ private:
+  static Status Work(Context& ctx, report::StageResult& result) {
     TB_ASSIGN_OR_RETURN(storage::ObjectRef ref, storage::SplitObjectUri(ctx.cfg.origin_url));
     std::string name = ref.key.substr(ref.key.rfind('/') + 1);
     if (name.empty()) return Status::InvalidArgument("origin " + ctx.cfg.origin_url + " names no object");
@@ -86,7 +97,6 @@ class DownloadStage : public Stage {
                                                  {"streams_why", stats->streams_why}});
     return Status::Ok();
   }
-  std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<DownloadPart>(); }
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "dataset/archive.h"
 #include "dataset/cifar.h"
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
 #include "util/fs.h"
@@ -67,7 +68,26 @@ class ExtractPart : public StreamPart {
 
 class ExtractStage : public Stage {
  public:
+  // Once per host: its local rank 0 does it; the host's other ranks use its output.
   Status Run(Context& ctx, report::StageResult& result) override {
+    return OncePerHost(
+        ctx, result, "extract", [&] { return Work(ctx, result); },
+        [&] {
+          return JsonText(nlohmann::json{{"data_root", AbsolutePath(ctx.data_root)},
+                                         {"dataset_dir", AbsolutePath(ctx.dataset_dir)}});
+        },
+        [&](const std::string& output) {
+          auto j = nlohmann::json::parse(output, nullptr, false);
+          if (!j.is_object()) return;
+          ctx.data_root = j.value("data_root", std::string());
+          ctx.dataset_dir = j.value("dataset_dir", std::string());
+        });
+  }
+
+  std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<ExtractPart>(); }
+
+ private:
+  static Status Work(Context& ctx, report::StageResult& result) {
     if (ctx.tarball_path.empty()) return Status::NotFound("no downloaded tarball (stage download is off)");
     std::string dest = ctx.cfg.scratch + "/extract";
     TB_RETURN_IF_ERROR(RemoveAll(dest));  // a previous run's files must not pass for this one's
@@ -92,7 +112,6 @@ class ExtractStage : public Stage {
     result.detail_json = JsonText(nlohmann::json{{"archive", ctx.tarball_path}, {"dest", dest}});
     return Status::Ok();
   }
-  std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<ExtractPart>(); }
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
 #include "storage/storage.h"
@@ -60,7 +61,17 @@ class IntegrityPart : public StreamPart {
 
 class IntegrityStage : public Stage {
  public:
+  // Once per host: its local rank 0 does it; the host's other ranks use its output.
   Status Run(Context& ctx, report::StageResult& result) override {
+    return OncePerHost(
+        ctx, result, "integrity", [&] { return Work(ctx, result); }, [&] { return std::string(); },
+        [&](const std::string& output) { (void)output; });
+  }
+
+  std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<IntegrityPart>(); }
+
+ private:
+  static Status Work(Context& ctx, report::StageResult& result) {
     if (ctx.tarball_path.empty()) return Status::NotFound("no downloaded tarball (stage download is off)");
     TB_ASSIGN_OR_RETURN(std::string expected, ExpectedMd5(ctx));
     TB_ASSIGN_OR_RETURN(Md5Digest digest, Md5File(ctx.tarball_path));
@@ -73,7 +84,6 @@ class IntegrityStage : public Stage {
     if (actual != expected) return Status::Corruption(Mismatch(ctx.tarball_path, expected, actual));
     return Status::Ok();
   }
-  std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<IntegrityPart>(); }
 };
 
 }  // namespace

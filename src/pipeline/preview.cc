@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "render/preview.h"
 #include "util/fs.h"
@@ -14,6 +15,10 @@ class PreviewStage : public Stage {
  public:
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
+    if (RankOf(ctx) != 0) {  // one picture per run, at the path the config names
+      result.detail_json = JsonText(nlohmann::json{{"reason", "rendered by rank 0"}});
+      return Status::Ok();
+    }
     std::string dir = std::filesystem::path(ctx.cfg.preview_out).parent_path().string();
     if (!dir.empty()) TB_RETURN_IF_ERROR(MakeDirs(dir));
     render::PreviewOptions options;

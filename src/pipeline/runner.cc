@@ -10,6 +10,7 @@
 
 #include "dataset/cifar.h"
 #include "pipeline/cache_control.h"
+#include "pipeline/merge.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
 #include "storage/transfer.h"
@@ -210,6 +211,8 @@ class StageFrame {
     r_.busy_seconds = std::max(0.0, span.busy);
     r_.start_s = span.start > 0 ? span.start - st_.start : 0;
     r_.end_s = span.start > 0 ? span.end - st_.start : 0;
+    // The wall-clock start, comparable between ranks (pipeline/merge.h spans the cluster).
+    r_.started_unix = span.start > 0 ? UnixSeconds() - (NowSeconds() - span.start) : 0;
     if (s.ok()) {
       r_.status = report::StageStatus::kOk;
       if (r_.bytes > 0 && r_.seconds > 0) r_.mb_per_s = static_cast<double>(r_.bytes) / 1e6 / r_.seconds;
@@ -265,6 +268,10 @@ class StreamedStages {
   // run in order).
   bool Run(RunState& st) {
     if (!StreamingApplies(st.cfg) || st.ctx.cancelled()) return false;
+    if (st.ctx.cluster) {  // the stages' sequential code shares the work out (pipeline/shard.h)
+      st.log.Line("streaming ingest off: several ranks: download..verify run in order, once per host");
+      return false;
+    }
     if (Status s = ClusterStart(st.ctx, "streaming"); !s.ok()) {  // the frames then fail at their barrier
       st.log.Line("streaming ingest not started: " + s.message());
       return false;
@@ -384,7 +391,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   StreamedStages streamed;
   // Measured together: the streamed stages overlap (cold: the pass reads no local input).
   std::optional<StageMeter> stream_meter;
-  if (StreamingApplies(cfg)) stream_meter.emplace(ctx, "ingest");
+  if (StreamingApplies(cfg) && !ctx.cluster) stream_meter.emplace(ctx, "ingest");
   const bool streaming = streamed.Run(st);
   for (const StageSpec& spec : StageTable()) {
     StageFrame frame(st, spec.id);
@@ -416,6 +423,11 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
   }
   FillTrainSummary(run);
   log.Line("run end status=" + std::string(report::StatusName(run.status)));
+  if (ctx.cluster) {  // rank 0 returns every rank's results merged (pipeline/merge.h)
+    auto merged = GatherAndMerge(*ctx.cluster, run);
+    if (merged.ok()) return std::move(merged).value();
+    ctx.warn("results of the other ranks not merged: " + merged.status().message());
+  }
   return run;
 }
 

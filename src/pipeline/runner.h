@@ -40,7 +40,9 @@ struct RunOptions {
   std::function<void(const std::string& stage, const ProgressSample&)> on_progress;
   // Several ranks (null or size 1: one): every stage starts with a barrier and ends with an
   // exchange of each rank's outcome, so a stage's seconds are the cluster-wide span and a stage
-  // that failed on one rank (or lost a rank) fails on all of them.
+  // that failed on one rank (or lost a rank) fails on all of them. The data stages split their
+  // files (pipeline/shard.h) and rank 0 returns the merged results of all ranks
+  // (pipeline/merge.h); the other ranks return their own.
   launch::Cluster* cluster = nullptr;
 };
 

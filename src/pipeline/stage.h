@@ -36,7 +36,8 @@ struct Context {
   // Opens the origin as one stream for the streamed pass; empty: storage::OpenStream. Unit
   // tests put the fault-injecting wrappers (storage/wrappers.h) here.
   std::function<Result<std::unique_ptr<storage::Reader>>(const std::string& uri, const storage::Options&)> open_stream;
-  // The ranks of the run (train is data parallel across them); null: one rank.
+  // The ranks of the run (train is data parallel across them; data stages split their files by
+  // it, pipeline/shard.h); null: one rank.
   launch::Cluster* cluster = nullptr;
 
   // Produced by stages, consumed by later ones.
@@ -49,6 +50,8 @@ struct Context {
   // data stages after verify (pickled, meta, preview, train) read only these, so what is
   // trained is what was verified. Unset when verify is switched off.
   std::optional<std::vector<std::string>> verified_files;
+  // verify: the manifest's files this rank hashed (its share; all of them for a single rank).
+  std::vector<std::string> hashed_files;
   std::string no_dataset_reason = "no dataset folder (stage extract is off or did not run)";
 
   explicit Context(const JobConfig& c) : cfg(c) {}

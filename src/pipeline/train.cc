@@ -2,12 +2,14 @@
 // the S3 upload to <scratch>/train-input first (SageMaker File mode), and that fetch is part of
 // this stage's time (reported separately in detail.fetch_seconds). Inplace: trains from the
 // files where they are. With several ranks (ctx.cluster) training is data parallel: each rank
-// trains on its share of every epoch, gradients averaged every step; rank 0 writes the model.
+// trains on its share of every epoch (replicated) or of the training files (sharded),
+// gradients averaged every step; rank 0 writes the model.
 #include "train/train.h"
 
 #include <nlohmann/json.hpp>
 
 #include "launch/data_parallel.h"
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "storage/transfer.h"
 #include "util/clock.h"
@@ -17,52 +19,94 @@
 namespace tb::pipeline {
 namespace {
 
+// Staged: the training input fetched from the upload into <scratch>/train-input (*input), once
+// per host (its local rank 0); the host's other ranks train from that copy (its absolute path
+// is published to them, as their own scratch is another folder).
+Status FetchOncePerHost(Context& ctx, report::StageResult& result, nlohmann::json& detail, std::string* input) {
+  const std::string src = UploadUri(ctx);
+  std::string folder = ctx.cfg.scratch + "/train-input";
+  if (ctx.cluster) folder = AbsolutePath(folder);
+  *input = folder + "/cifar-10-batches-py";
+  return OncePerHost(
+      ctx, result, "train-fetch",
+      [&]() -> Status {
+        TB_RETURN_IF_ERROR(RemoveAll(folder));
+        double t0 = NowSeconds();
+        Progress progress("fetch", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
+        auto stats =
+            storage::CopyTree(src, *input, ctx.storage_options, [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
+        progress.Finish();
+        if (!stats.ok()) return stats.status().Prefix("fetching training input from " + src);
+        detail["fetch_source"] = src;
+        detail["fetch_seconds"] = NowSeconds() - t0;
+        detail["fetch_bytes"] = stats->bytes;
+        result.bytes += stats->bytes;
+        result.files += stats->files;
+        return Status::Ok();
+      },
+      [&] { return *input; }, [&](const std::string& output) { *input = output; });
+}
+
+// The trainer's options for `input`. With several ranks training is data parallel
+// (launch::TrainOnCluster: gradients averaged every step).
+//   replicated: every rank has every file; the loader splits each epoch by rank
+//     (DistributedSampler's rule, train/loader.h RankShare).
+//   sharded: each rank takes its own share of the training batch files (ShareBatches by global
+//     rank), so that split is already made: the loader does not split again
+//     (split_samples = false), or each rank would see 1/N^2 of the data. It trains on every
+//     image of its files; ranks with fewer images repeat some so that every rank takes the
+//     same number of steps (train/train.h).
+Result<train::TrainOptions> Options(Context& ctx, const std::string& input, nlohmann::json& detail) {
+  train::TrainOptions options;
+  options.data_dir = input;
+  options.epochs = ctx.cfg.epochs;
+  options.batch_size = ctx.cfg.batch_size;
+  options.lr = ctx.cfg.lr;
+  options.momentum = ctx.cfg.momentum;
+  options.workers = ctx.cfg.workers;
+  options.threads = ctx.cfg.threads;
+  options.seed = ctx.cfg.seed;
+  options.files = ctx.verified_files;  // the same names in the fetched copy
+  if (ctx.cluster && ctx.cfg.distribution == "sharded") {
+    // Each rank trains on its share of the training batches (and every other file).
+    Share share = UploadShare(ctx);
+    TB_ASSIGN_OR_RETURN(BatchShare mine, ShareBatches(ctx, input, false, share));
+    if (mine.mine.empty())
+      return Status::InvalidArgument("pipeline.distribution = \"sharded\": " + std::to_string(share.count) +
+                                     " ranks but only " + std::to_string(mine.batches.size()) + " training files in " +
+                                     input);
+    options.files = mine.listed;
+    detail["shard_files"] = mine.mine;
+  }
+  options.device = ctx.cfg.device;
+  options.model_dir = RankOf(ctx) == 0 ? ctx.cfg.model_dir : "";  // one model file per run
+  options.max_steps = ctx.cfg.max_steps;
+  options.cancel = ctx.storage_options.cancel;
+  options.log = [&ctx](const std::string& line) { ctx.log("train: " + line); };
+  if (!options.model_dir.empty()) TB_RETURN_IF_ERROR(MakeDirs(options.model_dir));
+  const double train_start = NowSeconds();
+  if (ctx.progress_listener) {
+    options.progress = [&ctx, train_start](const train::TrainProgress& p) {
+      ctx.progress_listener(train::TrainSample(p, NowSeconds() - train_start, ctx.cfg.max_steps));
+    };
+  }
+  launch::TrainOnCluster(ctx.cluster, &options);
+  if (ctx.cluster && ctx.cfg.distribution == "sharded") options.split_samples = false;
+  if (ctx.cluster) detail["sample_split"] = options.split_samples ? "rank" : "files";
+  return options;
+}
+
 class TrainStage : public Stage {
  public:
   Status Run(Context& ctx, report::StageResult& result) override {
     nlohmann::json detail;
     std::string input = ctx.dataset_dir;
     if (ctx.cfg.scenario == "staged" && !ctx.cfg.upload_dest.empty() && ctx.cfg.StageEnabled(StageId::kUpload)) {
-      std::string src = UploadUri(ctx);
-      input = ctx.cfg.scratch + "/train-input/cifar-10-batches-py";
-      TB_RETURN_IF_ERROR(RemoveAll(ctx.cfg.scratch + "/train-input"));
-      double t0 = NowSeconds();
-      Progress progress("fetch", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
-      auto stats = storage::CopyTree(src, input, ctx.storage_options,
-                                     [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
-      progress.Finish();
-      if (!stats.ok()) return stats.status().Prefix("fetching training input from " + src);
-      detail["fetch_source"] = src;
-      detail["fetch_seconds"] = NowSeconds() - t0;
-      detail["fetch_bytes"] = stats->bytes;
-      result.bytes += stats->bytes;
-      result.files += stats->files;
+      TB_RETURN_IF_ERROR(FetchOncePerHost(ctx, result, detail, &input));
     }
     if (input.empty()) return ctx.NeedDataset();
     ctx.train_input_dir = input;
-    train::TrainOptions options;
-    options.data_dir = input;
-    options.epochs = ctx.cfg.epochs;
-    options.batch_size = ctx.cfg.batch_size;
-    options.lr = ctx.cfg.lr;
-    options.momentum = ctx.cfg.momentum;
-    options.workers = ctx.cfg.workers;
-    options.threads = ctx.cfg.threads;
-    options.seed = ctx.cfg.seed;
-    options.files = ctx.verified_files;  // the same names in the fetched copy
-    options.device = ctx.cfg.device;
-    options.model_dir = ctx.cfg.model_dir;
-    options.max_steps = ctx.cfg.max_steps;
-    options.cancel = ctx.storage_options.cancel;
-    options.log = [&](const std::string& line) { ctx.log("train: " + line); };
-    const double train_start = NowSeconds();
-    if (ctx.progress_listener) {
-      options.progress = [&](const train::TrainProgress& p) {
-        ctx.progress_listener(train::TrainSample(p, NowSeconds() - train_start, ctx.cfg.max_steps));
-      };
-    }
-    launch::TrainOnCluster(ctx.cluster, &options);
-    TB_RETURN_IF_ERROR(MakeDirs(ctx.cfg.model_dir));
+    TB_ASSIGN_OR_RETURN(train::TrainOptions options, Options(ctx, input, detail));
     TB_ASSIGN_OR_RETURN(train::TrainSummary summary, train::Train(options));
     detail["input"] = input;
     detail["device"] = summary.device;

@@ -10,6 +10,7 @@
 
 #include "dataset/manifest.h"
 #include "pipeline/member_verifier.h"
+#include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
 #include "util/clock.h"
@@ -85,66 +86,72 @@ class VerifyPart : public StreamPart {
   std::optional<MemberVerifier> verifier_;
   double first_ = 0;
 };
+// Hashes `mine` (batches, so an interrupt is honoured between them); fills bytes, files and
+// the mismatched/missing lists of `detail`.
+Status HashShare(Context& ctx, const std::vector<dataset::ManifestEntry>& entries, report::StageResult& result,
+                 nlohmann::json& detail) {
+  Progress progress("verify", 0, entries.size(), ProgressEnabled(ctx.progress), ctx.progress_listener);
+  // Hashed in batches (16 files per thread: enough to fill the SIMD lanes of util/md5_multi.h)
+  // so an interrupt (SIGINT/SIGTERM) is honoured after the batch in flight instead of after
+  // the whole dataset. A cancel flag inside Md5Files would make this finer.
+  int threads = ctx.cfg.verify_threads > 0 ? ctx.cfg.verify_threads
+                                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const size_t batch = static_cast<size_t>(threads) * 16;
+  Result<dataset::VerifyReport> report = dataset::VerifyReport{};
+  for (size_t first = 0; first < entries.size() && report.ok(); first += batch) {
+    if (ctx.cancelled()) {
+      progress.Finish();
+      return Status::Cancelled("verify interrupted after " + std::to_string(first) + " of " +
+                               std::to_string(entries.size()) + " files");
+    }
+    std::vector<dataset::ManifestEntry> part(entries.begin() + first,
+                                             entries.begin() + std::min(entries.size(), first + batch));
+    auto r = dataset::VerifyManifest(ctx.data_root, part, threads, [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
+    if (!r.ok()) {
+      report = r.status();
+      break;
+    }
+    report->files += r->files;
+    report->bytes += r->bytes;
+    report->mismatched.insert(report->mismatched.end(), r->mismatched.begin(), r->mismatched.end());
+    report->missing.insert(report->missing.end(), r->missing.begin(), r->missing.end());
+    report->missing_why.insert(report->missing_why.end(), r->missing_why.begin(), r->missing_why.end());
+  }
+  progress.Finish();
+  if (!report.ok()) return report.status();
+  if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
+  result.bytes = report->bytes;
+  result.files = report->files;
+  auto shown = [](const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    for (const auto& n : names) out.push_back(ShownName(n));
+    return out;
+  };
+  detail["mismatched"] = shown(report->mismatched);
+  detail["missing"] = shown(report->missing);
+  result.detail_json = JsonText(detail);
+  if (!report->ok()) {
+    // Mismatches first; an unreadable file is given with its cause (e.g. not a regular file).
+    std::string what;
+    const bool mismatched = !report->mismatched.empty();
+    const auto& list = mismatched ? report->mismatched : report->missing_why;
+    for (size_t i = 0; i < list.size() && i < 5; ++i) what += (i ? ", " : "") + ShownName(list[i], 2 * kShownNameBytes);
+    if (list.size() > 5) what += ", …";
+    return Status::Corruption(std::to_string(report->mismatched.size()) + " file(s) differ from " + ctx.cfg.manifest +
+                              " and " + std::to_string(report->missing.size()) + " missing or unreadable under " +
+                              ctx.data_root + ": " + what);
+  }
+  return Status::Ok();
+}
 
 class VerifyStage : public Stage {
  public:
   Status Run(Context& ctx, report::StageResult& result) override {
-    TB_RETURN_IF_ERROR(ctx.NeedDataset());
-    TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));
-    TB_ASSIGN_OR_RETURN(auto entries, dataset::ParseManifest(text, ctx.cfg.manifest));
-    Progress progress("verify", 0, entries.size(), ProgressEnabled(ctx.progress), ctx.progress_listener);
-    // Hashed in batches (16 files per thread: enough to fill the SIMD lanes of util/md5_multi.h)
-    // so an interrupt (SIGINT/SIGTERM) is honoured after the batch in flight instead of after
-    // the whole dataset. A cancel flag inside Md5Files would make this finer.
-    int threads = ctx.cfg.verify_threads > 0 ? ctx.cfg.verify_threads
-                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const size_t batch = static_cast<size_t>(threads) * 16;
-    Result<dataset::VerifyReport> report = dataset::VerifyReport{};
-    for (size_t first = 0; first < entries.size() && report.ok(); first += batch) {
-      if (ctx.cancelled()) {
-        progress.Finish();
-        return Status::Cancelled("verify interrupted after " + std::to_string(first) + " of " +
-                                 std::to_string(entries.size()) + " files");
-      }
-      std::vector<dataset::ManifestEntry> part(entries.begin() + first,
-                                               entries.begin() + std::min(entries.size(), first + batch));
-      auto r = dataset::VerifyManifest(ctx.data_root, part, threads,
-                                       [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
-      if (!r.ok()) {
-        report = r.status();
-        break;
-      }
-      report->files += r->files;
-      report->bytes += r->bytes;
-      report->mismatched.insert(report->mismatched.end(), r->mismatched.begin(), r->mismatched.end());
-      report->missing.insert(report->missing.end(), r->missing.begin(), r->missing.end());
-      report->missing_why.insert(report->missing_why.end(), r->missing_why.begin(), r->missing_why.end());
-    }
-    progress.Finish();
-    if (!report.ok()) return report.status();
-    if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
-    result.bytes = report->bytes;
-    result.files = report->files;
-    auto shown = [](const std::vector<std::string>& names) {
-      std::vector<std::string> out;
-      for (const auto& n : names) out.push_back(ShownName(n));
-      return out;
-    };
-    nlohmann::json detail{{"manifest", ctx.cfg.manifest}, {"root", ctx.data_root},
-                          {"entries", entries.size()}, {"mismatched", shown(report->mismatched)},
-                          {"missing", shown(report->missing)}};
-    if (!report->ok()) {
-      result.detail_json = JsonText(detail);
-      // Mismatches first; an unreadable file is given with its cause (e.g. not a regular file).
-      std::string what;
-      const bool mismatched = !report->mismatched.empty();
-      const auto& list = mismatched ? report->mismatched : report->missing_why;
-      for (size_t i = 0; i < list.size() && i < 5; ++i) what += (i ? ", " : "") + ShownName(list[i], 2 * kShownNameBytes);
-      if (list.size() > 5) what += ", …";
-      return Status::Corruption(std::to_string(report->mismatched.size()) + " file(s) differ from " +
-                                ctx.cfg.manifest + " and " + std::to_string(report->missing.size()) +
-                                " missing or unreadable under " + ctx.data_root + ": " + what);
-    }
+    std::vector<dataset::ManifestEntry> entries;
+    nlohmann::json detail;
+    // Several ranks: a failure on one (a mismatch, an unreadable manifest) fails the stage on
+    // all of them, naming it: the runner's frame exchanges every rank's outcome (ClusterEnd).
+    TB_RETURN_IF_ERROR(HashMine(ctx, result, entries, detail));
     UnlistedFiles unlisted;
     Status applied = ApplyManifest(ctx, entries, &unlisted);
     detail["unlisted"] = unlisted.count;
@@ -154,6 +161,35 @@ class VerifyStage : public Stage {
     return Status::Ok();
   }
   std::unique_ptr<StreamPart> NewStreamPart() override { return std::make_unique<VerifyPart>(); }
+
+ private:
+  // Reads the manifest into `entries` and hashes this rank's share of it.
+  static Status HashMine(Context& ctx, report::StageResult& result, std::vector<dataset::ManifestEntry>& entries,
+                         nlohmann::json& detail) {
+    TB_RETURN_IF_ERROR(ctx.NeedDataset());
+    TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));
+    TB_ASSIGN_OR_RETURN(entries, dataset::ParseManifest(text, ctx.cfg.manifest));
+    // Several ranks: this rank hashes its share of the copy it reads (pipeline/shard.h); the
+    // others hash the rest, so every file is hashed once per copy.
+    std::vector<std::string> paths;
+    for (const auto& e : entries) paths.push_back(e.path);
+    std::vector<dataset::ManifestEntry> mine;
+    ctx.hashed_files.clear();
+    for (size_t i : ShareIndices(paths, CopyShare(ctx))) {
+      mine.push_back(entries[i]);
+      ctx.hashed_files.push_back(entries[i].path);
+    }
+    detail = {{"manifest", ctx.cfg.manifest}, {"root", ctx.data_root}, {"entries", entries.size()}};
+    if (ctx.cluster) {
+      Share share = CopyShare(ctx);
+      // The first names hashed (names order), so a reader can see the shares are disjoint.
+      constexpr size_t kNamesShown = 64;
+      std::vector<std::string> names;
+      for (size_t i = 0; i < mine.size() && i < kNamesShown; ++i) names.push_back(ShownName(mine[i].path));
+      detail["share"] = {{"index", share.index}, {"count", share.count}, {"files", mine.size()}, {"names", names}};
+    }
+    return HashShare(ctx, mine, result, detail);
+  }
 };
 
 }  // namespace

@@ -31,6 +31,25 @@ struct Comparison {
 };
 
 Comparison Compare(const std::vector<RunResult>& runs);
+
+// The scaling view, when the runs have two or more world sizes: per stage, each run's seconds
+// and MB/s against its number of ranks, with the ideal (linear) line from the run with the
+// fewest ranks where that stage is ok: ideal seconds = its seconds × its ranks / ranks, ideal
+// MB/s = its MB/s × ranks / its ranks. Efficiency = ideal seconds / seconds.
+struct ScalingPoint {
+  size_t run = 0;  // index into the runs
+  int ranks = 1;
+  std::optional<StageStatus> status;  // the stage's status in that run (unset when absent)
+  double seconds = 0, mb_per_s = 0;
+  std::optional<double> ideal_seconds, ideal_mb_per_s;  // unset without an ok baseline
+};
+struct ScalingRow {
+  std::string stage;
+  std::vector<ScalingPoint> points;  // by ranks, then run order
+};
+// Empty when the runs have fewer than two world sizes. Stages skipped in every run are left out.
+std::vector<ScalingRow> Scaling(const std::vector<RunResult>& runs);
+std::vector<int> WorldSizes(const std::vector<RunResult>& runs);  // distinct, ascending
 std::optional<double> Speedup(double baseline_seconds, StageStatus baseline_status, double seconds, StageStatus status);
 
 // "label" or "run N" when the label is empty; the header of a run's column.

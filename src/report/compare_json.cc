@@ -45,13 +45,28 @@ std::string RenderCompareJson(const std::vector<RunResult>& runs) {
                       {"hostname", r.host.hostname},
                       {"device", r.host.device},
                       {"total_seconds", r.total_seconds},
-                      {"overlapped_seconds", r.overlapped_seconds}});
+                      {"overlapped_seconds", r.overlapped_seconds},
+                      {"world_size", r.world_size}});
   }
   j["runs"] = std::move(jr);
   Json stages = Json::array();
   for (const CompareRow& row : cmp.stages) stages.push_back(RowJson(row, false));
   j["stages"] = std::move(stages);
   j["total"] = RowJson(cmp.total, true);
+  Json scaling = Json::array();  // present (non-empty) when the runs have two or more world sizes
+  for (const ScalingRow& row : Scaling(runs)) {
+    Json points = Json::array();
+    for (const ScalingPoint& p : row.points)
+      points.push_back(Json{{"run", p.run},
+                            {"ranks", p.ranks},
+                            {"status", p.status ? Json(StatusName(*p.status)) : Json(nullptr)},
+                            {"seconds", p.seconds},
+                            {"mb_per_s", p.mb_per_s},
+                            {"ideal_seconds", Optional(p.ideal_seconds)},
+                            {"ideal_mb_per_s", Optional(p.ideal_mb_per_s)}});
+    scaling.push_back(Json{{"name", row.stage}, {"points", std::move(points)}});
+  }
+  j["scaling"] = std::move(scaling);
   return JsonText(j, 2) + "\n";
 }
 

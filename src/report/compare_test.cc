@@ -106,5 +106,69 @@ TEST(CompareJson, SameFactsAsTheTable) {
   EXPECT_DOUBLE_EQ(j["total"]["seconds"][1].get<double>(), 372.31);
 }
 
+TEST(Scaling, OnlyWithTwoOrMoreWorldSizes) {
+  EXPECT_TRUE(Scaling({StagedRun(), InplaceRun()}).empty());
+  EXPECT_TRUE(Scaling({testing::RanksRun(2), testing::RanksRun(2)}).empty());
+  EXPECT_FALSE(Scaling({testing::RanksRun(1), testing::RanksRun(2)}).empty());
+}
+
+TEST(Scaling, PointsByRanksWithTheIdealFromTheFewestRanks) {
+  // Given in a shuffled order: the view sorts by ranks; 4 ranks at 80% efficiency.
+  std::vector<RunResult> runs = {testing::RanksRun(4, 0.8), testing::RanksRun(1), testing::RanksRun(2)};
+  std::vector<ScalingRow> rows = Scaling(runs);
+  // download, integrity and extract are skipped in every run: left out.
+  ASSERT_EQ(rows.size(), 6u);
+  EXPECT_EQ(rows[0].stage, "verify");
+  const ScalingRow& verify = rows[0];
+  ASSERT_EQ(verify.points.size(), 3u);
+  EXPECT_EQ(verify.points[0].ranks, 1);
+  EXPECT_EQ(verify.points[0].run, 1u);
+  EXPECT_EQ(verify.points[2].ranks, 4);
+  EXPECT_EQ(verify.points[2].run, 0u);
+  const double s1 = 214.04, m1 = 186000000 / 1e6 / 214.04;
+  EXPECT_NEAR(verify.points[1].seconds, s1 / 2, 1e-9);
+  EXPECT_NEAR(*verify.points[2].ideal_seconds, s1 / 4, 1e-9);
+  EXPECT_NEAR(*verify.points[2].ideal_mb_per_s, m1 * 4, 1e-9);
+  EXPECT_NEAR(*verify.points[2].ideal_seconds / verify.points[2].seconds, 0.8, 1e-9);  // efficiency
+  // A stage that did not scale: the ideal still comes from the one-rank run.
+  const ScalingRow& train = rows.back();
+  EXPECT_EQ(train.stage, "train");
+  EXPECT_NEAR(*train.points[2].ideal_seconds, 120.47 / 4, 1e-9);
+}
+
+TEST(Scaling, NoIdealWithoutAnOkBaseline) {
+  std::vector<RunResult> runs = {testing::RanksRun(1), testing::RanksRun(2)};
+  runs[0].stages[3].status = StageStatus::kFailed;
+  runs[0].stages[3].error = "stage verify: bad";
+  runs[1].stages[3].status = StageStatus::kFailed;
+  runs[1].stages[3].error = "stage verify: bad";
+  std::vector<ScalingRow> rows = Scaling(runs);
+  ASSERT_EQ(rows[0].stage, "verify");
+  for (const ScalingPoint& p : rows[0].points) {
+    EXPECT_FALSE(p.ideal_seconds);
+    EXPECT_FALSE(p.ideal_mb_per_s);
+  }
+}
+
+TEST(CompareTable, ShowsRanksAndTheScalingView) {
+  std::string table = RenderCompareTable({testing::RanksRun(1), testing::RanksRun(2), testing::RanksRun(4, 0.5)});
+  EXPECT_NE(table.find("(inplace, 4 ranks)"), std::string::npos) << table;
+  EXPECT_NE(table.find("Scaling by ranks"), std::string::npos) << table;
+  // verify at 4 ranks: 214.04 / 2 = 107.02 s against the ideal 53.51 s, 50 % efficiency.
+  EXPECT_NE(table.find("107.02"), std::string::npos) << table;
+  EXPECT_NE(table.find("53.51"), std::string::npos) << table;
+  EXPECT_NE(table.find("50%"), std::string::npos) << table;
+  EXPECT_EQ(RenderCompareTable({StagedRun(), InplaceRun()}).find("Scaling by ranks"), std::string::npos);
+}
+
+TEST(CompareJson, CarriesWorldSizesAndTheScalingView) {
+  auto j = nlohmann::json::parse(RenderCompareJson({testing::RanksRun(1), testing::RanksRun(4)}));
+  EXPECT_EQ(j["runs"][1]["world_size"], 4);
+  ASSERT_FALSE(j["scaling"].empty());
+  EXPECT_EQ(j["scaling"][0]["name"], "verify");
+  EXPECT_NEAR(j["scaling"][0]["points"][1]["ideal_seconds"].get<double>(), 214.04 / 4, 1e-9);
+  EXPECT_TRUE(nlohmann::json::parse(RenderCompareJson({StagedRun(), InplaceRun()}))["scaling"].empty());
+}
+
 }  // namespace
 }  // namespace tb::report

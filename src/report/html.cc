@@ -100,9 +100,59 @@ std::string SpeedupCell(const CompareCell& c) {
   return std::string("<td class=\"") + cls + "\">" + FormatSpeedup(*c.speedup) + "</td>";
 }
 
+// "staged", or "staged · 4 ranks" for a run of several ranks.
+std::string ScenarioText(const RunResult& run) {
+  return run.world_size > 1 ? run.scenario + " \u00b7 " + std::to_string(run.world_size) + " ranks" : run.scenario;
+}
+
 std::string RunHeader(const RunResult& run, size_t i) {
   return "<span class=\"lbl\" style=\"--c:" + std::string(RunColour(i)) + "\"><span class=\"swatch\"></span>" +
-         E(RunName(run, i)) + "</span>" + E(run.scenario);
+         E(RunName(run, i)) + "</span>" + E(ScenarioText(run));
+}
+
+// The scaling view (compare.h: Scaling): the table, then the two-panel chart.
+std::string ScalingHtml(const std::vector<RunResult>& runs) {
+  std::vector<ScalingRow> rows = Scaling(runs);
+  if (rows.empty()) return "";
+  std::string h =
+      "<section class=\"scaling\">\n<h2>Scaling by ranks</h2>\n<table class=\"scaling\">\n<thead><tr><th>Stage</th>"
+      "<th>Ranks</th><th>Run</th><th>Seconds</th><th>Ideal s</th><th>MB/s</th><th>Ideal MB/s</th>"
+      "<th>Efficiency</th></tr></thead>\n<tbody>\n";
+  for (const ScalingRow& row : rows) {
+    bool first = true;
+    for (const ScalingPoint& p : row.points) {
+      CompareCell cell{p.status.has_value(), p.status.value_or(StageStatus::kSkipped), p.seconds, {}};
+      const bool ok = p.status == StageStatus::kOk;
+      h += "<tr><td>" + (first ? E(row.stage) : std::string()) + "</td><td>" + std::to_string(p.ranks) + "</td><td>" +
+           E(RunName(runs[p.run], p.run)) + "</td>" + SecondsCell(cell) + "<td>" +
+           (p.ideal_seconds ? FormatSeconds(*p.ideal_seconds) : kDash) + "</td><td>" +
+           (ok ? FormatMbPerS(p.mb_per_s) : kDash) + "</td><td>" +
+           (p.ideal_mb_per_s ? FormatMbPerS(*p.ideal_mb_per_s) : kDash) + "</td><td>" +
+           (ok && p.ideal_seconds && p.seconds > 0 ? Fmt("%.0f", *p.ideal_seconds / p.seconds * 100) + " %" : kDash) +
+           "</td></tr>\n";
+      first = false;
+    }
+  }
+  h += "</tbody>\n</table>\n<p class=\"note\">Seconds are the cluster span of each stage (first rank's start to "
+       "the last rank's end); MB/s the aggregate over all ranks. Ideal: linear from the run with the fewest ranks; "
+       "efficiency = ideal seconds ÷ seconds.</p>\n";
+  h += "<div class=\"chart\">\n" + RenderScalingSvgElement(runs) + "</div>\n</section>\n";
+  return h;
+}
+
+// Each rank's host, for a run of several ranks.
+std::string RanksHtml(const RunResult& r) {
+  if (r.ranks.empty()) return "";
+  std::string h = "<h3>Ranks</h3>\n<p class=\"note\">" + std::to_string(r.world_size) + " ranks, launched by " +
+                  E(r.launcher.empty() ? kDash : r.launcher) +
+                  "</p>\n<table class=\"stages\">\n<thead><tr><th>Rank</th><th>Status</th><th>Host</th><th>CPUs</th>"
+                  "<th>Memory</th><th>Device</th><th>Note</th></tr></thead>\n<tbody>\n";
+  for (const RankInfo& k : r.ranks)
+    h += "<tr><td>" + std::to_string(k.rank) + "</td><td>" + E(StatusName(k.status)) + "</td><td>" +
+         E(k.host.hostname) + "</td><td>" + std::to_string(k.host.cpus) + "</td><td>" +
+         E(FormatBytesIec(k.host.memory_bytes)) + "</td><td>" + E(k.host.device) + "</td><td class=\"note-cell\">" +
+         E(k.host.cpu_model) + "</td></tr>\n";
+  return h + "</tbody>\n</table>\n";
 }
 
 std::string CompareTableHtml(const std::vector<RunResult>& runs, const Comparison& cmp) {
@@ -157,10 +207,10 @@ std::string Cards(const std::vector<RunResult>& runs) {
       auto s = Speedup(runs[0].total_seconds, runs[0].status, r.total_seconds, r.status);
       if (s) sp = " · " + FormatSpeedup(*s) + " vs " + E(RunName(runs[0], 0));
     }
-    h += "<div class=\"card\" style=\"--c:" + std::string(RunColour(i)) + "\"><div class=\"name\">" +
-         E(RunName(r, i)) + " " + Badge(r.status) + "</div><div class=\"scenario\">" + E(r.scenario) + " · " +
-         E(r.host.hostname) + " · " + E(r.host.device) + "</div><div class=\"total\">" +
-         FormatSeconds(r.total_seconds) + " <small>s total" + sp + "</small></div></div>\n";
+    h += "<div class=\"card\" style=\"--c:" + std::string(RunColour(i)) + "\"><div class=\"name\">" + E(RunName(r, i)) +
+         " " + Badge(r.status) + "</div><div class=\"scenario\">" + E(ScenarioText(r)) + " · " + E(r.host.hostname) +
+         " · " + E(r.host.device) + "</div><div class=\"total\">" + FormatSeconds(r.total_seconds) + " <small>s total" +
+         sp + "</small></div></div>\n";
   }
   return h + "</section>\n";
 }
@@ -169,9 +219,15 @@ std::string Kv(const std::string& key, const std::string& escaped_value) {
   return "<dt>" + E(key) + "</dt><dd>" + escaped_value + "</dd>";
 }
 
-// The error of a failed stage, else the "reason" a stage gives in its detail (e.g. why skipped).
+// The error of a failed stage; for merged results of several ranks the slowest rank; else the
+// "reason" a stage gives in its detail (e.g. why skipped).
 std::string StageNote(const StageResult& s) {
   if (!s.error.empty()) return s.error;
+  if (s.slowest_rank >= 0 && s.ranks.size() > 1)
+    for (const RankStage& part : s.ranks)
+      if (part.rank == s.slowest_rank)
+        return std::to_string(s.ranks.size()) + " ranks; slowest rank " + std::to_string(part.rank) + ": " +
+               FormatSeconds(part.seconds) + " s";
   auto j = nlohmann::json::parse(s.detail_json, nullptr, /*allow_exceptions=*/false);
   if (j.is_object() && j.contains("reason") && j["reason"].is_string()) return j["reason"].get<std::string>();
   return "";
@@ -214,7 +270,7 @@ std::string RunDetails(const RunResult& r, size_t i) {
   } else {
     h += "<p class=\"note\">No training in this run.</p>\n";
   }
-  h += "</div>\n</div>\n<h3>Stages</h3>\n" + StageTableHtml(r) + IoTableHtml(r);
+  h += "</div>\n</div>\n" + RanksHtml(r) + "<h3>Stages</h3>\n" + StageTableHtml(r) + IoTableHtml(r);
   h += "<h3>Configuration</h3>\n<pre>" + E(PrettyJson(r.config_json)) + "</pre>\n</article>\n";
   return h;
 }
@@ -233,6 +289,7 @@ std::string RenderCompareHtml(const std::vector<RunResult>& runs) {
   h += Cards(runs);
   h += "<section>\n<h2>Seconds per stage</h2>\n" + CompareTableHtml(runs, cmp) + NotesHtml(runs) + "</section>\n";
   h += "<section class=\"chart\">\n" + RenderCompareSvgElement(runs) + "</section>\n";
+  h += ScalingHtml(runs);
   for (size_t i = 0; i < runs.size(); ++i) h += RunDetails(runs[i], i);
   h += "<footer>Generated by tierbench compare · results schema " + E(kSchema) + "</footer>\n";
   h += "</main>\n</body>\n</html>\n";

@@ -70,5 +70,27 @@ TEST(CompareHtml, OverlapNoteAndMissingTraining) {
   EXPECT_NE(html.find("No training in this run."), std::string::npos);
 }
 
+TEST(CompareHtml, ScalingViewAndEveryRanksHost) {
+  std::vector<RunResult> runs = {testing::RanksRun(1), testing::RanksRun(2), testing::RanksRun(4, 0.5)};
+  runs[2].ranks[3].host.hostname = "<b>node-3</b>";
+  std::string html = RenderCompareHtml(runs);
+  EXPECT_NE(html.find("<h2>Scaling by ranks</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scaling\""), std::string::npos);
+  EXPECT_NE(html.find("<td>107.02</td><td>53.51</td>"), std::string::npos);  // verify, 4 ranks, and its ideal
+  EXPECT_NE(html.find("inplace \u00b7 4 ranks"), std::string::npos);
+  EXPECT_NE(html.find("4 ranks, launched by mpi"), std::string::npos);
+  EXPECT_NE(html.find("&lt;b&gt;node-3&lt;/b&gt;"), std::string::npos);
+  EXPECT_EQ(html.find("<b>node-3"), std::string::npos);
+  EXPECT_EQ(RenderCompareHtml({StagedRun(), InplaceRun()}).find("Scaling by ranks"), std::string::npos);
+}
+
+TEST(CompareHtml, MergedStagesNameTheSlowestRank) {
+  RunResult r = testing::RanksRun(2);
+  r.stages[3].ranks = {RankStage{0, StageStatus::kOk, 100.5, 1, 1}, RankStage{1, StageStatus::kOk, 107.02, 1, 1}};
+  r.stages[3].slowest_rank = 1;
+  std::string html = RenderCompareHtml({r});
+  EXPECT_NE(html.find("<td class=\"note-cell\">2 ranks; slowest rank 1: 107.02 s</td>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tb::report

@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -147,11 +148,10 @@ class Reader {
   tb::Status status_;
 };
 
-void ParseHost(Reader& r, const Json& j, HostInfo& h) {
-  const std::string p = "host";
+void ParseHost(Reader& r, const Json& j, HostInfo& h, const std::string& p = "host") {
   h.hostname = r.String(j, p, "hostname");
   const Json* cpus = r.Field(j, p, "cpus", true);
-  if (cpus && !cpus->is_number_unsigned()) r.Fail("host.cpus", "must be an integer >= 0, got " + cpus->dump());
+  if (cpus && !cpus->is_number_unsigned()) r.Fail(p + ".cpus", "must be an integer >= 0, got " + cpus->dump());
   if (cpus && r.ok()) h.cpus = static_cast<int>(cpus->get<uint64_t>());
   h.memory_bytes = r.Unsigned(j, p, "memory_bytes");
   h.device = r.String(j, p, "device");
@@ -160,6 +160,7 @@ void ParseHost(Reader& r, const Json& j, HostInfo& h) {
 }
 
 void ParseIo(Reader& r, const Json& j, const std::string& p, StageIo& io);
+void ParseRankStages(Reader& r, const Json& j, const std::string& p, StageResult& s);
 
 void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) {
   s.name = r.String(j, p, "name");
@@ -178,6 +179,7 @@ void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) 
   if (r.ok() && s.status == StageStatus::kFailed && s.error.empty()) r.Fail(p + ".error", "is missing (stage failed)");
   if (const Json* d = r.Object(j, p, "detail", false)) s.detail_json = JsonText(*d);
   if (const Json* io = r.Object(j, p, "io", false)) ParseIo(r, *io, p + ".io", s.io);
+  ParseRankStages(r, j, p, s);
 }
 
 bool Bool(Reader& r, const Json& obj, const std::string& path, const char* key) {
@@ -277,6 +279,65 @@ void ParseTrain(Reader& r, const Json& j, TrainResult& t) {
   t.global_batch_size = static_cast<int64_t>(r.Unsigned(j, p, "global_batch_size", false));
 }
 
+Json HostJson(const HostInfo& h) {
+  return Json{{"hostname", h.hostname}, {"cpus", h.cpus < 0 ? 0 : h.cpus}, {"memory_bytes", h.memory_bytes},
+              {"device", h.device},     {"cpu_model", h.cpu_model},        {"kernel", h.kernel}};
+}
+
+// The optional parts of several ranks (absent in single-rank and tierbench.run/1 documents).
+void ParseRankStages(Reader& r, const Json& j, const std::string& p, StageResult& s) {
+  s.started_unix = r.Number(j, p, "started_unix", false);
+  const Json* ranks = r.Field(j, p, "ranks", false);
+  if (ranks && !ranks->is_array()) r.Fail(p + ".ranks", std::string("must be an array, got ") + ranks->type_name());
+  if (ranks && r.ok()) {
+    for (size_t i = 0; i < ranks->size() && r.ok(); ++i) {
+      std::string q = p + ".ranks[" + std::to_string(i) + "]";
+      const Json& e = (*ranks)[i];
+      if (!e.is_object()) {
+        r.Fail(q, std::string("must be an object, got ") + e.type_name());
+        break;
+      }
+      RankStage part;
+      part.rank = static_cast<int>(std::min<uint64_t>(r.Unsigned(e, q, "rank"), 1u << 30));
+      part.status = r.StatusField(e, q, "status", {"ok", "skipped", "failed", "interrupted"});
+      part.seconds = r.Number(e, q, "seconds");
+      part.bytes = r.Unsigned(e, q, "bytes");
+      part.files = r.Unsigned(e, q, "files");
+      s.ranks.push_back(std::move(part));
+    }
+  }
+  if (r.Field(j, p, "slowest_rank", false))
+    s.slowest_rank = static_cast<int>(std::min<uint64_t>(r.Unsigned(j, p, "slowest_rank"), 1u << 30));
+}
+
+void ParseWorld(Reader& r, const Json& j, RunResult& run) {
+  if (r.Field(j, "", "world_size", false)) {
+    uint64_t n = r.Unsigned(j, "", "world_size");
+    if (r.ok() && (n < 1 || n > (1u << 20))) r.Fail("world_size", "must be 1..1048576, got " + std::to_string(n));
+    run.world_size = static_cast<int>(std::min<uint64_t>(n, 1u << 20));
+  }
+  run.launcher = r.String(j, "", "launcher", false);
+  const Json* ranks = r.Field(j, "", "ranks", false);
+  if (!ranks) return;
+  if (!ranks->is_array()) {
+    r.Fail("ranks", std::string("must be an array, got ") + ranks->type_name());
+    return;
+  }
+  for (size_t i = 0; i < ranks->size() && r.ok(); ++i) {
+    std::string q = "ranks[" + std::to_string(i) + "]";
+    const Json& e = (*ranks)[i];
+    if (!e.is_object()) {
+      r.Fail(q, std::string("must be an object, got ") + e.type_name());
+      return;
+    }
+    RankInfo info;
+    info.rank = static_cast<int>(std::min<uint64_t>(r.Unsigned(e, q, "rank"), 1u << 30));
+    info.status = r.StatusField(e, q, "status", {"ok", "failed", "interrupted"});
+    if (const Json* host = r.Object(e, q, "host")) ParseHost(r, *host, info.host, q + ".host");
+    run.ranks.push_back(std::move(info));
+  }
+}
+
 }  // namespace
 
 HostInfo CollectHostInfo() {
@@ -303,9 +364,7 @@ std::string ToJson(const RunResult& run) {
   j["label"] = run.label;
   j["started_at"] = run.started_at;
   j["status"] = StatusName(run.status);
-  j["host"] = Json{{"hostname", run.host.hostname}, {"cpus", run.host.cpus < 0 ? 0 : run.host.cpus},
-                   {"memory_bytes", run.host.memory_bytes}, {"device", run.host.device},
-                   {"cpu_model", run.host.cpu_model}, {"kernel", run.host.kernel}};
+  j["host"] = HostJson(run.host);
   j["config"] = EmbedObject(run.config_json);
   Json stages = Json::array();
   for (const StageResult& s : run.stages) {
@@ -322,6 +381,18 @@ std::string ToJson(const RunResult& run) {
     if (s.status == StageStatus::kFailed || !s.error.empty()) st["error"] = s.error;
     st["detail"] = EmbedObject(s.detail_json);
     if (s.io.present) st["io"] = IoJson(s.io);
+    if (s.started_unix > 0) st["started_unix"] = Finite(s.started_unix);
+    if (!s.ranks.empty()) {
+      Json ranks = Json::array();
+      for (const RankStage& p : s.ranks)
+        ranks.push_back(Json{{"rank", p.rank < 0 ? 0 : p.rank},
+                             {"status", StatusName(p.status)},
+                             {"seconds", Finite(p.seconds)},
+                             {"bytes", p.bytes},
+                             {"files", p.files}});
+      st["ranks"] = std::move(ranks);
+      if (s.slowest_rank >= 0) st["slowest_rank"] = s.slowest_rank;
+    }
     stages.push_back(std::move(st));
   }
   j["stages"] = std::move(stages);
@@ -342,6 +413,15 @@ std::string ToJson(const RunResult& run) {
       if (t.*field) j["train"][key] = Finite(*(t.*field));
   } else {
     j["train"] = nullptr;
+  }
+  if (run.world_size > 1 || !run.ranks.empty()) {
+    j["world_size"] = run.world_size < 1 ? 1 : run.world_size;
+    j["launcher"] = run.launcher;
+    Json ranks = Json::array();
+    for (const RankInfo& r : run.ranks)
+      ranks.push_back(
+          Json{{"rank", r.rank < 0 ? 0 : r.rank}, {"status", StatusName(r.status)}, {"host", HostJson(r.host)}});
+    j["ranks"] = std::move(ranks);
   }
   return JsonText(j, 2) + "\n";
 }
@@ -405,6 +485,7 @@ Result<RunResult> ParseRunResult(std::string_view text, const std::string& name)
     else
       ParseTrain(r, *train, run.train);
   }
+  ParseWorld(r, j, run);
   if (!r.ok()) return r.status();
   return run;
 }

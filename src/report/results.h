@@ -45,6 +45,15 @@ struct StageIo {
   std::vector<std::string> notes;     // what could not be done or counted, and why
 };
 
+// One rank's part of a stage in merged results (several ranks).
+struct RankStage {
+  int rank = 0;
+  StageStatus status = StageStatus::kSkipped;
+  double seconds = 0;
+  uint64_t bytes = 0;
+  uint64_t files = 0;
+};
+
 struct StageResult {
   std::string name;
   StageStatus status = StageStatus::kSkipped;
@@ -57,6 +66,12 @@ struct StageResult {
   std::string error;               // for failed stages
   std::string detail_json = "{}";  // a JSON object with stage-specific facts
   StageIo io;                      // written as "io" when present
+  double started_unix = 0;         // wall clock (Unix seconds) when it started; 0 = unknown
+  // Merged results of several ranks: seconds is the cluster span (first start to last end),
+  // bytes and files the sums, mb_per_s the aggregate (bytes over the span); each rank's part
+  // here, and the rank that took longest. Empty / -1 for one rank.
+  std::vector<RankStage> ranks;
+  int slowest_rank = -1;
 };
 
 struct HostInfo {
@@ -92,6 +107,13 @@ inline constexpr std::pair<const char*, std::optional<double> TrainResult::*> kT
     {"compute_seconds", &TrainResult::compute_seconds},
     {"au", &TrainResult::au}};
 
+// A rank of a merged run and the facts of its host.
+struct RankInfo {
+  int rank = 0;
+  StageStatus status = StageStatus::kOk;
+  HostInfo host;
+};
+
 struct RunResult {
   std::string schema = kSchema;
   std::string tool_version;
@@ -105,6 +127,11 @@ struct RunResult {
   double total_seconds = 0;
   double overlapped_seconds = 0;  // sum of the stage spans less their union (0 if none overlap)
   TrainResult train;
+  // Several ranks (merged by rank 0): the world, its launcher and every rank's host. A single
+  // rank: world_size 1, launcher "" and no ranks.
+  int world_size = 1;
+  std::string launcher;
+  std::vector<RankInfo> ranks;
 };
 
 // Hostname, online CPUs, physical memory, CPU model, kernel ("Linux 6.1.0-…"); device "cpu".

@@ -341,6 +341,64 @@ TEST(ResultsParse, LoadNamesAMissingFile) {
   EXPECT_EQ(ok->label, "WEKA");
 }
 
+TEST(ResultsJson, RoundTripsTheFieldsOfSeveralRanks) {
+  RunResult run = testing::RanksRun(2);
+  run.stages[3].started_unix = 1764180000.25;
+  run.stages[3].ranks = {RankStage{0, StageStatus::kOk, 100.5, 93000000, 642},
+                         RankStage{1, StageStatus::kOk, 107.02, 93000000, 641}};
+  run.stages[3].slowest_rank = 1;
+  auto back = ParseRunResult(ToJson(run), "merged.json");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->world_size, 2);
+  EXPECT_EQ(back->launcher, "mpi");
+  ASSERT_EQ(back->ranks.size(), 2u);
+  EXPECT_EQ(back->ranks[1].rank, 1);
+  EXPECT_EQ(back->ranks[1].host.hostname, "node-1");
+  EXPECT_EQ(back->ranks[1].host.cpu_model, "AMD EPYC 7543 32-Core Processor");
+  const StageResult& verify = back->stages[3];
+  EXPECT_DOUBLE_EQ(verify.started_unix, 1764180000.25);
+  ASSERT_EQ(verify.ranks.size(), 2u);
+  EXPECT_EQ(verify.ranks[1].files, 641u);
+  EXPECT_DOUBLE_EQ(verify.ranks[1].seconds, 107.02);
+  EXPECT_EQ(verify.slowest_rank, 1);
+  EXPECT_EQ(back->stages[4].slowest_rank, -1);
+  EXPECT_TRUE(back->stages[4].ranks.empty());
+}
+
+TEST(ResultsJson, OneRankWritesNoWorldFields) {
+  std::string text = ToJson(StagedRun());
+  auto j = nlohmann::json::parse(text);
+  EXPECT_FALSE(j.contains("world_size"));
+  EXPECT_FALSE(j.contains("ranks"));
+  EXPECT_FALSE(j["stages"][0].contains("ranks"));
+  auto back = ParseRunResult(text, "one.json");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->world_size, 1);
+  EXPECT_TRUE(back->ranks.empty());
+}
+
+TEST(ResultsParse, BadFieldsOfSeveralRanksAreNamed) {
+  auto j = nlohmann::json::parse(ToJson(testing::RanksRun(2)));
+  auto expect_error = [&](nlohmann::json doc, const std::string& field) {
+    auto r = ParseRunResult(doc.dump(), "m.json");
+    ASSERT_FALSE(r.ok()) << field;
+    EXPECT_NE(r.status().message().find("field '" + field + "'"), std::string::npos) << r.status().message();
+  };
+  auto doc = j;
+  doc["world_size"] = 0;
+  expect_error(doc, "world_size");
+  doc = j;
+  doc["ranks"][1]["host"].erase("hostname");
+  expect_error(doc, "ranks[1].host.hostname");
+  doc = j;
+  doc["stages"][3]["ranks"] =
+      nlohmann::json::array({{{"rank", 0}, {"status", "done"}, {"seconds", 1}, {"bytes", 0}, {"files", 0}}});
+  expect_error(doc, "stages[3].ranks[0].status");
+  doc = j;
+  doc["stages"][3]["slowest_rank"] = -1;
+  expect_error(doc, "stages[3].slowest_rank");
+}
+
 TEST(HostInfo, CollectsThisMachine) {
   HostInfo h = CollectHostInfo();
   EXPECT_FALSE(h.hostname.empty());

@@ -78,4 +78,21 @@ inline RunResult InplaceRun() {
   return r;
 }
 
+// The in-place run merged from `ranks` ranks: verify and pickled take `1 / speedup` of the
+// one-rank time (speedup = ranks × efficiency), the same bytes; every rank on its own host.
+inline RunResult RanksRun(int ranks, double efficiency = 1.0) {
+  RunResult r = InplaceRun();
+  r.label = std::to_string(ranks) + " ranks";
+  r.world_size = ranks;
+  r.launcher = ranks > 1 ? "mpi" : "";
+  for (StageResult& s : r.stages) {
+    if (s.name != "verify" && s.name != "pickled") continue;
+    s.seconds = s.seconds / (ranks * efficiency);
+    s.mb_per_s = static_cast<double>(s.bytes) / 1e6 / s.seconds;
+  }
+  if (ranks > 1)
+    for (int k = 0; k < ranks; ++k) r.ranks.push_back(RankInfo{k, StageStatus::kOk, Host("node-" + std::to_string(k))});
+  return r;
+}
+
 }  // namespace tb::report::testing

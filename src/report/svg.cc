@@ -173,8 +173,115 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
   return svg;
 }
 
+std::string RenderScalingSvgElement(const std::vector<RunResult>& runs) {
+  std::vector<ScalingRow> rows = Scaling(runs);
+  if (rows.empty()) return "";
+  const std::vector<int> sizes = WorldSizes(runs);
+  // Legend: one swatch per stage (solid: measured, dashed: ideal), wrapped like the bar chart's.
+  std::string legend;
+  double lx = kLeft, ly = 54;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    double w = 18 + TextWidth(rows[i].stage, 12) + 22;
+    if (lx + w > kWidth - kRight && lx > kLeft) {
+      lx = kLeft;
+      ly += 20;
+    }
+    legend += "<rect class=\"legend-swatch\" x=\"" + F(lx) + "\" y=\"" + F(ly - 10) +
+              "\" width=\"12\" height=\"12\" rx=\"2\" fill=\"" + RunColour(i) + "\"/>\n";
+    legend += Text(lx + 18, ly, rows[i].stage, "font-size=\"12\" fill=\"#374151\"");
+    lx += w;
+  }
+  const double top = ly + 40, plot_h = 260, bottom = top + plot_h, gap = 70;
+  const double panel_w = (kWidth - kLeft - kRight - gap) / 2;
+  const int height = static_cast<int>(std::ceil(bottom + kBottom));
+  const std::string w_text = std::to_string(kWidth), h_text = std::to_string(height);
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scaling\" width=\"" + w_text + "\" height=\"" +
+                    h_text + "\" viewBox=\"0 0 " + w_text + " " + h_text +
+                    "\" role=\"img\" aria-label=\"Seconds and MB/s per stage against ranks\" font-family=\"" + kFont +
+                    "\">\n<title>Seconds and MB/s per stage against ranks</title>\n";
+  svg += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + w_text + "\" height=\"" + h_text +
+         "\" fill=\"#ffffff\"/>\n";
+  svg += Text(kLeft, 30, "Scaling by ranks (dashed: ideal, linear from the fewest ranks)",
+              "font-size=\"18\" font-weight=\"bold\" fill=\"#111827\"");
+  svg += legend;
+  for (int panel = 0; panel < 2; ++panel) {
+    const bool secs = panel == 0;
+    const double left = kLeft + panel * (panel_w + gap);
+    auto value = [&](const ScalingPoint& p) { return secs ? p.seconds : p.mb_per_s; };
+    auto ideal = [&](const ScalingPoint& p) { return secs ? p.ideal_seconds : p.ideal_mb_per_s; };
+    double max_v = 0;
+    for (const ScalingRow& row : rows)
+      for (const ScalingPoint& p : row.points) {
+        if (p.status == StageStatus::kOk) max_v = std::max(max_v, value(p));
+        if (ideal(p)) max_v = std::max(max_v, *ideal(p));
+      }
+    NiceAxis axis = NiceScale(max_v, 5);
+    auto y_of = [&](double v) { return bottom - plot_h * std::min(1.0, v / axis.max); };
+    auto x_of = [&](int ranks) {
+      size_t k = std::find(sizes.begin(), sizes.end(), ranks) - sizes.begin();
+      return left + panel_w * (sizes.size() == 1 ? 0.5 : 0.06 + 0.88 * k / static_cast<double>(sizes.size() - 1));
+    };
+    for (int k = 0;; ++k) {
+      double v = k * axis.step;
+      if (v > axis.max + axis.step * 1e-6) break;
+      double y = y_of(v);
+      svg += "<line class=\"grid\" x1=\"" + F(left) + "\" y1=\"" + F(y) + "\" x2=\"" + F(left + panel_w) + "\" y2=\"" +
+             F(y) + "\" stroke=\"" + (k == 0 ? "#6b7280" : "#e5e7eb") + "\" stroke-width=\"1\"/>\n";
+      svg += Text(left - 8, y + 4, TickLabel(v, axis.step), "font-size=\"11\" fill=\"#6b7280\" text-anchor=\"end\"");
+    }
+    for (int n : sizes)
+      svg += Text(x_of(n), bottom + 18, std::to_string(n), "font-size=\"12\" fill=\"#111827\" text-anchor=\"middle\"");
+    svg += Text(left + panel_w / 2, top - 10, secs ? "Seconds (cluster span)" : "MB/s (aggregate)",
+                "font-size=\"13\" font-weight=\"bold\" fill=\"#374151\" text-anchor=\"middle\"");
+    svg += Text(left + panel_w / 2, bottom + 38, "Ranks", "font-size=\"12\" fill=\"#374151\" text-anchor=\"middle\"");
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const ScalingRow& row = rows[i];
+      std::string line, ideal_line;
+      std::vector<int> drawn;  // one point per world size on the line: the first ok run's
+      for (const ScalingPoint& p : row.points) {
+        if (ideal(p) && std::find(drawn.begin(), drawn.end(), p.ranks) == drawn.end())
+          ideal_line += F(x_of(p.ranks)) + "," + F(y_of(*ideal(p))) + " ";
+        if (p.status != StageStatus::kOk || std::find(drawn.begin(), drawn.end(), p.ranks) != drawn.end()) continue;
+        if (!secs && !(p.mb_per_s > 0)) continue;
+        drawn.push_back(p.ranks);
+        double x = x_of(p.ranks), y = y_of(value(p));
+        line += F(x) + "," + F(y) + " ";
+        std::string tip = row.stage + ", " + std::to_string(p.ranks) + " ranks (" + RunName(runs[p.run], p.run) +
+                          "): " + (secs ? FormatSeconds(p.seconds) + " s" : FormatMbPerS(p.mb_per_s) + " MB/s");
+        svg += "<circle class=\"point\" data-panel=\"" + std::string(secs ? "seconds" : "mb_per_s") +
+               "\" data-stage=\"" + EscapeXml(row.stage) + "\" data-ranks=\"" + std::to_string(p.ranks) + "\" cx=\"" +
+               F(x) + "\" cy=\"" + F(y) + "\" r=\"3.5\" fill=\"" + RunColour(i) + "\"><title>" + EscapeXml(tip) +
+               "</title></circle>\n";
+      }
+      if (!ideal_line.empty())
+        svg += "<polyline class=\"ideal\" data-panel=\"" + std::string(secs ? "seconds" : "mb_per_s") +
+               "\" data-stage=\"" + EscapeXml(row.stage) + "\" points=\"" + ideal_line + "\" fill=\"none\" stroke=\"" +
+               RunColour(i) + "\" stroke-opacity=\"0.6\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"/>\n";
+      if (!line.empty())
+        svg += "<polyline class=\"measured\" data-panel=\"" + std::string(secs ? "seconds" : "mb_per_s") +
+               "\" data-stage=\"" + EscapeXml(row.stage) + "\" points=\"" + line + "\" fill=\"none\" stroke=\"" +
+               RunColour(i) + "\" stroke-width=\"2\"/>\n";
+    }
+  }
+  svg += "</svg>\n";
+  return svg;
+}
+
 std::string RenderCompareSvg(const std::vector<RunResult>& runs) {
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + RenderCompareSvgElement(runs);
+  std::string bars = RenderCompareSvgElement(runs);
+  std::string scaling = RenderScalingSvgElement(runs);
+  const std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  if (scaling.empty()) return xml + bars;
+  // Both charts, one above the other, as nested <svg> elements of one picture.
+  auto height_of = [](const std::string& el) {
+    size_t at = el.find("height=\"");
+    return at == std::string::npos ? 0 : std::stoi(el.substr(at + 8));
+  };
+  const int h1 = height_of(bars), h2 = height_of(scaling);
+  const std::string w_text = std::to_string(kWidth), h_text = std::to_string(h1 + h2);
+  scaling.insert(scaling.find(" width="), " y=\"" + std::to_string(h1) + "\"");
+  return xml + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w_text + "\" height=\"" + h_text +
+         "\" viewBox=\"0 0 " + w_text + " " + h_text + "\">\n" + bars + scaling + "</svg>\n";
 }
 
 }  // namespace tb::report

@@ -21,4 +21,9 @@ const char* RunColour(size_t index);
 // The <svg> element alone (no XML declaration), for inlining into HTML.
 std::string RenderCompareSvgElement(const std::vector<RunResult>& runs);
 
+// The scaling view (compare.h: Scaling) as an <svg> element: two panels, seconds and MB/s per
+// stage against ranks, one line per stage and its ideal as a dashed line. "" when the runs
+// have fewer than two world sizes.
+std::string RenderScalingSvgElement(const std::vector<RunResult>& runs);
+
 }  // namespace tb::report

@@ -140,5 +140,55 @@ TEST(CompareSvg, TwoRunsAre900By480) {
   EXPECT_NE(svg.find("width=\"900\" height=\"480\" viewBox=\"0 0 900 480\""), std::string::npos);
 }
 
+TEST(ScalingSvg, OnlyForSeveralWorldSizes) {
+  EXPECT_EQ(RenderScalingSvgElement({StagedRun(), InplaceRun()}), "");
+  EXPECT_EQ(RenderCompareSvg({StagedRun(), InplaceRun()}).find("class=\"scaling\""), std::string::npos);
+}
+
+TEST(ScalingSvg, APointPerStagePerWorldSizeAndIdealLines) {
+  std::vector<RunResult> runs = {testing::RanksRun(1), testing::RanksRun(2), testing::RanksRun(4, 0.5)};
+  std::string svg = RenderCompareSvg(runs);
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_NE(svg.find("class=\"scaling\""), std::string::npos);
+  EXPECT_EQ(Count(svg, "<rect class=\"bar\""), 27u);  // the bar chart is still there
+  // 6 stages ran; each has 3 points in the seconds panel; MB/s only where bytes moved (4).
+  EXPECT_EQ(Count(svg, "data-panel=\"seconds\" data-stage=\"verify\" data-ranks="), 3u);
+  EXPECT_EQ(Count(svg, "<circle class=\"point\" data-panel=\"seconds\""), 18u);
+  EXPECT_EQ(Count(svg, "<polyline class=\"ideal\" data-panel=\"seconds\""), 6u);
+  EXPECT_EQ(Count(svg, "<polyline class=\"ideal\" data-panel=\"mb_per_s\""), 4u);
+  // verify, 4 ranks at 50 %: the measured point sits twice as high as the ideal one above the
+  // seconds axis (both drawn on the same scale).
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      svg, m,
+      std::regex("data-panel=\"seconds\" data-stage=\"verify\" data-ranks=\"4\" cx=\"([0-9.]+)\" cy=\"([0-9.]+)\"")));
+  const double cy = std::stod(m[2]);
+  std::smatch ideal;
+  ASSERT_TRUE(std::regex_search(svg, ideal,
+                                std::regex("class=\"ideal\" data-panel=\"seconds\" data-stage=\"verify\" "
+                                           "points=\"[0-9.]+,([0-9.]+) [0-9.]+,([0-9.]+) [0-9.]+,([0-9.]+) \"")));
+  std::smatch base;
+  ASSERT_TRUE(std::regex_search(
+      svg, base,
+      std::regex("data-panel=\"seconds\" data-stage=\"verify\" data-ranks=\"1\" cx=\"[0-9.]+\" cy=\"([0-9.]+)\"")));
+  const double y1 = std::stod(base[1]), y_ideal4 = std::stod(ideal[3]);
+  EXPECT_NEAR(std::stod(ideal[1]), y1, 0.11);  // the ideal starts at the one-rank point
+  // Heights above the axis (where zero is): one rank's ideal is 4 × four ranks' ideal, so
+  // bottom = y1 + 4/3 (y_ideal4 - y1); the measured point is twice the ideal's height.
+  const double bottom = y1 + 4.0 / 3.0 * (y_ideal4 - y1);
+  EXPECT_NEAR((bottom - cy) / (bottom - y_ideal4), 2.0, 0.05);
+}
+
+TEST(ScalingSvg, EscapesStageAndRunNames) {
+  std::vector<RunResult> runs = {testing::RanksRun(1), testing::RanksRun(2)};
+  runs[1].label = "<script>x</script>";
+  runs[1].stages[4].name = "pick<l>ed";
+  runs[0].stages[4].name = "pick<l>ed";
+  std::string svg = RenderCompareSvg(runs);
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_EQ(svg.find("<script>"), std::string::npos);
+  EXPECT_NE(svg.find("pick&lt;l&gt;ed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tb::report

@@ -59,6 +59,42 @@ std::string CellText(const CompareCell& c) {
 
 std::string SpeedupText(const CompareCell& c) { return c.speedup ? FormatSpeedup(*c.speedup) : "n/a"; }
 
+// The runs' header under their names: "(scenario)", with the ranks when there are several.
+std::string RunSubtitle(const RunResult& run) {
+  std::string inside = run.scenario;
+  if (run.world_size > 1) inside += (inside.empty() ? "" : ", ") + std::to_string(run.world_size) + " ranks";
+  return inside.empty() ? "" : "(" + inside + ")";
+}
+
+std::string Percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f%%", x * 100);
+  return buf;
+}
+
+// Seconds and MB/s per stage against ranks, with the ideal line (compare.h: Scaling).
+std::string ScalingTable(const std::vector<RunResult>& runs) {
+  std::vector<ScalingRow> rows = Scaling(runs);
+  if (rows.empty()) return "";
+  TextTable t({Align::kLeft, Align::kRight, Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kRight,
+               Align::kRight});
+  t.AddRow({"Stage", "Ranks", "Run", "Seconds", "Ideal s", "MB/s", "Ideal MB/s", "Efficiency"});
+  t.AddRule();
+  for (const ScalingRow& row : rows) {
+    bool first = true;
+    for (const ScalingPoint& p : row.points) {
+      CompareCell cell{p.status.has_value(), p.status.value_or(StageStatus::kSkipped), p.seconds, {}};
+      bool ok = p.status == StageStatus::kOk;
+      t.AddRow({first ? row.stage : "", std::to_string(p.ranks), RunName(runs[p.run], p.run), CellText(cell),
+                p.ideal_seconds ? FormatSeconds(*p.ideal_seconds) : kDash, ok ? FormatMbPerS(p.mb_per_s) : kDash,
+                p.ideal_mb_per_s ? FormatMbPerS(*p.ideal_mb_per_s) : kDash,
+                ok && p.ideal_seconds && p.seconds > 0 ? Percent(*p.ideal_seconds / p.seconds) : kDash});
+      first = false;
+    }
+  }
+  return "Scaling by ranks (ideal: linear from the run with the fewest ranks; efficiency = ideal s / s)\n" + t.Render();
+}
+
 // The selected provenance columns of each run, side by side (a row per stage).
 std::string IoCompareTable(const std::vector<RunResult>& runs, const Comparison& cmp, const IoColumns& columns) {
   std::vector<std::string> heads = IoColumnHeads(columns);
@@ -161,7 +197,7 @@ std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColum
   std::vector<std::string> head1{"Stage"}, head2{""};
   for (size_t i = 0; i < n; ++i) {
     head1.push_back(RunName(runs[i], i));
-    head2.push_back(runs[i].scenario.empty() ? "" : "(" + runs[i].scenario + ")");
+    head2.push_back(RunSubtitle(runs[i]));
   }
   for (size_t i = 1; i < n; ++i) {
     head1.push_back("Speedup");
@@ -192,6 +228,7 @@ std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColum
            " seconds / run seconds (above 1\u00d7: faster than the first run; n/a: a side skipped or failed)\n";
   if (columns.any()) out += IoCompareTable(runs, cmp, columns);
   for (size_t i = 0; i < n; ++i) out += Notes(runs[i], RunName(runs[i], i) + ": ");
+  out += ScalingTable(runs);
   return out;
 }
 

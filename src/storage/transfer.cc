@@ -580,10 +580,18 @@ Result<TransferStats> CopyObjectBetween(Storage& src, std::string_view src_key, 
   return copier.Run();
 }
 
-Result<TransferStats> CopyTreeBetween(Storage& src, Storage& dst, const Options& options,
-                                      const ProgressFn& progress) {
+Result<TransferStats> CopyTreeBetween(Storage& src, Storage& dst, const Options& options, const ProgressFn& progress,
+                                      const SelectKeys& select) {
   std::vector<SkippedEntry> skipped;
   TB_ASSIGN_OR_RETURN(std::vector<ObjectInfo> objects, src.ListWithSkipped("", &skipped));
+  if (select) {
+    std::vector<std::string> keys;
+    for (const ObjectInfo& obj : objects) keys.push_back(obj.key);
+    std::vector<ObjectInfo> chosen;
+    for (size_t i : select(keys))
+      if (i < objects.size()) chosen.push_back(std::move(objects[i]));
+    objects = std::move(chosen);
+  }
   Copier copier(src, dst, options, progress);
   for (ObjectInfo& obj : objects) {
     std::string key = obj.key;
@@ -595,10 +603,10 @@ Result<TransferStats> CopyTreeBetween(Storage& src, Storage& dst, const Options&
 }
 
 Result<TransferStats> CopyTree(std::string_view src_uri, std::string_view dst_uri, const Options& options,
-                               const ProgressFn& progress) {
+                               const ProgressFn& progress, const SelectKeys& select) {
   TB_ASSIGN_OR_RETURN(auto src, Open(src_uri, options));
   TB_ASSIGN_OR_RETURN(auto dst, Open(dst_uri, options));
-  return CopyTreeBetween(*src, *dst, options, progress);
+  return CopyTreeBetween(*src, *dst, options, progress, select);
 }
 
 Result<std::unique_ptr<Reader>> OpenStream(std::string_view uri, const Options& options) {

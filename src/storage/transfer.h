@@ -35,11 +35,15 @@ using ProgressFn = std::function<void(uint64_t bytes, uint64_t files)>;
 Result<TransferStats> CopyObject(std::string_view src_uri, std::string_view dst_uri,
                                  const Options& options, const ProgressFn& progress = {});
 
+// Of the keys a tree copy found (relative, in listing order), the positions to copy; unset:
+// all of them. E.g. one rank's share of the files.
+using SelectKeys = std::function<std::vector<size_t>(const std::vector<std::string>& keys)>;
+
 // Copies every object under the src prefix to dst, keeping relative keys
 // ("s3://b/p" + "/x/y" -> "<dst>/x/y"), files in parallel, large files in parts. Entries that
 // hold no object are listed in TransferStats::skipped.
-Result<TransferStats> CopyTree(std::string_view src_uri, std::string_view dst_uri,
-                               const Options& options, const ProgressFn& progress = {});
+Result<TransferStats> CopyTree(std::string_view src_uri, std::string_view dst_uri, const Options& options,
+                               const ProgressFn& progress = {}, const SelectKeys& select = {});
 
 // The same engine over storages the caller already holds (wrapped storages, pipeline stages).
 Result<TransferStats> CopyObjectBetween(Storage& src, std::string_view src_key, Storage& dst,
@@ -47,7 +51,7 @@ Result<TransferStats> CopyObjectBetween(Storage& src, std::string_view src_key, 
                                         const ProgressFn& progress = {});
 // Copies every object of src.List("") to the same key in dst.
 Result<TransferStats> CopyTreeBetween(Storage& src, Storage& dst, const Options& options,
-                                      const ProgressFn& progress = {});
+                                      const ProgressFn& progress = {}, const SelectKeys& select = {});
 
 // Where CopyObject puts `src_uri`: dst itself, or dst + "/" + the source's file name when dst
 // ends with '/', is an existing local directory, or names only a bucket ("s3://b"), like

@@ -44,7 +44,9 @@ BatchLoader::BatchLoader(const dataset::Split& split, const LoaderOptions& optio
   options_.workers = std::max(0, options_.workers);
   options_.world_size = std::max(1, options_.world_size);
   options_.rank = std::clamp(options_.rank, 0, options_.world_size - 1);
-  const size_t samples = RankSamples(split_.count, options_.world_size);
+  const size_t samples = options_.split ? RankSamples(split_.count, options_.world_size)
+                         : options_.epoch_samples > 0 && split_.count > 0 ? options_.epoch_samples
+                                                                          : split_.count;
   batches_ = static_cast<int64_t>((samples + options_.batch_size - 1) / options_.batch_size);
   int prefetch = options_.prefetch > 0 ? options_.prefetch : std::max(8, 4 * options_.workers);
   // Batches assembled ahead stay within a memory budget however many workers or however large
@@ -83,7 +85,13 @@ void BatchLoader::StartEpoch(int epoch) {
     order_.resize(split_.count);
     for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<uint32_t>(i);
   }
-  if (options_.world_size > 1) order_ = RankShare(order_, options_.rank, options_.world_size);
+  if (options_.split && options_.world_size > 1) {
+    order_ = RankShare(order_, options_.rank, options_.world_size);
+  } else if (!options_.split && options_.epoch_samples > 0 && !order_.empty()) {
+    const size_t n = order_.size();
+    order_.resize(options_.epoch_samples);
+    for (size_t i = n; i < order_.size(); ++i) order_[i] = order_[i % n];
+  }
   for (Slot& s : slots_) s.filled = -1;
   next_fill_ = next_take_ = 0;
   active_ = true;

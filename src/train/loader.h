@@ -52,6 +52,11 @@ struct LoaderOptions {
   // This loader's share of each epoch (RankShare): rank in [0, world_size).
   int rank = 0;
   int world_size = 1;
+  // false: no RankShare split (the split is this rank's own already); every rank then takes
+  // `epoch_samples` samples an epoch (0: the split's count): its epoch order padded by
+  // repeating its start (cyclically), or cut.
+  bool split = true;
+  size_t epoch_samples = 0;
 };
 
 // One assembled batch; valid until the next call of Next() or StartEpoch().

@@ -236,5 +236,31 @@ TEST(BatchLoader, RanksTogetherSeeTheGlobalBatch) {
   }
 }
 
+// Unsplit (pipeline.distribution = "sharded": the rank's split is already its share): every
+// sample of the split once, then the epoch's order repeated from its start up to
+// epoch_samples, whatever rank and world size say.
+TEST(BatchLoader, UnsplitTakesEverySampleAndPadsToTheAgreedCount) {
+  dataset::Split s = MakeSplit(12);
+  LoaderOptions o;
+  o.seed = 4;
+  o.workers = 1;
+  o.batch_size = 5;
+  BatchLoader alone(s, o);
+  auto order = Epoch(&alone, 1);
+  ASSERT_EQ(order.size(), 12u);
+  o.rank = 1;
+  o.world_size = 3;
+  o.split = false;
+  o.epoch_samples = 18;
+  BatchLoader loader(s, o);
+  EXPECT_EQ(loader.batches_per_epoch(), 4);
+  auto padded = Epoch(&loader, 1);
+  ASSERT_EQ(padded.size(), 18u);
+  for (size_t i = 0; i < padded.size(); ++i) EXPECT_EQ(padded[i], order[i % 12]) << i;
+  o.epoch_samples = 0;  // no agreed count: the split's own
+  BatchLoader own(s, o);
+  EXPECT_EQ(Epoch(&own, 1), order);
+}
+
 }  // namespace
 }  // namespace tb::train

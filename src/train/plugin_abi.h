@@ -10,7 +10,7 @@
 #include "util/status.h"
 
 // Bump when TrainOptions, TrainSummary or an entry point changes shape.
-#define TB_TORCH_PLUGIN_ABI 4
+#define TB_TORCH_PLUGIN_ABI 5
 
 namespace tb::launch {
 struct World;

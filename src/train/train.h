@@ -69,6 +69,13 @@ struct TrainOptions {
   int rank = 0;
   int world_size = 1;
   std::function<Status(float* data, size_t n)> all_reduce_mean;
+  // false: `files` are already this rank's own share of the data (pipeline.distribution =
+  // "sharded"), so the loader does not split each epoch by rank again: the rank trains on
+  // every image of its files. The ranks agree on the largest rank's image count first (one
+  // all_reduce_mean), and a rank with fewer images pads its epoch order by repeating its start
+  // (as DistributedSampler pads), so every rank takes the same number of steps. Gradients are
+  // averaged over world_size either way.
+  bool split_samples = true;
 };
 
 struct TrainSummary {

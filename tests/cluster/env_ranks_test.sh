@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Ranks started by plain torchrun-style variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)
 # on loopback: 2 and 4 ranks pass rounds of barrier, all-gather and mean all-reduce, and
-# 2 ranks run the inplace scenario with every stage bracketed by barriers, each rank writing
-# its own results and log. Under TORCHELASTIC_USE_AGENT_STORE (torchrun's agent serves the
+# 2 ranks run the inplace scenario with every stage bracketed by barriers, rank 0 writing the
+# merged results to --out and rank 1 its own beside them, each rank its own log. Under TORCHELASTIC_USE_AGENT_STORE (torchrun's agent serves the
 # store) every rank connects as a client: Python torch's TCPStore plays the agent.
 source "$(dirname "$0")/lib.sh"
 need_cluster_plugin
@@ -55,6 +55,7 @@ done
 for r in 0 1; do
   expect_eq "$(wait_rc "run-$r" 300)" 0 "run: rank $r exits 0"
   res="$WORK/runs/r.rank$r.json"
+  [ "$r" = 0 ] && res="$WORK/runs/r.json"  # rank 0: the merged results, where --out says
   [ -f "$res" ] || { fail "run: rank $r wrote no $res"; continue; }
   expect_eq "$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['status'], [s['status'] for s in d['stages'] if s['name']=='verify'][0], [s['status'] for s in d['stages'] if s['name']=='pickled'][0])" "$res")" \
     "ok ok ok" "run: rank $r verified and decoded the dataset"
@@ -79,9 +80,9 @@ start bad-1 RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
   -- run --scenario inplace --dataset-dir "$WORK/ds-bad" --manifest "$WORK/ds/cifar-10-batches-py.md5" \
   --scratch "$WORK/scratch2" --out "$WORK/runs/b.json" --skip upload,train --world-timeout 120
 for r in 0 1; do expect_eq "$(wait_rc "bad-$r" 300)" 1 "one rank's failed verify: rank $r exits 1"; done
-verify0=$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); s=[s for s in d['stages'] if s['name']=='verify'][0]; print(s['status'], s['error'])" "$WORK/runs/b.rank0.json")
+verify0=$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); s=[s for s in d['stages'] if s['name']=='verify'][0]; print(s['status'], s['error'])" "$WORK/runs/b.json")
 expect_contains "$verify0" "failed stage verify: rank 1 failed: 1 file(s) differ" "rank 0's verify fails naming rank 1"
 expect_contains "$verify0" "data_batch_1" "rank 0's error carries rank 1's cause"
-expect_eq "$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print([s['status'] for s in d['stages'] if s['name']=='pickled'][0])" "$WORK/runs/b.rank0.json")" \
+expect_eq "$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print([s['status'] for s in d['stages'] if s['name']=='pickled'][0])" "$WORK/runs/b.json")" \
   skipped "the stages after the failed one are skipped on rank 0 too"
 finish

@@ -52,7 +52,7 @@ if wait_for "$WORK/train-1.err" "stage train start" 300 && wait_for "$WORK/train
     pass "train: rank 0 exited with status $rc"
   fi
   expect_eq "$rc" 1 "train: a lost rank fails the stage (exit 1, not an interruption)"
-  res="$WORK/runs/t.rank0.json"
+  res="$WORK/runs/t.json"  # rank 0 writes to --out (unmerged: rank 1 is gone)
   if [ -f "$res" ]; then
     expect_eq "$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); s=[s for s in d['stages'] if s['name']=='train'][0]; print(s['status'], 'rank 1' in s['error'])" "$res")" \
       "failed True" "train: rank 0's results name rank 1 in the failed train stage"

@@ -27,6 +27,7 @@ PIDS+=($!)
 expect_eq "$(wait_rc mrun 300)" 0 "mpirun run: both ranks exit 0"
 for r in 0 1; do
   res="$WORK/runs/m.rank$r.json"
+  [ "$r" = 0 ] && res="$WORK/runs/m.json"  # rank 0: the merged results
   if [ -f "$res" ]; then
     expect_eq "$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['status'])" "$res")" ok \
       "mpirun run: rank $r's results are ok"

@@ -34,6 +34,7 @@ PIDS+=($!)
 expect_eq "$(wait_rc srun 330)" 0 "srun run: both ranks exit 0"
 for r in 0 1; do
   res="$WORK/runs/s.rank$r.json"
+  [ "$r" = 0 ] && res="$WORK/runs/s.json"  # rank 0: the merged results
   if [ -f "$res" ]; then
     expect_eq "$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['status'])" "$res")" ok \
       "srun run: rank $r's results are ok"

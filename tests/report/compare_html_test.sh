@@ -154,6 +154,42 @@ assert len(colours) > 50, len(colours)
 assert non_bg / total > 0.05, non_bg / total
 EOF
 
+# Runs of 1, 2 and 4 ranks: the scaling view (seconds and MB/s against ranks, with the ideal
+# line) in the table, the SVG and the page, which Chromium renders.
+$PY - <<'EOF' || fail "writing the scaling inputs"
+import json
+base = json.load(open("b.json"))
+for n, eff in ((1, 1.0), (2, 0.9), (4, 0.6)):
+    d = json.loads(json.dumps(base))
+    d["label"] = f"{n} ranks"
+    d["world_size"], d["launcher"] = n, "mpi"
+    d["ranks"] = [{"rank": k, "status": "ok", "host": dict(d["host"], hostname=f"node-{k}")} for k in range(n)]
+    for s in d["stages"]:
+        if s["name"] in ("verify", "pickled"):
+            s["seconds"] = s["seconds"] / (n * eff)
+            s["mb_per_s"] = s["bytes"] / 1e6 / s["seconds"]
+    json.dump(d, open(f"r{n}.json", "w"))
+EOF
+"$TB_BIN" compare r1.json r2.json r4.json --html scale.html --svg scale.svg >scale.txt || fail "compare (ranks) exited $?"
+grep -qF "Scaling by ranks" scale.txt || fail "table lacks the scaling view: $(cat scale.txt)"
+grep -qE '^verify +1 +1 ranks +214\.04 +214\.04 ' scale.txt || fail "scaling row for 1 rank wrong: $(cat scale.txt)"
+grep -qE '^ +4 +4 ranks +89\.18 +53\.51 .* 60%$' scale.txt || fail "scaling row for 4 ranks wrong: $(cat scale.txt)"
+$PY - <<'EOF' || fail "scaling SVG check"
+import xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+root = ET.parse("scale.svg").getroot()
+points = [c for c in root.iter(ns + "circle") if c.get("class") == "point"]
+verify = sorted(int(c.get("data-ranks")) for c in points
+                if c.get("data-stage") == "verify" and c.get("data-panel") == "seconds")
+assert verify == [1, 2, 4], verify
+ideal = [p for p in root.iter(ns + "polyline") if p.get("class") == "ideal"]
+assert len(ideal) >= 2, len(ideal)
+EOF
+chrome --dump-dom "file://$work/scale.html" >scale-dom.html || { cat chromium.log >&2; fail "chromium --dump-dom (ranks)"; }
+for s in "Scaling by ranks" "4 ranks, launched by mpi" "node-3" "89.18"; do
+  grep -qF -- "$s" scale-dom.html || fail "rendered scaling page lacks '$s'"
+done
+
 # Bad input: exit 2 and the message names the file (and the field).
 set +e
 "$TB_BIN" compare a.json missing.json >/dev/null 2>err.txt; rc=$?
@@ -168,6 +204,6 @@ set -e
 grep -q "bad.json: field 'stages\[3\].seconds' is missing" err.txt || fail "bad field not named: $(cat err.txt)"
 [ ! -e out2.html ] || fail "unexpected output"
 if [ -n "${TB_ARTIFACT_DIR:-}" ]; then  # keep the renders for a human to look at
-  mkdir -p "$TB_ARTIFACT_DIR" && cp out.html out.svg shot.png table.txt "$TB_ARTIFACT_DIR"/
+  mkdir -p "$TB_ARTIFACT_DIR" && cp out.html out.svg shot.png table.txt scale.html scale.svg scale.txt "$TB_ARTIFACT_DIR"/
 fi
 echo "PASS compare_html"

@@ -5,6 +5,7 @@
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -211,6 +212,8 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
   lo.num_classes = static_cast<int>(data.names.size());
   lo.rank = o.rank;
   lo.world_size = o.world_size;
+  lo.split = o.split_samples;
+  if (!o.split_samples) lo.epoch_samples = static_cast<size_t>(summary->rank_images);
   BatchLoader loader(data.train, lo);
   SlotTensors slots(&loader, o.batch_size);
   const int64_t report_every =
@@ -384,6 +387,19 @@ Status CheckOptions(const TrainOptions& o) {
   return Status::Ok();
 }
 
+// Unsplit ranks (TrainOptions::split_samples false): the largest training-image count of any
+// rank, through one all_reduce_mean over a slot per rank (exact for counts below 2^24).
+Result<size_t> LargestRankCount(const TrainOptions& o, size_t mine) {
+  if (o.world_size <= 1) return mine;
+  std::vector<float> counts(static_cast<size_t>(o.world_size), 0.0f);
+  counts[static_cast<size_t>(o.rank)] = static_cast<float>(mine);
+  TB_RETURN_IF_ERROR(
+      o.all_reduce_mean(counts.data(), counts.size()).Prefix("train: comparing image counts across ranks"));
+  size_t largest = 0;
+  for (float c : counts) largest = std::max(largest, static_cast<size_t>(std::llround(c * o.world_size)));
+  return largest;
+}
+
 Result<TrainSummary> RunTraining(const TrainOptions& o) {
   double start = NowSeconds();
   TB_RETURN_IF_ERROR(CheckOptions(o));
@@ -410,6 +426,10 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
   summary.load_seconds = NowSeconds() - load_start;
   summary.train_images = static_cast<int64_t>(data.train.count);
   summary.rank_images = static_cast<int64_t>(RankSamples(data.train.count, o.world_size));
+  if (!o.split_samples) {
+    TB_ASSIGN_OR_RETURN(size_t largest, LargestRankCount(o, data.train.count));
+    summary.rank_images = static_cast<int64_t>(largest);
+  }
   summary.test_images = static_cast<int64_t>(data.test.count);
   summary.class_names = data.names;
   if (data.names.size() != 10) {
