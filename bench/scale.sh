@@ -8,7 +8,9 @@
 #             namespaces) and verify/pickled split its files (each file hashed and decoded once)
 #   staged    the tarball comes from an origin on the bridge address (the root namespace) over
 #             each host's shaped link; each host downloads, checks and unpacks its own copy
-#             (once per host); upload is off (no S3 inside the namespaces)
+#             (once per host); upload is off (no S3 inside the namespaces). pipeline.stream =
+#             false for every world size: several ranks run those stages in order, so one rank
+#             must too for the spans to compare like with like
 # Training runs a few steps only (train.max_steps): the bench is about the data stages; the
 # train row shows the data-parallel step rate.
 #
@@ -17,7 +19,7 @@
 # measure the coordination cost and the link, not a real cluster's speedup.
 #
 # Usage: sudo bench/scale.sh [--rate RATE (default 1gbit)] [--ranks "1 2 4"] [--scenario
-#        inplace|staged|both (default both)] [--files N (training files, default 16)]
+#        inplace|staged|both (default both)] [--files N (training files, default 40)]
 #        [--keep DIR (copy the results there)]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,7 +30,7 @@ PY=/usr/bin/python3
 RATE=1gbit
 RANKS="1 2 4"
 SCENARIOS="inplace staged"
-FILES=16
+FILES=40
 KEEP=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -88,7 +90,7 @@ run_world() {
   local out="$WORK/results/$scenario-$n.json" pids=()
   mkdir -p "$WORK/results"
   local -a args=(run --scenario "$scenario" --label "$scenario x$n" --out "$out" --scratch "$WORK/scratch-$scenario-$n"
-    --skip upload --max-steps 50 --no-progress --world-timeout 300)
+    --skip upload --max-steps 50 --no-progress --world-timeout 300 --set pipeline.stream=false)
   if [ "$scenario" = inplace ]; then
     args+=(--dataset-dir "$WORK/www/cifar-10-batches-py")
   else
