@@ -39,7 +39,7 @@ report::RunResult CombineRepetitions(std::vector<report::RunResult> runs, int re
   if (runs.size() == 1 && requested <= 1) return std::move(runs.front());
   std::vector<double> totals;
   for (const auto& run : runs) totals.push_back(run.total_seconds);
-  report::RunResult::Repeat repeat{requested, warmup, report::MakeRepeatStats(totals)};
+  report::RunRepeat repeat{requested, warmup, report::MakeRepeatStats(totals)};
   if (runs.back().status != report::StageStatus::kOk || runs.size() == 1) {
     report::RunResult last = std::move(runs.back());
     last.repeat = std::move(repeat);

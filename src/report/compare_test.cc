@@ -38,7 +38,7 @@ std::vector<RunResult> RepeatedPair(const std::vector<double>& a, const std::vec
     const auto& times = i == 0 ? a : b;
     runs[i].stages[3].repeat = MakeRepeatStats(times);
     runs[i].stages[3].seconds = runs[i].stages[3].repeat->median;
-    runs[i].repeat = RunResult::Repeat{static_cast<int>(times.size()), 0, MakeRepeatStats(times)};
+    runs[i].repeat = RunRepeat{static_cast<int>(times.size()), 0, MakeRepeatStats(times)};
     runs[i].total_seconds = runs[i].repeat->totals.median;
   }
   return runs;

@@ -233,7 +233,7 @@ Json RepeatStatsJson(const RepeatStats& s, const char* list, Json j = Json::obje
 void ParseRunRepeat(Reader& r, const Json& j, RunResult& run) {
   const Json* rep = r.Object(j, "", "repeat", false);
   if (!rep) return;
-  RunResult::Repeat& out = run.repeat.emplace();
+  RunRepeat& out = run.repeat.emplace();
   out.requested = static_cast<int>(std::min<uint64_t>(r.Unsigned(*rep, "repeat", "requested"), 1u << 20));
   out.warmup = static_cast<int>(std::min<uint64_t>(r.Unsigned(*rep, "repeat", "warmup"), 1u << 20));
   ParseRepeatStats(r, *rep, "repeat", "total_seconds", out.totals);

@@ -128,6 +128,16 @@ struct RankInfo {
   HostInfo host;
 };
 
+// Repeated runs: the measured repetitions asked for, the warmup runs before them, and each
+// repetition's total. When every repetition was ok, total_seconds is the median total and each
+// stage's seconds its median. A repetition that was not ok ends the run: the document is that
+// repetition's, totals lists every one run.
+struct RunRepeat {
+  int requested = 0;
+  int warmup = 0;
+  RepeatStats totals;
+};
+
 struct RunResult {
   std::string schema = kSchema;
   std::string tool_version;
@@ -146,16 +156,8 @@ struct RunResult {
   int world_size = 1;
   std::string launcher;
   std::vector<RankInfo> ranks;
-  // Repeated runs (written as "repeat" when present): the measured repetitions asked for, the
-  // warmup runs before them, and each repetition's total. When every repetition was ok,
-  // total_seconds is the median total and each stage's seconds its median. A repetition that
-  // was not ok ends the run: the document is that repetition's, totals lists every one run.
-  struct Repeat {
-    int requested = 0;
-    int warmup = 0;
-    RepeatStats totals;
-  };
-  std::optional<Repeat> repeat;
+  // Repeated runs (written as "repeat" when present, see RunRepeat).
+  std::optional<RunRepeat> repeat;
 };
 
 // Hostname, online CPUs, physical memory, CPU model, kernel ("Linux 6.1.0-…"); device "cpu".

@@ -81,7 +81,7 @@ TEST(ResultsJson, RoundTripsRepeatStatistics) {
   RunResult run = InplaceRun();
   run.stages[3].repeat = MakeRepeatStats({2.0, 1.0, 3.0});
   run.stages[3].seconds = 2.0;
-  run.repeat = RunResult::Repeat{5, 2, MakeRepeatStats({10.0, 11.0, 9.0})};
+  run.repeat = RunRepeat{5, 2, MakeRepeatStats({10.0, 11.0, 9.0})};
   auto j = nlohmann::json::parse(ToJson(run));
   EXPECT_EQ(j["stages"][3]["repeat"]["n"], 3);
   EXPECT_EQ(j["stages"][3]["repeat"]["seconds"], nlohmann::json::parse("[2.0, 1.0, 3.0]"));
@@ -112,7 +112,7 @@ TEST(ResultsJson, RoundTripsRepeatStatistics) {
 TEST(ResultsJson, RejectsMalformedRepeatStatistics) {
   RunResult run = InplaceRun();
   run.stages[3].repeat = MakeRepeatStats({2.0, 1.0, 3.0});
-  run.repeat = RunResult::Repeat{3, 0, MakeRepeatStats({10.0, 11.0, 9.0})};
+  run.repeat = RunRepeat{3, 0, MakeRepeatStats({10.0, 11.0, 9.0})};
   const auto good = nlohmann::ordered_json::parse(ToJson(run));
   auto expect_error = [&](auto edit, const std::string& want) {
     auto j = good;

@@ -128,7 +128,7 @@ std::string IoCompareTable(const std::vector<RunResult>& runs, const Comparison&
 // Repeated runs: what the seconds are.
 std::string RepeatNote(const RunResult& run) {
   if (!run.repeat) return "";
-  const RunResult::Repeat& r = *run.repeat;
+  const RunRepeat& r = *run.repeat;
   std::string out = std::to_string(r.totals.n()) + " of " + std::to_string(r.requested) + " repetitions";
   if (r.warmup > 0) out += " after " + std::to_string(r.warmup) + " warmup run(s)";
   if (run.status != StageStatus::kOk) return out + "; the last one did not complete: its times are shown\n";
