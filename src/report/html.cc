@@ -96,8 +96,9 @@ std::string SecondsCell(const CompareCell& c) {
 
 std::string SpeedupCell(const CompareCell& c) {
   if (!c.speedup) return "<td class=\"sp na\">n/a</td>";
-  const char* cls = *c.speedup > 1.005 ? "sp faster" : *c.speedup < 0.995 ? "sp slower" : "sp";
-  std::string title = c.significant && !*c.significant ? " title=\"not significant: the 95 % intervals overlap\"" : "";
+  const bool not_significant = c.significant && !*c.significant;  // no colour for what may be noise
+  const char* cls = not_significant ? "sp" : *c.speedup > 1.005 ? "sp faster" : *c.speedup < 0.995 ? "sp slower" : "sp";
+  std::string title = not_significant ? " title=\"not significant: the 95 % intervals overlap\"" : "";
   return std::string("<td class=\"") + cls + "\"" + title + ">" + E(FormatSpeedupInterval(c)) + "</td>";
 }
 
