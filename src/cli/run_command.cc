@@ -6,6 +6,7 @@
 #include "cli/live_view.h"
 #include "cli/run_flags.h"
 #include "pipeline/job_guard.h"
+#include "pipeline/repeat.h"
 #include "pipeline/runner.h"
 #include "report/results.h"
 #include "util/signals.h"
@@ -66,7 +67,9 @@ int RunCommand(const Args& args) {
   if (!cluster.ok()) return ReportError("run", cluster.status());
   options.cluster = cluster->get();
 
-  report::RunResult run = pipeline::RunPipeline(*cfg, options);
+  // --repeat/--warmup: each run announced on stderr (pipeline/repeat.h); one run otherwise.
+  report::RunResult run = pipeline::RunRepeated(
+      *cfg, options, [shown](const std::string& line) { shown->Message("tierbench run: " + line); });
   (*view)->Close();
   Status written = pipeline::WriteResults(run, cfg->out);
   if (flags.GetBool("json", false)) {

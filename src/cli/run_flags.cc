@@ -42,6 +42,8 @@ constexpr Mapping kMappings[] = {
     {"preview-count", "preview.count"},
     {"preview-out", "preview.out"},
     {"verify-threads", "pipeline.verify_threads"},
+    {"repeat", "pipeline.repeat"},
+    {"warmup", "pipeline.warmup"},
     {"unlisted", "verify.unlisted"},
     {"connect-timeout", "net.connect_timeout"},
     {"read-timeout", "net.read_timeout"},

@@ -51,6 +51,8 @@ const Range kRanges[] = {
     {"preview.count", 1, 4096, "1..4096"},
     {"preview.scale", 1, 64, "1..64"},
     {"pipeline.verify_threads", 0, kMaxThreads, "0..1024"},
+    {"pipeline.repeat", 1, 1000, "1..1000"},
+    {"pipeline.warmup", 0, 100, "0..100"},
     {"net.connect_timeout", 0, 3600, "greater than 0, at most 3600 seconds", true},
     {"net.read_timeout", 1, 3600, "1..3600 seconds (curl counts whole seconds)"},
     {"net.retries", 0, 100, "0..100"},
@@ -71,6 +73,16 @@ struct Key {
   KeyInfo info;
   Setter set;
 };
+
+// pipeline.repeat and pipeline.warmup (pipeline/repeat.h).
+void AddRepeatKeys(std::vector<Key>& k) {
+  k.push_back({{"pipeline.repeat", "int",
+                "measured runs of the whole scenario; above 1 the results give each stage's median seconds "
+                "and a 95% confidence interval"},
+               [](JobConfig& c, const Value& v) { c.repeat = static_cast<int>(v.i); }});
+  k.push_back({{"pipeline.warmup", "int", "runs of the whole scenario before the measured ones, results discarded"},
+               [](JobConfig& c, const Value& v) { c.warmup = static_cast<int>(v.i); }});
+}
 
 const std::vector<Key>& Keys() {
   static const std::vector<Key> keys = [] {
@@ -134,6 +146,7 @@ const std::vector<Key>& Keys() {
         "sharded (each rank trains on a deterministic 1/N of the training files, not split again)",
         &JobConfig::distribution);
     num("pipeline.verify_threads", "threads hashing files in verify (0 = all cores)", &JobConfig::verify_threads);
+    AddRepeatKeys(k);
     str("pipeline.cache",
         "warm (default: reads may come from the page cache) or cold (before each stage that "
         "reads local files, flush and evict them from the page cache; the results say what was done)",
@@ -424,6 +437,8 @@ std::string ConfigToJson(const JobConfig& c) {
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
   j["pipeline"] = {{"stream", c.stream},
                    {"verify_threads", c.verify_threads},
+                   {"repeat", c.repeat},
+                   {"warmup", c.warmup},
                    {"cache", c.cache},
                    {"cache_drop", c.cache_drop},
                    {"distribution", c.distribution}};

@@ -17,6 +17,7 @@
 //   [stages]   upload = false  ...                      # switch any stage off
 //   [pipeline] stream = true   verify_threads = 0   # stream=false: the reference architecture's order
 //              cache = "warm"  cache_drop = "files"  # cold: evict each read stage's inputs first
+//              repeat = 1  warmup = 0               # measured runs (median + 95% CI), discarded runs first
 //              distribution = "replicated"          # or "sharded": each rank trains on 1/N of the files
 //   [verify]   unlisted = "warn"                    # or "fail": refuse files the manifest omits
 //   [net]      connect_timeout = 10  read_timeout = 30  retries = 5     # seconds; per request
@@ -73,6 +74,8 @@ struct JobConfig {
 
   bool stream = true;               // one overlapped pass for download..verify (staged)
   int verify_threads = 0;
+  // Repetitions (pipeline/repeat.h): warmup runs are discarded, then `repeat` measured runs.
+  int repeat = 1, warmup = 0;
   std::string cache = "warm";            // warm | cold: evict each read stage's inputs from the page cache first
   std::string cache_drop = "files";      // cold: files (fadvise per input) | system (also drop_caches, root)
   // Several ranks: "replicated" (every host stages and trains on the whole dataset, as

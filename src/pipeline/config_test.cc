@@ -163,6 +163,8 @@ TEST(ConfigRanges, EveryNumericKeyBelowAtAndAboveItsRange) {
       {"preview.count", {"1", "4096"}, {"0", "4097"}},
       {"preview.scale", {"1", "64"}, {"0", "65"}},
       {"pipeline.verify_threads", {"0", "1024"}, {"-1", "1025"}},
+      {"pipeline.repeat", {"1", "1000"}, {"0", "-1", "1001"}},
+      {"pipeline.warmup", {"0", "100"}, {"-1", "101"}},
       {"net.connect_timeout", {"0.001", "3600"}, {"0", "-1", "3601", "nan", "inf"}},
       {"net.read_timeout", {"1", "3600"}, {"0", "0.5", "3600.5", "inf"}},
       {"net.retries", {"0", "100"}, {"-1", "101"}},

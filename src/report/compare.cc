@@ -14,8 +14,17 @@ const StageResult* FindStage(const RunResult& run, const std::string& name) {
 
 void FillSpeedups(CompareRow& row) {
   if (row.cells.empty()) return;
-  const CompareCell& base = row.cells[0];
-  for (CompareCell& c : row.cells) c.speedup = Speedup(base.seconds, base.status, c.seconds, c.status);
+  const CompareCell base = row.cells[0];
+  for (CompareCell& c : row.cells) {
+    c.speedup = Speedup(base.seconds, base.status, c.seconds, c.status);
+    FillSpeedupInterval(base, c);
+  }
+}
+
+// The 95 % interval of a repeated time (n >= 2).
+std::optional<std::pair<double, double>> Interval(const std::optional<RepeatStats>& r) {
+  if (!r || r->n() < 2) return std::nullopt;
+  return std::make_pair(r->ci_low, r->ci_high);
 }
 
 std::string Printf(const char* fmt, double x) {
@@ -31,6 +40,18 @@ std::optional<double> Speedup(double baseline_seconds, StageStatus baseline_stat
   if (baseline_status != StageStatus::kOk || status != StageStatus::kOk) return std::nullopt;
   if (!(baseline_seconds > 0) || !(seconds > 0)) return std::nullopt;
   return baseline_seconds / seconds;
+}
+
+void FillSpeedupInterval(const CompareCell& baseline, CompareCell& cell) {
+  cell.speedup_low = cell.speedup_high = std::nullopt;
+  cell.significant = std::nullopt;
+  if (!baseline.ci || !cell.ci || !cell.speedup) return;
+  auto [b_low, b_high] = *baseline.ci;
+  auto [c_low, c_high] = *cell.ci;
+  if (!(c_low > 0) || !(c_high > 0)) return;
+  cell.speedup_low = b_low / c_high;
+  cell.speedup_high = b_high / c_low;
+  cell.significant = b_high < c_low || c_high < b_low;
 }
 
 Comparison Compare(const std::vector<RunResult>& runs) {
@@ -56,6 +77,7 @@ Comparison Compare(const std::vector<RunResult>& runs) {
         cell.present = true;
         cell.status = s->status;
         cell.seconds = s->seconds;
+        cell.ci = Interval(s->repeat);
       }
       row.cells.push_back(cell);
     }
@@ -63,9 +85,22 @@ Comparison Compare(const std::vector<RunResult>& runs) {
     c.stages.push_back(std::move(row));
   }
   c.total.stage = "Total Runtime";
-  for (const RunResult& r : runs) c.total.cells.push_back(CompareCell{true, r.status, r.total_seconds, {}});
+  for (const RunResult& r : runs) {
+    CompareCell cell{true, r.status, r.total_seconds, {}};
+    if (r.repeat && r.status == StageStatus::kOk) cell.ci = Interval(r.repeat->totals);
+    c.total.cells.push_back(cell);
+  }
   FillSpeedups(c.total);
   return c;
+}
+
+bool HasIntervals(const Comparison& cmp) {
+  auto any = [](const CompareRow& row) {
+    for (size_t i = 1; i < row.cells.size(); ++i)
+      if (row.cells[i].speedup_low) return true;
+    return false;
+  };
+  return any(cmp.total) || std::any_of(cmp.stages.begin(), cmp.stages.end(), any);
 }
 
 std::string RunName(const RunResult& run, size_t index) {
@@ -78,6 +113,15 @@ std::string FormatSeconds(double seconds) {
 }
 
 std::string FormatSpeedup(double speedup) { return Printf("%.2f", speedup) + "\u00d7"; }
+
+std::string FormatSpeedupInterval(const CompareCell& cell) {
+  if (!cell.speedup) return "n/a";
+  std::string out = FormatSpeedup(*cell.speedup);
+  if (cell.speedup_low && cell.speedup_high)
+    out += " (" + Printf("%.2f", *cell.speedup_low) + "\u2013" + Printf("%.2f", *cell.speedup_high) + ")";
+  if (cell.significant && !*cell.significant) out += " ~";
+  return out;
+}
 
 std::string FormatMbPerS(double mb_per_s) {
   if (!(mb_per_s > 0)) return "\u2014";

@@ -14,17 +14,24 @@ Json Optional(const std::optional<double>& v) { return v ? Json(*v) : Json(nullp
 
 Json RowJson(const CompareRow& row, bool is_total) {
   Json seconds = Json::array(), status = Json::array(), speedup = Json::array();
+  Json low = Json::array(), high = Json::array(), significant = Json::array();
   for (const CompareCell& c : row.cells) {
     bool timed = c.present && (is_total || c.status != StageStatus::kSkipped);
     seconds.push_back(timed ? Json(c.seconds) : Json(nullptr));
     status.push_back(c.present ? Json(StatusName(c.status)) : Json(nullptr));
     speedup.push_back(Optional(c.speedup));
+    low.push_back(Optional(c.speedup_low));
+    high.push_back(Optional(c.speedup_high));
+    significant.push_back(c.significant ? Json(*c.significant) : Json(nullptr));
   }
   Json j;
   if (!is_total) j["name"] = row.stage;
   j["status"] = std::move(status);
   j["seconds"] = std::move(seconds);
   j["speedup"] = std::move(speedup);
+  j["speedup_low"] = std::move(low);
+  j["speedup_high"] = std::move(high);
+  j["significant"] = std::move(significant);
   return j;
 }
 
@@ -35,6 +42,9 @@ std::string RenderCompareJson(const std::vector<RunResult>& runs) {
   Json j;
   j["schema"] = "tierbench.compare/1";
   j["speedup_definition"] = "first run's seconds / this run's seconds; null when either side is not ok";
+  j["interval_definition"] =
+      "repeated runs (both n >= 2): speedup_low = first's ci95_low / this ci95_high, speedup_high = first's "
+      "ci95_high / this ci95_low; significant = the two 95 % intervals do not overlap; null otherwise";
   Json jr = Json::array();
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunResult& r = runs[i];

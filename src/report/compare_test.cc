@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/runs_testing.h"
+#include "report/stats.h"
 
 namespace tb::report {
 namespace {
@@ -27,6 +28,70 @@ TEST(Speedup, NotApplicableWhenEitherSideIsNotOk) {
   EXPECT_FALSE(Speedup(10, StageStatus::kOk, 5, StageStatus::kInterrupted));
   EXPECT_FALSE(Speedup(0, StageStatus::kOk, 5, StageStatus::kOk));
   EXPECT_FALSE(Speedup(5, StageStatus::kOk, 0, StageStatus::kOk));
+}
+
+// Two repeated runs whose verify times are `a` and `b` (totals alike).
+std::vector<RunResult> RepeatedPair(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<RunResult> runs{InplaceRun(), InplaceRun()};
+  runs[1].label = "again";
+  for (int i = 0; i < 2; ++i) {
+    const auto& times = i == 0 ? a : b;
+    runs[i].stages[3].repeat = MakeRepeatStats(times);
+    runs[i].stages[3].seconds = runs[i].stages[3].repeat->median;
+    runs[i].repeat = RunRepeat{static_cast<int>(times.size()), 0, MakeRepeatStats(times)};
+    runs[i].total_seconds = runs[i].repeat->totals.median;
+  }
+  return runs;
+}
+
+TEST(CompareRepeat, IdenticalDistributionsAreNotSignificant) {
+  auto runs = RepeatedPair({1.0, 1.2, 0.9, 1.1, 1.05}, {1.1, 0.95, 1.0, 1.15, 1.2});
+  Comparison c = Compare(runs);
+  const CompareCell& verify = c.stages[3].cells[1];
+  ASSERT_TRUE(verify.speedup_low && verify.speedup_high && verify.significant);
+  EXPECT_FALSE(*verify.significant);
+  EXPECT_DOUBLE_EQ(*verify.speedup_low, 0.9 / 1.2);
+  EXPECT_DOUBLE_EQ(*verify.speedup_high, 1.2 / 0.95);
+  EXPECT_LE(*verify.speedup_low, *verify.speedup);
+  EXPECT_GE(*verify.speedup_high, *verify.speedup);
+  ASSERT_TRUE(c.total.cells[1].significant);
+  EXPECT_FALSE(*c.total.cells[1].significant);
+  EXPECT_FALSE(c.stages[2].cells[1].speedup_low);  // no repeat on extract: no interval
+  EXPECT_FALSE(c.stages[2].cells[1].significant);
+  EXPECT_TRUE(HasIntervals(c));
+  EXPECT_EQ(FormatSpeedupInterval(verify), "0.95\u00d7 (0.75\u20131.26) ~");
+  std::string table = RenderCompareTable(runs);
+  EXPECT_NE(table.find("(0.75\u20131.26) ~"), std::string::npos) << table;
+  EXPECT_NE(table.find(kNotSignificantLegend), std::string::npos) << table;
+  EXPECT_NE(RenderCompareHtml(runs).find("(0.75\u20131.26) ~"), std::string::npos);
+  auto j = nlohmann::json::parse(RenderCompareJson(runs));
+  EXPECT_EQ(j["stages"][3]["significant"][1], false);
+  EXPECT_DOUBLE_EQ(j["stages"][3]["speedup_low"][1].get<double>(), 0.75);
+  EXPECT_TRUE(j["stages"][2]["significant"][1].is_null());
+  EXPECT_TRUE(j["stages"][2]["speedup_low"][1].is_null());
+}
+
+TEST(CompareRepeat, SeparatedDistributionsAreSignificant) {
+  auto runs = RepeatedPair({10.0, 10.5, 9.8, 10.2, 10.1, 9.9}, {5.0, 5.1, 4.9, 5.2, 5.05, 4.95});
+  Comparison c = Compare(runs);
+  const CompareCell& verify = c.stages[3].cells[1];
+  ASSERT_TRUE(verify.significant);
+  EXPECT_TRUE(*verify.significant);
+  EXPECT_DOUBLE_EQ(*verify.speedup_low, 9.8 / 5.2);
+  EXPECT_DOUBLE_EQ(*verify.speedup_high, 10.5 / 4.9);
+  EXPECT_EQ(FormatSpeedupInterval(verify).find("~"), std::string::npos);
+  auto j = nlohmann::json::parse(RenderCompareJson(runs));
+  EXPECT_EQ(j["stages"][3]["significant"][1], true);
+  EXPECT_EQ(j["total"]["significant"][1], true);
+}
+
+TEST(CompareRepeat, SingleRunsHaveNoIntervalOrLegend) {
+  std::vector<RunResult> runs{StagedRun(), InplaceRun()};
+  Comparison c = Compare(runs);
+  EXPECT_FALSE(HasIntervals(c));
+  EXPECT_EQ(RenderCompareTable(runs).find(kNotSignificantLegend), std::string::npos);
+  auto j = nlohmann::json::parse(RenderCompareJson(runs));
+  EXPECT_TRUE(j["total"]["significant"][1].is_null());
 }
 
 TEST(Compare, RowsFollowPipelineOrderAndSkippedStagesHaveNoSpeedup) {

@@ -96,8 +96,10 @@ std::string SecondsCell(const CompareCell& c) {
 
 std::string SpeedupCell(const CompareCell& c) {
   if (!c.speedup) return "<td class=\"sp na\">n/a</td>";
-  const char* cls = *c.speedup > 1.005 ? "sp faster" : *c.speedup < 0.995 ? "sp slower" : "sp";
-  return std::string("<td class=\"") + cls + "\">" + FormatSpeedup(*c.speedup) + "</td>";
+  const bool not_significant = c.significant && !*c.significant;  // no colour for what may be noise
+  const char* cls = not_significant ? "sp" : *c.speedup > 1.005 ? "sp faster" : *c.speedup < 0.995 ? "sp slower" : "sp";
+  std::string title = not_significant ? " title=\"not significant: the 95 % intervals overlap\"" : "";
+  return std::string("<td class=\"") + cls + "\"" + title + ">" + E(FormatSpeedupInterval(c)) + "</td>";
 }
 
 // "staged", or "staged · 4 ranks" for a run of several ranks.
@@ -183,6 +185,11 @@ std::string NotesHtml(const std::vector<RunResult>& runs) {
              " = skipped. Speedup = " + E(RunName(runs[0], 0)) +
              " seconds ÷ the run’s seconds (above 1× is faster than the first run; n/a when either side skipped "
              "or failed).</p>\n";
+  if (HasIntervals(Compare(runs)))
+    notes +=
+        "<p class=\"note\">Repeated runs: seconds are medians; (low–high) = the speedup’s range from the 95 % "
+        "intervals; " +
+        E(kNotSignificantLegend) + ".</p>\n";
   for (size_t i = 0; i < runs.size(); ++i) {
     const RunResult& r = runs[i];
     if (r.overlapped_seconds > 0)

@@ -160,6 +160,7 @@ void ParseHost(Reader& r, const Json& j, HostInfo& h, const std::string& p = "ho
 }
 
 void ParseIo(Reader& r, const Json& j, const std::string& p, StageIo& io);
+void ParseRepeatStats(Reader& r, const Json& j, const std::string& p, const char* list, RepeatStats& out);
 void ParseRankStages(Reader& r, const Json& j, const std::string& p, StageResult& s);
 
 void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) {
@@ -180,6 +181,62 @@ void ParseStage(Reader& r, const Json& j, const std::string& p, StageResult& s) 
   if (const Json* d = r.Object(j, p, "detail", false)) s.detail_json = JsonText(*d);
   if (const Json* io = r.Object(j, p, "io", false)) ParseIo(r, *io, p + ".io", s.io);
   ParseRankStages(r, j, p, s);
+  if (const Json* rep = r.Object(j, p, "repeat", false))
+    ParseRepeatStats(r, *rep, p + ".repeat", "seconds", s.repeat.emplace());
+}
+
+// A "repeat" object's statistics: n, the list named `list` (n numbers), median, min, max,
+// ci95_low, ci95_high, ci_level; min <= ci95_low <= median <= ci95_high <= max.
+void ParseRepeatStats(Reader& r, const Json& j, const std::string& p, const char* list, RepeatStats& out) {
+  const uint64_t n = r.Unsigned(j, p, "n");
+  const Json* values = r.Field(j, p, list, true);
+  if (values && !values->is_array())
+    r.Fail(Reader::Join(p, list), std::string("must be an array, got ") + values->type_name());
+  if (!r.ok()) return;
+  if (n < 1 || n != values->size())
+    return r.Fail(Reader::Join(p, list),
+                  "must hold n (" + std::to_string(n) + ") numbers, got " + std::to_string(values->size()));
+  for (size_t i = 0; i < values->size() && r.ok(); ++i) {
+    const Json& v = (*values)[i];
+    const std::string q = Reader::Join(p, list) + "[" + std::to_string(i) + "]";
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0)
+      r.Fail(q, "must be a finite number >= 0, got " + v.dump());
+    else
+      out.seconds.push_back(v.get<double>());
+  }
+  out.median = r.Number(j, p, "median");
+  out.min = r.Number(j, p, "min");
+  out.max = r.Number(j, p, "max");
+  out.ci_low = r.Number(j, p, "ci95_low");
+  out.ci_high = r.Number(j, p, "ci95_high");
+  out.ci_level = r.Number(j, p, "ci_level");
+  if (r.ok() &&
+      !(out.min <= out.ci_low && out.ci_low <= out.median && out.median <= out.ci_high && out.ci_high <= out.max))
+    r.Fail(p, "must have min <= ci95_low <= median <= ci95_high <= max");
+  if (r.ok() && out.ci_level > 1) r.Fail(p + ".ci_level", "must be at most 1, got " + j["ci_level"].dump());
+}
+
+Json RepeatStatsJson(const RepeatStats& s, const char* list, Json j = Json::object()) {
+  j["n"] = s.n();
+  Json values = Json::array();
+  for (double x : s.seconds) values.push_back(Finite(x));
+  j[list] = std::move(values);
+  j["median"] = Finite(s.median);
+  j["min"] = Finite(s.min);
+  j["max"] = Finite(s.max);
+  j["ci95_low"] = Finite(s.ci_low);
+  j["ci95_high"] = Finite(s.ci_high);
+  j["ci_level"] = Finite(s.ci_level);
+  return j;
+}
+
+void ParseRunRepeat(Reader& r, const Json& j, RunResult& run) {
+  const Json* rep = r.Object(j, "", "repeat", false);
+  if (!rep) return;
+  RunRepeat& out = run.repeat.emplace();
+  out.requested = static_cast<int>(std::min<uint64_t>(r.Unsigned(*rep, "repeat", "requested"), 1u << 20));
+  out.warmup = static_cast<int>(std::min<uint64_t>(r.Unsigned(*rep, "repeat", "warmup"), 1u << 20));
+  ParseRepeatStats(r, *rep, "repeat", "total_seconds", out.totals);
 }
 
 bool Bool(Reader& r, const Json& obj, const std::string& path, const char* key) {
@@ -382,6 +439,7 @@ std::string ToJson(const RunResult& run) {
     st["detail"] = EmbedObject(s.detail_json);
     if (s.io.present) st["io"] = IoJson(s.io);
     if (s.started_unix > 0) st["started_unix"] = Finite(s.started_unix);
+    if (s.repeat) st["repeat"] = RepeatStatsJson(*s.repeat, "seconds");
     if (!s.ranks.empty()) {
       Json ranks = Json::array();
       for (const RankStage& p : s.ranks)
@@ -398,6 +456,10 @@ std::string ToJson(const RunResult& run) {
   j["stages"] = std::move(stages);
   j["total_seconds"] = Finite(run.total_seconds);
   j["overlapped_seconds"] = Finite(run.overlapped_seconds);
+  if (run.repeat)
+    j["repeat"] = RepeatStatsJson(
+        run.repeat->totals, "total_seconds",
+        Json{{"requested", std::max(run.repeat->requested, 0)}, {"warmup", std::max(run.repeat->warmup, 0)}});
   if (run.train.present) {
     const TrainResult& t = run.train;
     j["train"] = Json{{"device", t.device},
@@ -486,6 +548,7 @@ Result<RunResult> ParseRunResult(std::string_view text, const std::string& name)
       ParseTrain(r, *train, run.train);
   }
   ParseWorld(r, j, run);
+  ParseRunRepeat(r, j, run);
   if (!r.ok()) return r.status();
   return run;
 }

@@ -45,6 +45,17 @@ struct StageIo {
   std::vector<std::string> notes;     // what could not be done or counted, and why
 };
 
+// A time measured in every repetition of a repeated run (tierbench run --repeat N, N >= 2):
+// each repetition's seconds in order, their median, min, max and the 95 % order-statistic
+// interval for the median (report/stats.h; level = the confidence it achieves).
+struct RepeatStats {
+  std::vector<double> seconds;
+  double median = 0, min = 0, max = 0;
+  double ci_low = 0, ci_high = 0, ci_level = 0;
+  size_t n() const { return seconds.size(); }
+};
+// MakeRepeatStats (report/stats.h) fills the rest from `seconds`.
+
 // One rank's part of a stage in merged results (several ranks).
 struct RankStage {
   int rank = 0;
@@ -72,6 +83,9 @@ struct StageResult {
   // here, and the rank that took longest. Empty / -1 for one rank.
   std::vector<RankStage> ranks;
   int slowest_rank = -1;
+  // Repeated runs: this stage's seconds in each repetition (written as "repeat"; absent for
+  // one repetition and for stages that did not run in every repetition).
+  std::optional<RepeatStats> repeat;
 };
 
 struct HostInfo {
@@ -114,6 +128,16 @@ struct RankInfo {
   HostInfo host;
 };
 
+// Repeated runs: the measured repetitions asked for, the warmup runs before them, and each
+// repetition's total. When every repetition was ok, total_seconds is the median total and each
+// stage's seconds its median. A repetition that was not ok ends the run: the document is that
+// repetition's, totals lists every one run.
+struct RunRepeat {
+  int requested = 0;
+  int warmup = 0;
+  RepeatStats totals;
+};
+
 struct RunResult {
   std::string schema = kSchema;
   std::string tool_version;
@@ -132,6 +156,8 @@ struct RunResult {
   int world_size = 1;
   std::string launcher;
   std::vector<RankInfo> ranks;
+  // Repeated runs (written as "repeat" when present, see RunRepeat).
+  std::optional<RunRepeat> repeat;
 };
 
 // Hostname, online CPUs, physical memory, CPU model, kernel ("Linux 6.1.0-…"); device "cpu".

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/runs_testing.h"
+#include "report/stats.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/testing.h"
@@ -74,6 +75,62 @@ TEST(ResultsJson, RoundTripsEveryField) {
   auto parsed = ParseRunResult(ToJson(run), "run.json");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   ExpectSameRun(run, *parsed);
+}
+
+TEST(ResultsJson, RoundTripsRepeatStatistics) {
+  RunResult run = InplaceRun();
+  run.stages[3].repeat = MakeRepeatStats({2.0, 1.0, 3.0});
+  run.stages[3].seconds = 2.0;
+  run.repeat = RunRepeat{5, 2, MakeRepeatStats({10.0, 11.0, 9.0})};
+  auto j = nlohmann::json::parse(ToJson(run));
+  EXPECT_EQ(j["stages"][3]["repeat"]["n"], 3);
+  EXPECT_EQ(j["stages"][3]["repeat"]["seconds"], nlohmann::json::parse("[2.0, 1.0, 3.0]"));
+  EXPECT_EQ(j["stages"][3]["repeat"]["ci_level"], 0.75);
+  EXPECT_FALSE(j["stages"][2].contains("repeat"));
+  EXPECT_EQ(j["repeat"]["warmup"], 2);
+  EXPECT_EQ(j["repeat"]["total_seconds"], nlohmann::json::parse("[10.0, 11.0, 9.0]"));
+  auto parsed = ParseRunResult(ToJson(run), "run.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ExpectSameRun(run, *parsed);
+  ASSERT_TRUE(parsed->stages[3].repeat);
+  EXPECT_EQ(parsed->stages[3].repeat->seconds, run.stages[3].repeat->seconds);
+  EXPECT_DOUBLE_EQ(parsed->stages[3].repeat->median, 2.0);
+  EXPECT_DOUBLE_EQ(parsed->stages[3].repeat->ci_low, 1.0);
+  EXPECT_DOUBLE_EQ(parsed->stages[3].repeat->ci_high, 3.0);
+  EXPECT_FALSE(parsed->stages[2].repeat);
+  ASSERT_TRUE(parsed->repeat);
+  EXPECT_EQ(parsed->repeat->requested, 5);
+  EXPECT_EQ(parsed->repeat->warmup, 2);
+  EXPECT_EQ(parsed->repeat->totals.seconds, run.repeat->totals.seconds);
+  EXPECT_DOUBLE_EQ(parsed->repeat->totals.median, 10.0);
+  // Without repeats: no "repeat" anywhere.
+  auto plain = nlohmann::json::parse(ToJson(InplaceRun()));
+  EXPECT_FALSE(plain.contains("repeat"));
+  EXPECT_FALSE(ParseRunResult(ToJson(InplaceRun()), "a.json")->repeat);
+}
+
+TEST(ResultsJson, RejectsMalformedRepeatStatistics) {
+  RunResult run = InplaceRun();
+  run.stages[3].repeat = MakeRepeatStats({2.0, 1.0, 3.0});
+  run.repeat = RunRepeat{3, 0, MakeRepeatStats({10.0, 11.0, 9.0})};
+  const auto good = nlohmann::ordered_json::parse(ToJson(run));
+  auto expect_error = [&](auto edit, const std::string& want) {
+    auto j = good;
+    edit(j);
+    auto parsed = ParseRunResult(j.dump(), "a.json");
+    ASSERT_FALSE(parsed.ok()) << want;
+    EXPECT_NE(parsed.status().message().find(want), std::string::npos) << parsed.status().message();
+  };
+  expect_error([](auto& j) { j["stages"][3]["repeat"]["n"] = 4; }, "field 'stages[3].repeat.seconds' must hold n (4)");
+  expect_error([](auto& j) { j["stages"][3]["repeat"]["seconds"][1] = -1; }, "'stages[3].repeat.seconds[1]' must be");
+  expect_error([](auto& j) { j["stages"][3]["repeat"]["seconds"] = "x"; }, "must be an array");
+  expect_error([](auto& j) { j["stages"][3]["repeat"].erase("median"); }, "'stages[3].repeat.median' is missing");
+  expect_error([](auto& j) { j["stages"][3]["repeat"]["median"] = 9; }, "min <= ci95_low <= median");
+  expect_error([](auto& j) { j["stages"][3]["repeat"]["ci_level"] = 1.5; }, "ci_level' must be at most 1");
+  expect_error([](auto& j) { j["stages"][3]["repeat"] = 3; }, "'stages[3].repeat' must be an object");
+  expect_error([](auto& j) { j["repeat"]["total_seconds"] = nlohmann::json::array(); },
+               "'repeat.total_seconds' must hold");
+  expect_error([](auto& j) { j["repeat"].erase("warmup"); }, "'repeat.warmup' is missing");
 }
 
 TEST(ResultsJson, RoundTripsWithoutTraining) {

@@ -67,6 +67,17 @@ NiceAxis NiceScale(double max_value, int target_ticks) {
   return {top, step};
 }
 
+// An error bar from y_low to y_high (SVG y: y_low is lower on screen) centred on x, capped.
+std::string ErrorBar(double x, double y_low, double y_high, double bar_width, const std::string& tip) {
+  const double cap = std::min(8.0, bar_width / 2);
+  auto line = [](double x1, double y1, double x2, double y2) {
+    return "<line x1=\"" + F(x1) + "\" y1=\"" + F(y1) + "\" x2=\"" + F(x2) + "\" y2=\"" + F(y2) + "\"/>";
+  };
+  return "<g class=\"errorbar\" stroke=\"#111827\" stroke-width=\"1.2\"><title>" + EscapeXml(tip) +
+         " (95 % interval of the median)</title>" + line(x, y_low, x, y_high) +
+         line(x - cap / 2, y_low, x + cap / 2, y_low) + line(x - cap / 2, y_high, x + cap / 2, y_high) + "</g>\n";
+}
+
 std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
   Comparison cmp = Compare(runs);
   const size_t n = runs.size();
@@ -107,7 +118,7 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
   double max_s = 0;
   for (const CompareRow& row : cmp.stages)
     for (const CompareCell& c : row.cells)
-      if (c.present && c.status != StageStatus::kSkipped) max_s = std::max(max_s, c.seconds);
+      if (c.present && c.status != StageStatus::kSkipped) max_s = std::max({max_s, c.seconds, c.ci ? c.ci->second : 0});
   NiceAxis axis = NiceScale(max_s, 5);
   auto y_of = [&](double v) { return bottom - plot_h * (v / axis.max); };
 
@@ -149,9 +160,12 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
       double w = std::max(1.0, bw - 2);
       double y = drawn ? y_of(c.seconds) : bottom;
       double h = bottom - y;
-      std::string tip = RunName(runs[r], r) + " \u2014 " + row.stage + ": " +
-                        (drawn ? FormatSeconds(c.seconds) + " s" : std::string("skipped")) +
-                        (c.status == StageStatus::kFailed ? " (FAILED)" : "");
+      std::string tip =
+          RunName(runs[r], r) + " \u2014 " + row.stage + ": " +
+          (drawn ? FormatSeconds(c.seconds) + " s" : std::string("skipped")) +
+          (drawn && c.ci ? " (median; " + FormatSeconds(c.ci->first) + "\u2013" + FormatSeconds(c.ci->second) + " s)"
+                         : "") +
+          (c.status == StageStatus::kFailed ? " (FAILED)" : "");
       std::string style = DidNotComplete(c.status)
                               ? "fill-opacity=\"0.35\" stroke=\"#b91c1c\" stroke-width=\"1.5\" stroke-dasharray=\"4 2\""
                               : "";
@@ -159,6 +173,10 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
              "\" x=\"" + F(x) + "\" y=\"" + F(y) + "\" width=\"" + F(w) + "\" height=\"" + F(h) + "\" fill=\"" +
              colour + "\" " + style + "><title>" + EscapeXml(tip) + "</title></rect>\n";
       double tx = x + w / 2;
+      if (drawn && !DidNotComplete(c.status) && c.ci) {  // repeated: the 95 % interval of the median
+        svg += ErrorBar(tx, y_of(c.ci->first), y_of(c.ci->second), w, tip);
+        y = std::min(y, y_of(c.ci->second));
+      }
       if (!drawn) {
         svg += Text(tx + 4, bottom - 4, c.present ? "skipped" : "absent",
                     "font-size=\"10\" fill=\"#9ca3af\" transform=\"rotate(-90 " + F(tx + 4) + " " + F(bottom - 4) + ")\"");

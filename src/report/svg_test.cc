@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "report/runs_testing.h"
+#include "report/stats.h"
 
 namespace tb::report {
 namespace {
@@ -85,6 +86,19 @@ TEST(CompareSvg, WellFormedWithOneBarPerRunPerStage) {
   EXPECT_NE(svg.find("S3+NVMe (staged)"), std::string::npos);
   EXPECT_NE(svg.find("Seconds (wall clock)"), std::string::npos);
   EXPECT_NE(svg.find("Pipeline stage"), std::string::npos);
+}
+
+TEST(CompareSvg, ErrorBarsWhereStagesWereRepeated) {
+  std::vector<RunResult> runs{StagedRun(), InplaceRun()};
+  EXPECT_EQ(Count(RenderCompareSvg(runs), "class=\"errorbar\""), 0u);
+  runs[0].stages[3].repeat = MakeRepeatStats({800, 872.40, 1200});  // verify, both runs
+  runs[1].stages[3].repeat = MakeRepeatStats({40, 50, 60});
+  runs[1].stages[4].repeat = MakeRepeatStats({70, 80});  // pickled, the second run only
+  std::string svg = RenderCompareSvg(runs);
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_EQ(Count(svg, "class=\"errorbar\""), 3u);
+  EXPECT_NE(svg.find(">1250</text>"), std::string::npos);  // the axis reaches above the interval (1200)
+  EXPECT_NE(svg.find("(median; 800.00\u20131200.00 s)"), std::string::npos);
 }
 
 TEST(CompareSvg, BarHeightsAreProportional) {

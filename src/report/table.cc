@@ -57,7 +57,7 @@ std::string CellText(const CompareCell& c) {
   return FormatSeconds(c.seconds);
 }
 
-std::string SpeedupText(const CompareCell& c) { return c.speedup ? FormatSpeedup(*c.speedup) : "n/a"; }
+std::string SpeedupText(const CompareCell& c) { return FormatSpeedupInterval(c); }
 
 // The runs' header under their names: "(scenario)", with the ranks when there are several.
 std::string RunSubtitle(const RunResult& run) {
@@ -125,6 +125,16 @@ std::string IoCompareTable(const std::vector<RunResult>& runs, const Comparison&
   return "\nWhere the bytes came from (MB = 10^6 bytes; * = potential caching)\n" + t.Render();
 }
 
+// Repeated runs: what the seconds are.
+std::string RepeatNote(const RunResult& run) {
+  if (!run.repeat) return "";
+  const RunRepeat& r = *run.repeat;
+  std::string out = std::to_string(r.totals.n()) + " of " + std::to_string(r.requested) + " repetitions";
+  if (r.warmup > 0) out += " after " + std::to_string(r.warmup) + " warmup run(s)";
+  if (run.status != StageStatus::kOk) return out + "; the last one did not complete: its times are shown\n";
+  return out + ": seconds are the medians (each stage's repeat.seconds and 95 % interval are in the results JSON)\n";
+}
+
 // A stage's cells in the stage table: stage, status, seconds, MB/s, files.
 std::vector<std::string> StageCells(const StageResult& s) {
   bool timed = HasTimes(s.status);
@@ -183,7 +193,7 @@ std::string RenderStageTable(const RunResult& run, const IoColumns& columns) {
   if (columns.any() && !streamed.empty())
     legend += TextTable::Sanitize(streamed) + " ran as one overlapped pass: their provenance columns are that pass's\n";
   return TextTable::Sanitize(title) + "\n" + t.Render() + "Seconds: each stage's wall span, first start to last end\n" +
-         legend + Notes(run, "") + TrainDataNote(run.train);
+         RepeatNote(run) + legend + Notes(run, "") + TrainDataNote(run.train);
 }
 
 std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColumns& columns) {
@@ -226,6 +236,9 @@ std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColum
   if (n > 1)
     out += "Speedup = " + TextTable::Sanitize(RunName(runs[0], 0)) +
            " seconds / run seconds (above 1\u00d7: faster than the first run; n/a: a side skipped or failed)\n";
+  if (HasIntervals(cmp))
+    out += "Repeated runs: seconds are medians; (low\u2013high) = the speedup's range from the 95 % intervals; " +
+           std::string(kNotSignificantLegend) + "\n";
   if (columns.any()) out += IoCompareTable(runs, cmp, columns);
   for (size_t i = 0; i < n; ++i) out += Notes(runs[i], RunName(runs[i], i) + ": ");
   out += ScalingTable(runs);
