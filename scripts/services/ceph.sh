@@ -6,11 +6,13 @@ OSD_BLOCK="$CEPH_DIR/osd.0.block"   # must lie outside osd_data
 OSD_BLOCK_BYTES="${TB_OSD_BLOCK_BYTES:-21474836480}"   # 20 GiB, sparse
 KEYRING="$CEPH_DIR/keyring"
 
-# radosgw's frontends: beast on 127.0.0.1 and every TB_SERVICES_BIND address.
+# radosgw's frontends: beast on 127.0.0.1 and every TB_SERVICES_BIND address. tcp_nodelay:
+# without it every GET waits ~40 ms (Nagle on the response meets the client's delayed ACK),
+# so a tree of small objects is latency-bound: 47 ms a GET of 100 bytes vs 3 ms a HEAD.
 ceph_rgw_frontends() {
   local a line="beast endpoint=127.0.0.1:$S3_PORT"
   for a in $BIND_ADDRS; do line+=" endpoint=$a:$S3_PORT"; done
-  echo "$line"
+  echo "$line tcp_nodelay=1"
 }
 
 # True when ceph.conf gives radosgw the frontends TB_SERVICES_BIND asks for (or it is unset).

@@ -10,7 +10,7 @@
 // of small files and a single huge file both keep every connection busy; large jobs go first
 // so that they do not form the tail. A StreamGate admits the work items in list order and
 // bounds how many run at once: Options::streams, or under "auto" a number found by measuring
-// (one stream first, doubled while the aggregate rate still grows). Destinations are atomic
+// (doubled while the aggregate rate still grows, and probed again later). Destinations are atomic
 // (commit only after every byte arrived and the checks passed; a failed job leaves nothing
 // under its final name).
 #include "storage/transfer.h"
@@ -73,14 +73,20 @@ struct Job {
 
 // How many work items run at once, admitted strictly in list order (so the earliest parts of
 // an ordered job always hold a stream and its window keeps moving). Fixed, or under auto
-// grown from one stream by doubling: each step runs until every stream finished an item and
-// at least kMinPhaseSeconds passed; a step that adds less than kGrowth to the aggregate rate
-// ends the search (a step that loses more than kGrowth is undone).
+// found by measuring the aggregate rate in steps: each step runs until every stream finished
+// two items (and at least kMinPhaseItems) and at least kMinPhaseSeconds passed. The search
+// starts at one stream (four for a tree of many small objects, Copier::AutoStart) and doubles while a step adds at
+// least kGrowth to the rate; a step that adds less is measured once more, and only when the better of the two still
+// adds less does the search settle (undoing the step when it lost more than kGrowth). A settled count is held, then
+// probed again by doubling - after kHoldSeconds, twice as long after each probe that did not pay - so a passing
+// slowdown (a stalled request, a busy server) met early in a long copy does not pin the rest of it to one stream, as it
+// once pinned a 1,283-file tree.
 class StreamGate {
  public:
-  // grow: auto, up to max_streams; else max_streams from the start, `why` says who chose it.
-  StreamGate(int max_streams, bool grow, std::string why)
-      : max_(std::max(1, max_streams)), grow_(grow && max_ > 1), allowed_(grow_ ? 1 : max_) {
+  // grow: auto, from `start` streams up to max_streams; else max_streams from the start, `why`
+  // says who chose it.
+  StreamGate(int max_streams, bool grow, int start, std::string why)
+      : max_(std::max(1, max_streams)), grow_(grow && max_ > 1), allowed_(grow_ ? std::clamp(start, 1, max_) : max_) {
     if (!grow_) why_ = std::move(why);
   }
 
@@ -110,15 +116,17 @@ class StreamGate {
     cv_.notify_all();
   }
 
-  int streams() const { return grow_ && searching_ ? peak_ : std::min(allowed_, peak_); }
+  int streams() const { return std::min(allowed_, peak_); }
   std::string why() const {
     if (!why_.empty()) return why_;
-    return "auto: the copy ended while the rate still grew (" + std::to_string(peak_) + " streams)";
+    return "auto: the copy ended while the rate still grew (" + std::to_string(streams()) + " streams)";
   }
 
  private:
   static constexpr double kGrowth = 0.10;
-  static constexpr double kMinPhaseSeconds = 0.05;
+  static constexpr double kMinPhaseSeconds = 0.2;
+  static constexpr uint64_t kMinPhaseItems = 4;
+  static constexpr double kHoldSeconds = 1.0, kMaxHoldSeconds = 30.0;
 
   static std::string Rate(int streams, double bytes_per_s) {
     char buf[64];
@@ -133,23 +141,27 @@ class StreamGate {
   }
 
   void Measure(uint64_t moved) {
-    if (!searching_ || done_in_phase_ < static_cast<uint64_t>(allowed_)) return;
+    uint64_t items = std::max<uint64_t>(2 * static_cast<uint64_t>(allowed_), kMinPhaseItems);
     double dt = NowSeconds() - phase_start_;
-    if (dt < kMinPhaseSeconds) return;
+    if (done_in_phase_ < items || dt < (searching_ ? kMinPhaseSeconds : hold_s_)) return;
     double rate = static_cast<double>(moved - phase_bytes_) / dt;
-    if (allowed_ == 1 || rate >= prev_rate_ * (1 + kGrowth)) {
-      if (allowed_ == max_) {
-        searching_ = false;
-        why_ = "auto: the rate grew up to the limit of s3.concurrency (" + Rate(allowed_, rate) + ")";
-        return;
-      }
-      prev_rate_ = rate;
-      prev_allowed_ = allowed_;
-      allowed_ = std::min(max_, 2 * allowed_);
+    if (!searching_) {  // the hold ended: its rate is the baseline of a probe with twice the streams
+      Step(rate, moved);
+      return;
+    }
+    if (remeasured_) rate = std::max(rate, first_rate_);
+    bool grew = prev_rate_ == 0 || rate >= prev_rate_ * (1 + kGrowth);
+    if (!grew && !remeasured_) {  // once more at this count before deciding
+      remeasured_ = true;
+      first_rate_ = rate;
       StartPhase(moved);
       return;
     }
-    searching_ = false;
+    remeasured_ = false;
+    if (grew) {
+      Step(rate, moved);
+      return;
+    }
     std::string both = Rate(prev_allowed_, prev_rate_) + ", " + Rate(allowed_, rate);
     if (rate < prev_rate_ * (1 - kGrowth)) {
       allowed_ = prev_allowed_;
@@ -157,6 +169,28 @@ class StreamGate {
     } else {
       why_ = "auto: the aggregate rate stopped growing (" + both + ")";
     }
+    Hold(moved, probed_ ? 2 * hold_s_ : kHoldSeconds);
+  }
+
+  // `rate` at allowed_ streams is the best yet: double them, or hold at the limit.
+  void Step(double rate, uint64_t moved) {
+    if (allowed_ == max_) {
+      why_ = "auto: the rate grew up to the limit of s3.concurrency (" + Rate(allowed_, rate) + ")";
+      Hold(moved, kMaxHoldSeconds);
+      return;
+    }
+    probed_ = !searching_;
+    searching_ = true;
+    prev_rate_ = rate;
+    prev_allowed_ = allowed_;
+    allowed_ = std::min(max_, 2 * allowed_);
+    StartPhase(moved);
+  }
+
+  void Hold(uint64_t moved, double seconds) {
+    searching_ = false;
+    hold_s_ = std::min(seconds, kMaxHoldSeconds);
+    StartPhase(moved);
   }
 
   std::mutex mu_;
@@ -165,8 +199,9 @@ class StreamGate {
   const bool grow_;
   int allowed_, prev_allowed_ = 1, active_ = 0, peak_ = 0;
   size_t next_ = 0;
-  bool aborted_ = false, searching_ = true;
-  double phase_start_ = 0, prev_rate_ = 0;
+  bool aborted_ = false, searching_ = true, remeasured_ = false;
+  bool probed_ = false;  // the running search began as a probe after a hold
+  double phase_start_ = 0, prev_rate_ = 0, first_rate_ = 0, hold_s_ = kHoldSeconds;
   uint64_t phase_bytes_ = 0, done_in_phase_ = 0;
   std::string why_;
 };
@@ -230,7 +265,7 @@ class Copier {
     std::string fixed = options_.streams > 0 ? "net.streams = " + std::to_string(options_.streams) : "";
     if (max_streams_ < std::max(1, options_.streams)) fixed += " (at most s3.concurrency)";
     if (options_.streams <= 0 && max_streams_ == 1) fixed = "one stream: s3.concurrency = 1";
-    StreamGate gate(max_streams_, options_.streams <= 0, fixed);
+    StreamGate gate(max_streams_, options_.streams <= 0, AutoStart(), fixed);
     Status s = ParallelFor(items_.size(), std::max(1, options_.concurrency), [&](size_t i) {
       if (IsCancelled(options_)) return Status::Cancelled("copy cancelled");
       // Not admitted: an earlier item failed (its error is the copy's) or the copy was cancelled.
@@ -256,6 +291,17 @@ class Copier {
   }
 
  private:
+  // Where auto streams start: a tree of many objects no larger than a part is bound by request
+  // latency, so it starts at kManySmallStart streams (the search still doubles from there and
+  // undoes a step that was slower); anything else starts at one.
+  int AutoStart() const {
+    static constexpr int kManySmallStart = 4;
+    size_t small = 0;
+    for (const auto& job : jobs_) small += job->num_parts == 1;
+    bool many_small = small >= 8 * static_cast<size_t>(max_streams_) && 2 * small >= jobs_.size();
+    return many_small ? kManySmallStart : 1;
+  }
+
   Status CopyItem(const WorkItem& item) {
     Job& job = *jobs_[item.job];
     switch (job.mode) {

@@ -117,6 +117,30 @@ TEST(CopyTree, MemoryToPosixToMemoryRoundTrip) {
   }
 }
 
+// A tree of many small objects from a tier with request latency: every added stream adds
+// throughput, so auto streams must grow well past one even when two requests of the two-stream
+// step stall (a step measured once used to read that as "more streams were slower" and pin the
+// whole copy to one stream: 60 s instead of a few for the 1,283-file training input).
+TEST(CopyTree, AutoStreamsGrowOverManySmallObjectsDespiteAStalledStep) {
+  auto inner = NewMemoryStorage("small-src");
+  for (int i = 0; i < 2400; ++i) ASSERT_TRUE(Put(*inner, "f" + std::to_string(10000 + i), Pattern(2048, i)).ok());
+  FaultInjectionStorage src(std::move(inner));
+  // 3 ms a request, and a stretch of 63 requests that take 60 ms each: a passing slowdown
+  // that the first step of the search runs into.
+  src.DelayOpens(0.003, 18, 63, 0.06);
+  auto dst = NewMemoryStorage("small-dst");
+  Options o = SmallParts(16);
+  ASSERT_EQ(o.streams, 0);  // auto
+  auto stats = CopyTreeBetween(src, *dst, o);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->files, 2400u);
+  EXPECT_GE(stats->streams, 8) << stats->streams_why;
+  EXPECT_EQ(stats->streams_why.rfind("auto: ", 0), 0u) << stats->streams_why;
+  auto listed = dst->List("");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 2400u);
+}
+
 TEST(CopyObject, RetriesTransientReadFailures) {
   auto mem = NewMemoryStorage("retry");
   std::string data = Pattern(300000, 5);

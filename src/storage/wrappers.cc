@@ -1,6 +1,7 @@
 #include "storage/wrappers.h"
 
 #include <chrono>
+#include <thread>
 
 namespace tb::storage {
 
@@ -235,6 +236,13 @@ void FaultInjectionStorage::FailOps(uint64_t first, uint64_t count, Status statu
 
 void FaultInjectionStorage::CorruptByteAt(uint64_t offset) { corrupt_offset_ = offset; }
 
+void FaultInjectionStorage::DelayOpens(double seconds, uint64_t first, uint64_t count, double stall_seconds) {
+  open_delay_s_ = seconds;
+  stall_first_ = first;
+  stall_count_ = count;
+  stall_s_ = stall_seconds;
+}
+
 Status FaultInjectionStorage::NextOp(StorageOp op) {
   std::lock_guard<std::mutex> lock(mu_);
   if (fail_only_ >= 0 && static_cast<int>(op) != fail_only_) return Status::Ok();
@@ -253,6 +261,9 @@ Result<ObjectInfo> FaultInjectionStorage::Stat(std::string_view key) {
 Result<std::unique_ptr<Reader>> FaultInjectionStorage::OpenRead(std::string_view key, uint64_t offset,
                                                                 uint64_t length) {
   TB_RETURN_IF_ERROR(NextOp(StorageOp::kOpenRead));
+  uint64_t n = opens_.fetch_add(1) + 1;
+  double wait = stall_count_ > 0 && n >= stall_first_ && n < stall_first_ + stall_count_ ? stall_s_ : open_delay_s_;
+  if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
   TB_ASSIGN_OR_RETURN(auto reader, inner_->OpenRead(key, offset, length));
   return std::unique_ptr<Reader>(new FaultReader(std::move(reader), this, offset));
 }

@@ -69,6 +69,9 @@ class FaultInjectionStorage : public Storage {
   void FailOps(uint64_t first, uint64_t count, Status status, int only = -1);
   // Every read returning the byte at absolute object offset `offset` gets it bit-flipped.
   void CorruptByteAt(uint64_t offset);
+  // Every OpenRead waits `seconds` before it runs (a tier's request latency); OpenReads
+  // first..first+count-1 (numbered among OpenReads, from 1) wait `stall_seconds` instead.
+  void DelayOpens(double seconds, uint64_t first = 0, uint64_t count = 0, double stall_seconds = 0);
   uint64_t ops_seen() const { return op_counter_.load(); }
 
   std::string Describe(std::string_view key) const override { return inner_->Describe(key); }
@@ -99,6 +102,9 @@ class FaultInjectionStorage : public Storage {
   int fail_only_ = -1;
   Status fail_status_;
   std::atomic<uint64_t> corrupt_offset_{kNone};
+  double open_delay_s_ = 0, stall_s_ = 0;
+  uint64_t stall_first_ = 0, stall_count_ = 0;
+  std::atomic<uint64_t> opens_{0};
 };
 
 }  // namespace tb::storage
