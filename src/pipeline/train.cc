@@ -125,6 +125,7 @@ class TrainStage : public Stage {
     detail["first_batch_seconds"] = summary.first_batch_seconds;
     detail["data_wait_seconds"] = summary.data_wait_seconds;
     detail["compute_seconds"] = summary.compute_seconds;
+    detail["compute_clock"] = summary.compute_clock;
     if (summary.au >= 0) detail["au"] = summary.au;
     detail["epoch_au"] = nlohmann::json::array();
     for (double au : summary.epoch_au) detail["epoch_au"].push_back(au >= 0 ? nlohmann::json(au) : nlohmann::json());

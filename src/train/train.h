@@ -104,6 +104,10 @@ struct TrainSummary {
   double first_batch_seconds = 0;
   double data_wait_seconds = 0;
   double compute_seconds = 0;
+  // What timed compute: "host steady clock" (CPU), "CUDA events" (two events on the default
+  // stream around each step), or "host steady clock after a device synchronize" (CUDA without
+  // a CUDA runtime to take events from).
+  std::string compute_clock;
   double au = -1;
   std::vector<double> epoch_au;
   double samples_per_second = 0;          // training images / train_seconds

@@ -145,6 +145,7 @@ TEST(Train, ReportsFirstBatchDataWaitComputeAndAu) {
   EXPECT_GT(r->first_batch_seconds, 0);
   EXPECT_LT(r->first_batch_seconds, r->seconds);
   EXPECT_GT(r->compute_seconds, 0);
+  EXPECT_EQ(r->compute_clock, "host steady clock");  // on CUDA: "CUDA events" (bench/gpu/check.sh)
   EXPECT_GE(r->data_wait_seconds, 0);
   double epochs_span = 0;
   for (double e : r->epoch_seconds) epochs_span += e;

@@ -1,5 +1,7 @@
 #include "train/torch/net.h"
 
+#include <c10/core/GradMode.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -335,7 +337,7 @@ void AutogradStep::ForwardBackward(const at::Tensor& x, const at::Tensor& labels
 }
 
 void AutogradStep::Update() {
-  at::NoGradGuard no_grad;
+  c10::NoGradGuard no_grad;
   for (int i = 0; i < kNumParams; ++i) {
     at::Tensor g = (*p_)[i].grad();
     if (first_) {

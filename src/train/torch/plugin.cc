@@ -1,6 +1,7 @@
 // The libtorch training plugin's entry points (see train/plugin_abi.h) and the training loop.
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
@@ -16,6 +17,7 @@
 #include "dataset/cifar.h"
 #include "train/loader.h"
 #include "train/plugin_abi.h"
+#include "train/torch/cuda_timer.h"
 #include "train/torch/net.h"
 #include "train/torch/weights.h"
 #include "util/clock.h"
@@ -120,7 +122,7 @@ class GradientAverager {
   // Replaces `grads` by their mean over the ranks (unless `stopping`); returns whether any
   // rank stops at this step.
   Result<bool> Average(const Params& grads, bool stopping, int epoch, int64_t step) {
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     const size_t n = flat_.size() - 1;
     if (!stopping) ForEach(grads, [](float* flat, const at::Tensor& g) { CopyOut(g, flat); });
     flat_[n] = stopping ? 1.0f : 0.0f;
@@ -198,8 +200,19 @@ Status TakeStep(const TrainOptions& o, const at::Device& device, SlotTensors& sl
     }
   }
   step->Update();
-  if (!on_cpu) torch::cuda::synchronize(device.index());  // compute = device time, not launch time
   return Status::Ok();
+}
+
+// A step's compute time, from `got` (the batch in hand) to the end of the update: on CUDA the
+// device's time between the timer's events (waiting for the step's last kernel), or without a
+// timer the host's time up to a device synchronise; on CPU the host's time.
+Result<double> StepCompute(const at::Device& device, CudaStepTimer* timer, double got) {
+  if (timer) {
+    TB_RETURN_IF_ERROR(timer->Stop());
+    return timer->Seconds();
+  }
+  if (!device.is_cpu()) torch::cuda::synchronize(device.index());
+  return NowSeconds() - got;
 }
 
 template <typename Step>
@@ -216,6 +229,10 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
   if (!o.split_samples) lo.epoch_samples = static_cast<size_t>(summary->rank_images);
   BatchLoader loader(data.train, lo);
   SlotTensors slots(&loader, o.batch_size);
+  std::unique_ptr<CudaStepTimer> timer = device.is_cuda() ? CudaStepTimer::Create(device.index()) : nullptr;
+  summary->compute_clock = device.is_cpu() ? "host steady clock"
+                           : timer         ? "CUDA events"
+                                           : "host steady clock after a device synchronize";
   const int64_t report_every =
       o.log_every > 0 ? std::min<int64_t>(o.log_every, 200) : 200;
   double last_epoch_loss = 0;
@@ -243,10 +260,12 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
       } else if (total == 0) {
         summary->first_batch_seconds = got;  // RunTraining makes it relative
       }
+      if (timer) TB_RETURN_IF_ERROR(timer->Start());
       TB_RETURN_IF_ERROR(TakeStep(o, device, slots, batch, step, averager, halt, epoch, i));
+      TB_ASSIGN_OR_RETURN(double step_compute, StepCompute(device, timer.get(), got));
       if (i > 0) {
         wait += got - asked;
-        compute += NowSeconds() - got;
+        compute += step_compute;
       }
       images += batch.size;
       ++i;

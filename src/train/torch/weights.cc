@@ -52,7 +52,7 @@ Status LoadWeights(const std::string& path, Params* params) {
     }
     Result<std::vector<float>> values = TensorFloats(*dict, t);
     if (!values.ok()) return values.status().Prefix("loading the model " + path);
-    at::NoGradGuard no_grad;
+    c10::NoGradGuard no_grad;
     p.copy_(at::from_blob(values->data(), p.sizes(), at::kFloat));
     seen.insert(t.name);
   }
