@@ -186,7 +186,7 @@ int CpCommand(const Args& args) {
 
   bool show = f.Has("progress") ? f.GetBool("progress", false) : ProgressEnabled(ProgressMode::kAuto);
   Progress progress("cp", 0, 0, show);
-  storage::ProgressFn on_progress = [&](uint64_t bytes, uint64_t files) { progress.Add(bytes, files); };
+  storage::ProgressFn on_progress = storage::ProgressOf(progress);
   Result<storage::TransferStats> stats = recursive ? storage::CopyTree(src, dst, options, on_progress)
                                                    : storage::CopyObject(src, dst_final, options, on_progress);
   progress.Finish();

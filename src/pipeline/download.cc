@@ -83,8 +83,8 @@ class DownloadStage : public Stage {
     TB_RETURN_IF_ERROR(MakeDirs(ctx.cfg.scratch));
     std::string dest = ctx.cfg.scratch + "/" + name;
     Progress progress("download", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
-    auto stats = storage::CopyObject(ctx.cfg.origin_url, dest, OriginDownloadOptions(ctx),
-                                     [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
+    auto stats =
+        storage::CopyObject(ctx.cfg.origin_url, dest, OriginDownloadOptions(ctx), storage::ProgressOf(progress));
     progress.Finish();
     if (!stats.ok()) return stats.status();
     ctx.tarball_path = dest;

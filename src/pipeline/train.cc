@@ -33,8 +33,7 @@ Status FetchOncePerHost(Context& ctx, report::StageResult& result, nlohmann::jso
         TB_RETURN_IF_ERROR(RemoveAll(folder));
         double t0 = NowSeconds();
         Progress progress("fetch", 0, 0, ProgressEnabled(ctx.progress), ctx.progress_listener);
-        auto stats =
-            storage::CopyTree(src, *input, ctx.storage_options, [&](uint64_t b, uint64_t f) { progress.Add(b, f); });
+        auto stats = storage::CopyTree(src, *input, ctx.storage_options, storage::ProgressOf(progress));
         progress.Finish();
         if (!stats.ok()) return stats.status().Prefix("fetching training input from " + src);
         detail["fetch_source"] = src;

@@ -32,8 +32,7 @@ class UploadStage : public Stage {
     storage::SelectKeys select;
     if (ctx.cluster)
       select = [&](const std::vector<std::string>& keys) { return ShareIndices(keys, UploadShare(ctx)); };
-    auto stats = storage::CopyTree(
-        ctx.dataset_dir, dest, ctx.storage_options, [&](uint64_t b, uint64_t f) { progress.Add(b, f); }, select);
+    auto stats = storage::CopyTree(ctx.dataset_dir, dest, ctx.storage_options, storage::ProgressOf(progress), select);
     progress.Finish();
     if (!stats.ok()) return stats.status();  // the runner's frame fails the stage on every rank
     result.bytes = stats->bytes;

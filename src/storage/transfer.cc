@@ -30,6 +30,7 @@
 #include "util/clock.h"
 #include "util/md5.h"
 #include "util/parallel.h"
+#include "util/progress.h"
 
 namespace tb::storage {
 
@@ -258,6 +259,11 @@ class Copier {
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return Weight(*jobs_[a]) > Weight(*jobs_[b]);
     });
+    if (progress_.totals) {
+      uint64_t bytes = 0;
+      for (const auto& job : jobs_) bytes += job->info.size_bytes == kToEnd ? 0 : job->info.size_bytes;
+      progress_.totals(bytes, jobs_.size());
+    }
     items_.clear();
     for (size_t j : order) {
       for (uint64_t p = 0; p < jobs_[j]->num_parts; ++p) items_.push_back({j, p});
@@ -597,6 +603,12 @@ Result<std::string> ResolveCopyDestination(std::string_view src_uri, std::string
   if (!is_dir) return dst;
   if (dst.back() != '/') dst += '/';
   return dst + name;
+}
+
+ProgressFn ProgressOf(Progress& p) {
+  ProgressFn fn([&p](uint64_t bytes, uint64_t files) { p.Add(bytes, files); });
+  fn.totals = [&p](uint64_t bytes, uint64_t files) { p.SetTotals(bytes, files); };
+  return fn;
 }
 
 Result<TransferStats> CopyObject(std::string_view src_uri, std::string_view dst_uri, const Options& options,

@@ -7,10 +7,15 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "storage/storage.h"
 #include "util/status.h"
+
+namespace tb {
+class Progress;
+}  // namespace tb
 
 namespace tb::storage {
 
@@ -28,8 +33,23 @@ struct TransferStats {
   std::string streams_why;
 };
 
-// Called from worker threads (must be thread-safe) with increments as data moves.
-using ProgressFn = std::function<void(uint64_t bytes, uint64_t files)>;
+// What a copy reports while it runs: moved(bytes, files), increments from worker threads as
+// data moves (must be thread-safe), and totals(bytes, files) once, before any byte moves, when
+// the copy knows its work (after the stat or the listing; bytes 0 when a size is unknown), so
+// a live view can show an ETA. Made from a callable it is `moved` alone.
+struct ProgressFn {
+  ProgressFn() = default;
+  template <typename F, typename = std::enable_if_t<std::is_invocable_v<F&, uint64_t, uint64_t> &&
+                                                    !std::is_same_v<std::decay_t<F>, ProgressFn>>>
+  ProgressFn(F moved_fn) : moved(std::move(moved_fn)) {}  // NOLINT: implicit on purpose
+  std::function<void(uint64_t bytes, uint64_t files)> moved, totals;
+  explicit operator bool() const { return static_cast<bool>(moved); }
+  void operator()(uint64_t bytes, uint64_t files) const { moved(bytes, files); }
+};
+
+// A copy's progress counted into `p` (util/progress.h): bytes and files as they move, and the
+// totals once the copy knows them.
+ProgressFn ProgressOf(Progress& p);
 
 // Copies one object: src and dst are object URIs (path, file://, http(s)://, s3://).
 Result<TransferStats> CopyObject(std::string_view src_uri, std::string_view dst_uri,

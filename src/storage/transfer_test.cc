@@ -141,6 +141,34 @@ TEST(CopyTree, AutoStreamsGrowOverManySmallObjectsDespiteAStalledStep) {
   EXPECT_EQ(listed->size(), 2400u);
 }
 
+// A copy announces its work (bytes and files) once, before the first byte moves: what a live
+// view needs for an ETA.
+TEST(CopyTree, ReportsTotalsBeforeAnyByteMoves) {
+  auto src = NewMemoryStorage("totals-src");
+  uint64_t bytes = 0;
+  for (int i = 0; i < 20; ++i) {
+    std::string data = Pattern(1000 + 4096 * i, i);
+    bytes += data.size();
+    ASSERT_TRUE(Put(*src, "t/" + std::to_string(i), data).ok());
+  }
+  NewMemoryStorage("totals-dst");
+  std::atomic<uint64_t> moved{0}, moved_at_totals{~0ull}, total_bytes{0}, total_files{0}, calls{0};
+  ProgressFn progress([&](uint64_t b, uint64_t) { moved += b; });
+  progress.totals = [&](uint64_t b, uint64_t f) {
+    moved_at_totals = moved.load();
+    total_bytes = b;
+    total_files = f;
+    ++calls;
+  };
+  auto stats = CopyTree("mem://totals-src/t", "mem://totals-dst", SmallParts(4), progress);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(calls.load(), 1u);
+  EXPECT_EQ(moved_at_totals.load(), 0u);
+  EXPECT_EQ(total_bytes.load(), bytes);
+  EXPECT_EQ(total_files.load(), 20u);
+  EXPECT_EQ(moved.load(), bytes);
+}
+
 TEST(CopyObject, RetriesTransientReadFailures) {
   auto mem = NewMemoryStorage("retry");
   std::string data = Pattern(300000, 5);

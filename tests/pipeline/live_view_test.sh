@@ -91,6 +91,11 @@ for o, s in zip(ends, res["stages"]):
 dl = [o for o in objs if o["event"] == "progress" and o["stage"] == "download"]
 assert len(dl) >= 3 and [o["bytes"] for o in dl] == sorted(o["bytes"] for o in dl) and dl[-1]["bytes"] > dl[0]["bytes"], dl
 assert dl[-1]["final"] and dl[-1]["bytes"] == res["stages"][0]["bytes"], dl[-1]
+# The copy announces its size before bytes move: every sample has the total, and an ETA while
+# bytes are left.
+assert all(o["total_bytes"] == res["stages"][0]["bytes"] and o["total_files"] == 1 for o in dl), dl
+assert all("eta_s" in o and o["eta_s"] >= 0 for o in dl if 0 < o["bytes"] < o["total_bytes"]), dl
+assert any("eta_s" in o for o in dl), dl
 span = dl[-1]["elapsed"] - dl[0]["elapsed"]
 assert len(dl) <= 5 * span + 2, (len(dl), span)
 tr = [o for o in objs if o["event"] == "progress" and o["stage"] == "train" and o.get("label") == "train"]
