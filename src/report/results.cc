@@ -10,6 +10,7 @@
 
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/text.h"
 
 namespace tb::report {
 namespace {
@@ -18,27 +19,19 @@ using Json = nlohmann::ordered_json;
 
 double Finite(double x) { return std::isfinite(x) ? x : 0.0; }
 
-std::string Trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
-
 // The value of the first "key : value" line of /proc/cpuinfo whose key is one of `keys`.
 std::string CpuInfoField(const std::string& cpuinfo, std::initializer_list<const char*> keys) {
-  size_t pos = 0;
-  while (pos < cpuinfo.size()) {
-    size_t eol = cpuinfo.find('\n', pos);
-    if (eol == std::string::npos) eol = cpuinfo.size();
-    std::string line = cpuinfo.substr(pos, eol - pos);
-    pos = eol + 1;
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string key = Trim(line.substr(0, colon));
-    for (const char* k : keys)
-      if (key == k) return Trim(line.substr(colon + 1));
-  }
-  return "";
+  std::string found;
+  ForEachKeyValueLine(cpuinfo, [&](std::string_view key, std::string_view value) {
+    for (const char* k : keys) {
+      if (key == k) {
+        found = value;
+        return false;
+      }
+    }
+    return true;
+  });
+  return found;
 }
 
 // Embeds text that should hold a JSON object; anything else is kept, visibly, as a string.

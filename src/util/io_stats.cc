@@ -3,10 +3,12 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdlib>
 #include <string>
 
 #include "util/fs.h"
+#include "util/text.h"
 
 namespace tb {
 namespace {
@@ -21,19 +23,10 @@ uint64_t Minus(uint64_t after, uint64_t before) { return after > before ? after 
 
 bool ParseProcIo(std::string_view text, IoCounters* out) {
   bool have_rchar = false, have_read_bytes = false;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view key = line.substr(0, colon);
-    std::string value(line.substr(colon + 1));
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(value.c_str(), &end, 10);
-    if (end == value.c_str()) continue;
+  ForEachKeyValueLine(text, [&](std::string_view key, std::string_view value) {
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec != std::errc() || end == value.data()) return true;
     if (key == "rchar")
       out->rchar = n, have_rchar = true;
     else if (key == "wchar")
@@ -42,7 +35,8 @@ bool ParseProcIo(std::string_view text, IoCounters* out) {
       out->read_bytes = n, have_read_bytes = true;
     else if (key == "write_bytes")
       out->write_bytes = n;
-  }
+    return true;
+  });
   return have_rchar && have_read_bytes;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -15,5 +16,11 @@ inline constexpr size_t kShownNameBytes = 200;
 // sequence in two) followed by "...(N bytes)" with the full length, so a hostile 10 MB name
 // never floods stderr, the log or the results.
 std::string ShownName(std::string_view name, size_t keep = kShownNameBytes);
+
+// The "key: value" lines of `text` (kernel files such as /proc/self/io and /proc/cpuinfo), in
+// order: fn(key, value) with both trimmed of spaces and tabs, split at the first ':'; lines
+// without one are skipped. fn returns false to stop early.
+void ForEachKeyValueLine(std::string_view text,
+                         const std::function<bool(std::string_view key, std::string_view value)>& fn);
 
 }  // namespace tb

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace tb {
 namespace {
 
@@ -26,6 +30,22 @@ TEST(ShownName, NeverSplitsAUtf8Sequence) {
   // 4-byte sequence (U+1F600) cut anywhere inside it.
   std::string emoji = "\xF0\x9F\x98\x80" "tail";
   for (size_t keep = 1; keep < 4; ++keep) EXPECT_EQ(ShownName(emoji, keep), "...(8 bytes)") << keep;
+}
+
+// The shapes of /proc/self/io ("key: value") and /proc/cpuinfo ("key\t: value", blank lines).
+TEST(ForEachKeyValueLine, TrimsKeysAndValuesSkipsLinesWithoutColonAndStops) {
+  std::vector<std::pair<std::string, std::string>> seen;
+  ForEachKeyValueLine("rchar: 12\nno colon here\n\nmodel name\t: Intel(R) Xeon(R): v2 \r\nlast:", [&](auto k, auto v) {
+    seen.emplace_back(k, v);
+    return true;
+  });
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], (std::pair<std::string, std::string>{"rchar", "12"}));
+  EXPECT_EQ(seen[1], (std::pair<std::string, std::string>{"model name", "Intel(R) Xeon(R): v2"}));
+  EXPECT_EQ(seen[2], (std::pair<std::string, std::string>{"last", ""}));
+  int calls = 0;
+  ForEachKeyValueLine("a: 1\nb: 2\nc: 3", [&](auto, auto) { return ++calls < 2; });
+  EXPECT_EQ(calls, 2);
 }
 
 }  // namespace
