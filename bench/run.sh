@@ -12,6 +12,11 @@
 #          | aria2c -x16
 #   awscli and rclone: upload and download against the same Ceph RGW; tierbench cp for download
 #   pickle.load + numpy (in pipeline.py: pickled_numpy) and peak RSS of tierbench's pickled
+# Like with like: the Python pipeline's in-process stage timers are set against tierbench run's
+# stage spans; a shell tool's whole-process wall time against tierbench's own whole process
+# doing the same work (tierbench cp, tierbench dataset verify), timed the same way. Where
+# tierbench has no verb for a stage on its own (extract), the shell tool is shown without a
+# ratio. A ratio of two times under 10 ms is not printed.
 # plus per-core MD5 speed (bench/md5/md5_speed.cc: OpenSSL vs multi-buffer, CPU time) and
 # verify vs OpenSSL single-stream x cores. Data is page-cached (caches are not dropped).
 # Results: medians over rounds and medians of per-round ratios (tierbench speedup = peer
@@ -209,8 +214,12 @@ PYEOF
     retire "$sh"
     mkdir -p "$sh/x"
     timed shell download "$n" "$r" 0 curl -sf -o "$sh/t.tgz" "${URL[$n]}"
+    # tierbench as a whole process too, timed the same way as the shell tools (like with like)
+    timed tierbench-proc download "$n" "$r" 0 "$TB_BIN" cp --no-progress "${URL[$n]}" "$sh/tb.tgz"
     timed shell integrity "$n" "$r" 0 md5sum "$sh/t.tgz"
     [ "$(cut -d' ' -f1 < "$WORK/last.out")" = "${MD5[$n]}" ] || { echo "bench: shell md5 mismatch" >&2; exit 1; }
+    echo "${MD5[$n]}  t.tgz" > "$sh/t.md5"
+    timed tierbench-proc integrity "$n" "$r" 0 "$TB_BIN" dataset verify --quiet --manifest "$sh/t.md5" --root "$sh"
     timed shell extract "$n" "$r" 0 tar xzf "$sh/t.tgz" -C "$sh/x"
     timed shell verify "$n" "$r" "$b" bash -c "cd '$sh/x' && md5sum -c --quiet '$WWW/$n/cifar-10-batches-py.md5'"
     timed xargs verify "$n" "$r" "$b" bash -c "cd '$sh/x' && cut -c35- '$WWW/$n/cifar-10-batches-py.md5' | xargs -P$NPROC -n 32 md5sum > ../sums && diff -q <(sort -k2 ../sums) <(sort -k2 '$WWW/$n/cifar-10-batches-py.md5')"
@@ -221,6 +230,7 @@ PYEOF
     # upload and download against the same RGW
     timed awscli upload "$n" "$r" "$b" "${AWS[@]}" s3 cp --recursive --only-show-errors "$ds" "s3://$BUCKET/aws-$n-$r/cifar-10-batches-py"
     timed rclone upload "$n" "$r" "$b" rcl copy --transfers 16 --checkers 16 --s3-no-check-bucket "$ds" "tbrgw:$BUCKET/rclone-$n-$r/cifar-10-batches-py"
+    timed tierbench-proc upload "$n" "$r" "$b" "$TB_BIN" cp --recursive --no-progress "$ds" "s3://$BUCKET/tbcp-$n-$r/cifar-10-batches-py"
     timed tierbench s3download "$n" "$r" "$b" "$TB_BIN" cp --recursive --no-progress "s3://$BUCKET/aws-$n-$r" "$sh/tbd"
     timed awscli s3download "$n" "$r" "$b" "${AWS[@]}" s3 cp --recursive --only-show-errors "s3://$BUCKET/aws-$n-$r" "$sh/awsd"
     timed rclone s3download "$n" "$r" "$b" rcl copy --transfers 16 --checkers 16 "tbrgw:$BUCKET/aws-$n-$r" "$sh/rcd"
