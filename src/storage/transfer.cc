@@ -76,7 +76,7 @@ struct Job {
 // an ordered job always hold a stream and its window keeps moving). Fixed, or under auto
 // found by measuring the aggregate rate in steps: each step runs until every stream finished
 // two items (and at least kMinPhaseItems) and at least kMinPhaseSeconds passed. The search
-// starts at one stream (four for a tree of many small objects, Copier::AutoStart) and doubles while a step adds at
+// starts at one stream (four for a tree of several objects, Copier::AutoStart) and doubles while a step adds at
 // least kGrowth to the rate; a step that adds less is measured once more, and only when the better of the two still
 // adds less does the search settle (undoing the step when it lost more than kGrowth). A settled count is held, then
 // probed again by doubling - after kHoldSeconds, twice as long after each probe that did not pay - so a passing
@@ -297,15 +297,15 @@ class Copier {
   }
 
  private:
-  // Where auto streams start: a tree of many objects no larger than a part is bound by request
-  // latency, so it starts at kManySmallStart streams (the search still doubles from there and
-  // undoes a step that was slower); anything else starts at one.
+  // Where auto streams start: a tree of several objects starts at kTreeStart streams - its
+  // small objects are bound by request latency, and its steps mix large parts with small
+  // objects, so a rate measured at one stream on the first (largest) parts says little about
+  // the rest (the search still doubles from there and undoes a step that was slower); a single
+  // object starts at one.
   int AutoStart() const {
-    static constexpr int kManySmallStart = 4;
-    size_t small = 0;
-    for (const auto& job : jobs_) small += job->num_parts == 1;
-    bool many_small = small >= 8 * static_cast<size_t>(max_streams_) && 2 * small >= jobs_.size();
-    return many_small ? kManySmallStart : 1;
+    static constexpr int kTreeStart = 4;
+    static constexpr size_t kTreeObjects = 8;
+    return jobs_.size() >= kTreeObjects ? kTreeStart : 1;
   }
 
   Status CopyItem(const WorkItem& item) {
