@@ -6,6 +6,7 @@ set -uo pipefail
 PY=/usr/bin/python3
 WORK="$(mktemp -d /tmp/tb-cluster-test.XXXXXX)"
 PIDS=()
+AT_EXIT=()  # commands a test adds (e.g. removing its test bed), run newest first after PIDS are killed
 # kill_tree PID: PID and every process below it (mpirun's ranks, a subshell's tierbench).
 kill_tree() {
   local child
@@ -13,7 +14,9 @@ kill_tree() {
   kill -KILL "$1" 2>/dev/null
 }
 cleanup() {
+  local i
   for pid in "${PIDS[@]}"; do kill_tree "$pid"; done
+  for ((i = ${#AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${AT_EXIT[$i]}"; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
