@@ -28,22 +28,16 @@ source "$(dirname "$0")/../cluster/lib.sh"
 need_cluster_plugin
 SRC="${TB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 HOSTS="$SRC/scripts/hosts.sh"
+source "$SRC/scripts/hosts-bed.sh"
 [ -n "${TB_CEPH_CONF:-}" ] && [ -f "$TB_CEPH_CONF" ] || skip "no running Ceph cluster (TB_CEPH_CONF; scripts/services.sh up)"
 [ -n "${AWS_ACCESS_KEY_ID:-}" ] && [ -n "${AWS_SECRET_ACCESS_KEY:-}" ] || skip "no S3 credentials (services.env)"
 command -v radosgw > /dev/null || skip "radosgw is not installed"
 AWS=/usr/bin/aws
 [ -x "$AWS" ] || skip "Debian's awscli (/usr/bin/aws) is not installed"
 
-export TB_HOSTS_DIR="$WORK/bed" TB_HOSTS_PREFIX="tbk$((RANDOM % 10000))"
-for _ in $(seq 50); do
-  TB_HOSTS_SUBNET="10.82.$((RANDOM % 250))"
-  ip -4 -o addr show | awk '{print $4}' | grep -q "^$TB_HOSTS_SUBNET\." || break
-done
-export TB_HOSTS_SUBNET
-AT_EXIT+=('"$HOSTS" down > /dev/null 2>&1')
-"$HOSTS" up 4 > "$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; echo "FAIL: hosts.sh up 4" >&2; exit 1; }
-# shellcheck disable=SC1091
-source "$TB_HOSTS_DIR/hosts.env"
+bed_private "$WORK" 10.82 tbk
+AT_EXIT+=(bed_down)
+bed_up 4 || { echo "FAIL: hosts.sh up 4" >&2; exit 1; }
 BR="$TB_BRIDGE_ADDR"
 
 # Our radosgw: the cluster's client.rgw.a key, its own frontend, pid, socket and log.
