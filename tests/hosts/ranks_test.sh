@@ -95,9 +95,9 @@ by_env() {
   for ((r = 0; r < $2; r++)); do expect_eq "$(wait_rc "$3-$r" 300)" 0 "$3: rank $r exits 0"; done
 }
 
-# by_mpirun SCENARIO N LABEL: mpirun in the root namespace starts one orted per host through
+# by_mpi SCENARIO N LABEL: mpirun in the root namespace starts one orted per host through
 # `hosts.sh agent` (its ssh stand-in), which starts that host's rank; waits for it.
-by_mpirun() {
+by_mpi() {
   local port hosts
   port=$(free_port)
   hosts=$(echo "$TB_HOSTS" | tr ' ' '\n' | head -"$2" | paste -sd,)
@@ -179,20 +179,18 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-for n in 2 4; do
-  for scenario in staged inplace; do
-    by_env "$scenario" "$n" "env-$scenario-$n"
-    check "$scenario" "$n" "env-$scenario-$n" env
-  done
-done
+launchers=(env)
 if command -v mpirun > /dev/null; then
-  for n in 2 4; do
-    for scenario in staged inplace; do
-      by_mpirun "$scenario" "$n" "mpi-$scenario-$n"
-      check "$scenario" "$n" "mpi-$scenario-$n" mpi
-    done
-  done
+  launchers+=(mpi)
 else
   skip_part "mpirun is not installed (Debian openmpi-bin): the mpirun launches"
 fi
+for launcher in "${launchers[@]}"; do
+  for n in 2 4; do
+    for scenario in staged inplace; do
+      "by_$launcher" "$scenario" "$n" "$launcher-$scenario-$n"
+      check "$scenario" "$n" "$launcher-$scenario-$n" "$launcher"
+    done
+  done
+done
 finish
