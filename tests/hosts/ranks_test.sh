@@ -54,7 +54,8 @@ until "$HOSTS" exec 1 curl -fs -o /dev/null "$S3/"; do
   sleep 0.2
 done
 bucket="h-ranks-$$-$RANDOM"
-AT_EXIT+=('"$AWS" --endpoint-url "$S3" s3 rb "s3://$bucket" --force > /dev/null 2>&1')
+# The bucket lives in the shared cluster: removed through our radosgw, else the shared one.
+AT_EXIT+=('for e in "$S3" "${TB_S3_ENDPOINT:-}"; do "$AWS" --endpoint-url "$e" s3 rb "s3://$bucket" --force > /dev/null 2>&1 && break; done')
 
 "$TB_BIN" dataset generate --out "$WORK/www" --train-files 24 --images-per-file 4 --test-images 100 --seed 13 \
   > /dev/null || { echo "FAIL: dataset generate" >&2; exit 1; }
@@ -75,7 +76,7 @@ run_args() {
     --epochs 1 --max-steps 3 --batch-size 4 --threads 1 --workers 0 --no-progress --world-timeout 120)
   if [ "$1" = staged ]; then
     ARGS+=(--origin "$origin/cifar-10-python.tar.gz" --upload-to "s3://$bucket/$2" --endpoint-url "$S3"
-      --create-bucket --retries 0)
+      --create-bucket)
   else
     ARGS+=(--dataset-dir "$WORK/www/cifar-10-batches-py" --skip upload)
   fi
