@@ -26,6 +26,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SRC="$HERE/.."
 TB_BIN="${TB_BIN:-$SRC/build/tierbench}"
 HOSTS="$SRC/scripts/hosts.sh"
+source "$SRC/scripts/hosts-bed.sh"
 PY=/usr/bin/python3
 RATE=1gbit
 RANKS="1 2 4"
@@ -49,25 +50,18 @@ max=0
 for n in $RANKS; do [ "$n" -gt "$max" ] && max=$n; done
 
 WORK="$(mktemp -d /tmp/tb-bench-scale.XXXXXX)"
-export TB_HOSTS_DIR="$WORK/bed" TB_HOSTS_PREFIX="tbs$((RANDOM % 1000))"
-for _ in $(seq 50); do
-  TB_HOSTS_SUBNET="10.75.$((RANDOM % 250))"
-  ip -4 -o addr show | awk '{print $4}' | grep -q "^$TB_HOSTS_SUBNET\." || break
-done
-export TB_HOSTS_SUBNET
+bed_private "$WORK" 10.75 tbs
 PIDS=()
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2> /dev/null || true; done
-  "$HOSTS" down > /dev/null 2>&1 || true
+  bed_down
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-"$HOSTS" up "$max" --rate "$RATE" > "$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
-# shellcheck disable=SC1091
-source "$TB_HOSTS_DIR/hosts.env"
+bed_up "$max" --rate "$RATE" || exit 1
 mkdir -p "$WORK/www"
 "$TB_BIN" dataset generate --out "$WORK/www" --train-files "$FILES" --images-per-file 1000 --test-images 1000 \
   --seed 11 > /dev/null

@@ -17,23 +17,17 @@ SRC="$HERE/../.."
 TB_BIN="${TB_BIN:-$SRC/build/tierbench}"
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 2; }
 WORK="$(mktemp -d /tmp/tb-bench-streams.XXXXXX)"
-export TB_HOSTS_DIR="$WORK/bed" TB_HOSTS_PREFIX="tbb$((RANDOM % 1000))"
-for _ in $(seq 50); do
-  TB_HOSTS_SUBNET="10.76.$((RANDOM % 250))"
-  ip -4 -o addr show | awk '{print $4}' | grep -q "^$TB_HOSTS_SUBNET\." || break
-done
-export TB_HOSTS_SUBNET
+source "$SRC/scripts/hosts-bed.sh"
+bed_private "$WORK" 10.76 tbb
 PIDS=()
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null || true; done
-  "$SRC/scripts/hosts.sh" down > /dev/null 2>&1 || true
+  bed_down
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-"$SRC/scripts/hosts.sh" up 2 --rate "$RATE" > "$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
-# shellcheck disable=SC1091
-source "$TB_HOSTS_DIR/hosts.env"
+bed_up 2 --rate "$RATE" || exit 1
 mkdir -p "$WORK/www" "$WORK/out"
 head -c $((SIZE_MIB << 20)) /dev/urandom > "$WORK/www/link.bin"
 head -c $((8 << 20)) /dev/urandom > "$WORK/www/paced.bin"

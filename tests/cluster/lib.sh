@@ -6,6 +6,7 @@ set -uo pipefail
 PY=/usr/bin/python3
 WORK="$(mktemp -d /tmp/tb-cluster-test.XXXXXX)"
 PIDS=()
+AT_EXIT=()  # commands a test adds (e.g. removing its test bed), run newest first after PIDS are killed
 # kill_tree PID: PID and every process below it (mpirun's ranks, a subshell's tierbench).
 kill_tree() {
   local child
@@ -13,7 +14,9 @@ kill_tree() {
   kill -KILL "$1" 2>/dev/null
 }
 cleanup() {
+  local i
   for pid in "${PIDS[@]}"; do kill_tree "$pid"; done
+  for ((i = ${#AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${AT_EXIT[$i]}"; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -73,3 +76,40 @@ wait_for() {
 }
 # pid_of NAME: the tierbench process started as NAME (child of the recorded subshell).
 pid_of() { pgrep -P "$1" -x tierbench | head -1; }
+# launched_check NAME WHAT LAUNCHER CMD...: CMD (a launcher's command line for 2 ranks, e.g.
+# `mpirun -np 2`) starts `tierbench cluster-check`; both ranks pass and report, and the
+# ranks name LAUNCHER (as `cluster.launcher` spells it) as what started them.
+launched_check() {
+  local name="$1" what="$2" launcher="$3" r
+  shift 3
+  ( "$@" "$TB_BIN" cluster-check --rounds 5 --world-timeout 60 >"$WORK/$name.out" 2>"$WORK/$name.err"
+    echo $? >"$WORK/$name.rc" ) &
+  PIDS+=($!)
+  expect_eq "$(wait_rc "$name" 150)" 0 "$what: both ranks pass"
+  for r in 0 1; do expect_contains "$(cat "$WORK/$name.out")" "rank $r/2" "$what: rank $r reports"; done
+  expect_contains "$(cat "$WORK/$name.err")" "launcher $launcher" "$what: the launcher is $launcher"
+}
+# launched_run NAME WHAT SEED CMD...: CMD (as for launched_check) runs the inplace scenario
+# with barriers (upload and train off) on a small generated dataset; both ranks exit 0, rank
+# 0's merged results and rank 1's own are ok.
+launched_run() {
+  local name="$1" what="$2" seed="$3" r res
+  shift 3
+  "$TB_BIN" dataset generate --out "$WORK/ds-$name" --train-files 2 --images-per-file 200 --test-images 100 \
+    --seed "$seed" --tarball none >/dev/null || { fail "$what: dataset generate"; return; }
+  ( "$@" "$TB_BIN" run --scenario inplace --dataset-dir "$WORK/ds-$name" --scratch "$WORK/scratch-$name" \
+      --out "$WORK/runs/$name.json" --skip upload,train --world-timeout 120 >"$WORK/$name.out" 2>"$WORK/$name.err"
+    echo $? >"$WORK/$name.rc" ) &
+  PIDS+=($!)
+  expect_eq "$(wait_rc "$name" 330)" 0 "$what: both ranks exit 0"
+  for r in 0 1; do
+    res="$WORK/runs/$name.rank$r.json"
+    [ "$r" = 0 ] && res="$WORK/runs/$name.json"  # rank 0: the merged results
+    if [ -f "$res" ]; then
+      expect_eq "$("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['status'])" "$res")" ok \
+        "$what: rank $r's results are ok"
+    else
+      fail "$what: rank $r wrote no results"
+    fi
+  done
+}

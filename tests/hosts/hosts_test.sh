@@ -15,6 +15,7 @@ set -euo pipefail
 
 src="${TB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 hosts="$src/scripts/hosts.sh"
+source "$src/scripts/hosts-bed.sh"
 if [ "$(id -u)" != 0 ]; then
   if [ "${TB_REQUIRE_ROOT:-}" = 1 ]; then echo "FAIL: not root (TB_REQUIRE_ROOT=1)"; exit 1; fi
   echo "SKIP: network namespaces need root"
@@ -27,19 +28,13 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # A bed of our own: private state dir, a prefix and a /24 nobody else uses.
 work="$(mktemp -d /tmp/tb-hosts-test-XXXXXX)"
-export TB_HOSTS_DIR="$work/bed"
-export TB_HOSTS_PREFIX="tbt$((RANDOM % 10000))"
-for _ in $(seq 50); do
-  TB_HOSTS_SUBNET="10.77.$((100 + RANDOM % 150))"
-  ip -4 -o addr show | awk '{print $4}' | grep -q "^$TB_HOSTS_SUBNET\." || break
-done
-export TB_HOSTS_SUBNET
+bed_private "$work" 10.77 tbt 100 150
 pids=()
 cleanup() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
-  "$hosts" down > /dev/null 2>&1 || true
+  bed_down
   ip link delete dev "${TB_HOSTS_PREFIX}2v" 2> /dev/null || true
   rm -rf "$work"
 }

@@ -9,6 +9,7 @@ set -euo pipefail
 
 src="${TB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 hosts="$src/scripts/hosts.sh"
+source "$src/scripts/hosts-bed.sh"
 if [ "$(id -u)" != 0 ]; then
   if [ "${TB_REQUIRE_ROOT:-}" = 1 ]; then echo "FAIL: not root (TB_REQUIRE_ROOT=1)"; exit 1; fi
   echo "SKIP: network namespaces need root"
@@ -21,13 +22,7 @@ pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 work="$(mktemp -d /tmp/tb-hosts-bind-XXXXXX)"
-export TB_HOSTS_DIR="$work/bed"
-export TB_HOSTS_PREFIX="tbs$((RANDOM % 10000))"
-for _ in $(seq 50); do
-  TB_HOSTS_SUBNET="10.79.$((RANDOM % 250))"
-  ip -4 -o addr show | awk '{print $4}' | grep -q "^$TB_HOSTS_SUBNET\." || break
-done
-export TB_HOSTS_SUBNET
+bed_private "$work" 10.79 tbs
 export TB_SERVICES_DIR="$work/svc"
 TB_HTTP_PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 export TB_HTTP_PORT
@@ -44,14 +39,12 @@ svc() {
 }
 cleanup() {
   svc "" nginx_down > /dev/null 2>&1 || true
-  "$hosts" down > /dev/null 2>&1 || true
+  bed_down
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$hosts" up 1 > "$work/up.log" 2>&1 || { cat "$work/up.log"; echo "FAIL: hosts.sh up 1"; exit 1; }
-# shellcheck disable=SC1091
-source "$TB_HOSTS_DIR/hosts.env"
+bed_up 1 || { echo "FAIL: hosts.sh up 1"; exit 1; }
 mkdir -p "$work/svc/www"
 head -c 3000000 /dev/urandom > "$work/svc/www/f.bin"
 on_host() { "$hosts" exec "${TB_HOSTS%% *}" "$@"; }

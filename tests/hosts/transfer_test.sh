@@ -13,6 +13,7 @@ set -euo pipefail
 src="${TB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 bin="${TB_BIN:-$src/build/tierbench}"
 hosts="$src/scripts/hosts.sh"
+source "$src/scripts/hosts-bed.sh"
 if [ "$(id -u)" != 0 ]; then
   if [ "${TB_REQUIRE_ROOT:-}" = 1 ]; then echo "FAIL: not root (TB_REQUIRE_ROOT=1)"; exit 1; fi
   echo "SKIP: network namespaces need root"
@@ -25,26 +26,18 @@ pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 work="$(mktemp -d /tmp/tb-hosts-transfer-XXXXXX)"
-export TB_HOSTS_DIR="$work/bed"
-export TB_HOSTS_PREFIX="tbx$((RANDOM % 10000))"
-for _ in $(seq 50); do
-  TB_HOSTS_SUBNET="10.78.$((RANDOM % 250))"
-  ip -4 -o addr show | awk '{print $4}' | grep -q "^$TB_HOSTS_SUBNET\." || break
-done
-export TB_HOSTS_SUBNET
+bed_private "$work" 10.78 tbx
 pids=()
 cleanup() {
   local p
   for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2> /dev/null || true; done
-  "$hosts" down > /dev/null 2>&1 || true
+  bed_down
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$hosts" up 2 --rate 200mbit > "$work/up.log" 2>&1 || { cat "$work/up.log"; echo "FAIL: hosts.sh up 2"; exit 1; }
-# shellcheck disable=SC1091
-source "$TB_HOSTS_DIR/hosts.env"
+bed_up 2 --rate 200mbit || { echo "FAIL: hosts.sh up 2"; exit 1; }
 mkdir -p "$work/www" "$work/out1" "$work/out2"
 head -c $((16 << 20)) /dev/urandom > "$work/www/big.bin"
 
