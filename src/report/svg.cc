@@ -327,7 +327,7 @@ std::string RenderBreakEvenSvgElement(const std::vector<RunResult>& runs) {
               "Epochs (solid: measured; dashed: extrapolated with the steady epoch; at most " +
                   std::to_string(kMaxBreakEvenChartEpochs) + ")",
               "font-size=\"12\" fill=\"#374151\" text-anchor=\"middle\"");
-  std::string beyond;  // break-evens past the chart's last epoch
+  std::string unmarked;  // outcomes with no crossing on the chart: never, from the start, beyond it
   for (size_t i = 0; i < runs.size(); ++i) {
     const std::optional<EpochCurve>& c = v.curves[i];
     if (!c) continue;
@@ -343,10 +343,11 @@ std::string RenderBreakEvenSvgElement(const std::vector<RunResult>& runs) {
     svg += Polyline("cumulative", data, solid, stroke);
     if (measured < epochs) svg += Polyline("extrapolated", data, dashed, stroke + " stroke-dasharray=\"6 4\"");
     const BreakEven& b = v.against_first[i];
-    if (b.kind != BreakEvenKind::kAt) continue;
+    if (b.kind == BreakEvenKind::kNone) continue;
     const std::string label = "break-even: " + FormatBreakEven(b, runs);
-    if (b.epoch > epochs) {
-      beyond += (beyond.empty() ? "" : "; ") + label;
+    if (b.kind != BreakEvenKind::kAt || b.epoch > epochs) {
+      unmarked += (unmarked.empty() ? "" : "; ") + label + (b.kind == BreakEvenKind::kAt ? " (beyond the chart)" : "") +
+                  " [" + RunName(runs[i], i) + " vs " + RunName(runs[0], 0) + "]";
       continue;
     }
     const double x = x_of(b.epoch);
@@ -355,8 +356,7 @@ std::string RenderBreakEvenSvgElement(const std::vector<RunResult>& runs) {
     svg += Text(x - 4, top + 12 + 14 * static_cast<double>(i - 1), label,
                 "font-size=\"11\" fill=\"#374151\" text-anchor=\"end\"");
   }
-  if (!beyond.empty())
-    svg += Text(kLeft + 8, top + 12, beyond + " (beyond the chart)", "font-size=\"11\" fill=\"#374151\"");
+  if (!unmarked.empty()) svg += Text(kLeft + 8, top + 12, unmarked, "font-size=\"11\" fill=\"#374151\"");
   return svg + "</svg>\n";
 }
 

@@ -245,6 +245,19 @@ TEST(BreakEvenSvg, CumulativeLinesCrossAtTheBreakEven) {
   EXPECT_GT(staged_more[37].second, inplace[37].second);
 }
 
+TEST(BreakEvenSvg, SaysWhereNoCrossingIsMarked) {
+  std::vector<RunResult> runs = testing::EpochRuns();
+  runs[1] = testing::WithEpochs(InplaceRun(), 120.47, {55, 20});  // in place: cheaper epochs too
+  std::string svg = RenderBreakEvenSvgElement(runs);
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_NE(svg.find(">break-even: never [WEKA vs S3+NVMe]</text>"), std::string::npos) << svg;
+  EXPECT_EQ(svg.find("<line class=\"break-even\""), std::string::npos);
+  runs[1] = testing::WithEpochs(InplaceRun(), 120.47, {55, 31});  // 1 s an epoch dearer: far beyond the chart
+  svg = RenderBreakEvenSvgElement(runs);
+  EXPECT_NE(svg.find(" (beyond the chart) [WEKA vs S3+NVMe]</text>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("<polyline class=\"extrapolated\" data-run=\"1\""), std::string::npos);
+}
+
 TEST(BreakEvenSvg, AbsentWithoutEpochTimes) {
   EXPECT_EQ(RenderBreakEvenSvgElement({StagedRun(), InplaceRun()}), "");
   EXPECT_EQ(RenderCompareSvg({StagedRun(), InplaceRun()}).find("break-even"), std::string::npos);
