@@ -50,7 +50,7 @@ std::optional<EpochCurve> CurveOf(const RunResult& run) {
     }
     if (s.status != StageStatus::kOk || !std::isfinite(s.seconds)) return std::nullopt;
     c.epoch_seconds = EpochSeconds(s);
-    if (c.epoch_seconds.empty()) return std::nullopt;
+    if (c.epoch_seconds.empty() || c.epoch_seconds.size() > kMaxBreakEvenMeasuredEpochs) return std::nullopt;
     double epochs = 0;
     for (double e : c.epoch_seconds) epochs += e;
     c.train_one_off = std::max(0.0, s.seconds - epochs);
@@ -65,23 +65,30 @@ std::optional<EpochCurve> CurveOf(const RunResult& run) {
 }
 
 BreakEven FindBreakEven(const EpochCurve& first, size_t first_index, const EpochCurve& other, size_t other_index) {
-  auto diff = [&](int64_t n) { return other.Cumulative(n) - first.Cumulative(n); };  // other - first
+  // diff = other's cumulative seconds - first's, epoch by epoch (a running sum: linear in E).
+  auto cost = [](const EpochCurve& c, int64_t n) {  // of epoch n >= 1
+    return n <= static_cast<int64_t>(c.epoch_seconds.size()) ? c.epoch_seconds[static_cast<size_t>(n - 1)] : c.steady;
+  };
   const int64_t linear_from = static_cast<int64_t>(std::max(first.epoch_seconds.size(), other.epoch_seconds.size()));
-  const int s0 = Sign(diff(0));
+  double diff = other.one_off - first.one_off;
+  const int s0 = Sign(diff);
   if (s0 == 0) {  // equal one-off costs: the first epoch that differs says which is cheaper
-    for (int64_t n = 1; n <= linear_from + 1; ++n)
-      if (int s = Sign(diff(n))) return {BreakEvenKind::kFromStart, n, s < 0 ? other_index : first_index};
+    for (int64_t n = 1; n <= linear_from + 1; ++n) {
+      diff += cost(other, n) - cost(first, n);
+      if (int s = Sign(diff)) return {BreakEvenKind::kFromStart, n, s < 0 ? other_index : first_index};
+    }
     return {BreakEvenKind::kNever, 0, 0};
   }
-  // `higher` paid more up front; ahead(n) > 0 while it is still the dearer one.
+  // `higher` paid more up front; ahead = s0 x diff stays > 0 while it is still the dearer one.
   const size_t higher = s0 > 0 ? other_index : first_index;
-  auto ahead = [&](int64_t n) { return s0 * diff(n); };
-  for (int64_t n = 1; n <= linear_from; ++n)
-    if (ahead(n) < -kTie) return {BreakEvenKind::kAt, n, higher};
+  for (int64_t n = 1; n <= linear_from; ++n) {
+    diff += cost(other, n) - cost(first, n);
+    if (s0 * diff < -kTie) return {BreakEvenKind::kAt, n, higher};
+  }
   // Past every measured epoch both curves are straight lines.
-  const double slope = s0 * (other.steady - first.steady), gap = ahead(linear_from);
+  const double slope = s0 * (other.steady - first.steady), gap = s0 * diff;
   if (!(slope < 0)) return {BreakEvenKind::kNever, 0, 0};
-  const double more = std::floor((gap + kTie) / -slope) + 1;  // epochs until ahead() < 0
+  const double more = std::floor((gap + kTie) / -slope) + 1;  // epochs until ahead < 0
   if (!(more <= static_cast<double>(kMaxBreakEvenEpoch - linear_from))) return {BreakEvenKind::kNever, 0, 0};
   return {BreakEvenKind::kAt, linear_from + static_cast<int64_t>(more), higher};
 }

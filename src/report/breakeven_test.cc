@@ -76,6 +76,10 @@ TEST(BreakEven, ExtrapolatesWithTheMeanOfTheEpochsAfterTheFirst) {
 
 TEST(BreakEven, NeverBeyondTheLimit) {
   EXPECT_EQ(FindBreakEven(Curve(0, {20}), 0, Curve(1e9, {19.999}), 1).kind, BreakEvenKind::kNever);
+  // Just within it: 999,999 epochs of 1 s saved pay off 999,999 s.
+  BreakEven b = FindBreakEven(Curve(0, {20}), 0, Curve(999999 - 0.5, {19}), 1);
+  EXPECT_EQ(b.kind, BreakEvenKind::kAt);
+  EXPECT_EQ(b.epoch, 999999);
 }
 
 TEST(BreakEven, CurveFromTheResults) {
@@ -110,6 +114,10 @@ TEST(BreakEven, NoCurveWithoutAnOkTrainStageWithEpochTimes) {
   EXPECT_FALSE(CurveOf(bad));
   bad.stages.back().detail_json = R"({"epoch_seconds":[5,-1]})";
   EXPECT_FALSE(CurveOf(bad));
+  std::vector<double> too_many(kMaxBreakEvenMeasuredEpochs + 1, 1.0);
+  EXPECT_FALSE(CurveOf(WithEpochs(StagedRun(), 1e6, too_many)));
+  too_many.pop_back();
+  EXPECT_TRUE(CurveOf(WithEpochs(StagedRun(), 1e6, too_many)));
 }
 
 TEST(BreakEven, ViewAgainstTheFirstRun) {

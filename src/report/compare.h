@@ -91,6 +91,7 @@ struct BreakEven {
   size_t cheaper = 0;  // index into the runs
 };
 inline constexpr int64_t kMaxBreakEvenEpoch = 1000000;
+inline constexpr size_t kMaxBreakEvenMeasuredEpochs = 100000;  // train.epochs' limit; more: no curve
 inline constexpr int kMaxBreakEvenChartEpochs = 100;  // the chart's x axis stops here
 struct BreakEvenView {
   std::vector<std::optional<EpochCurve>> curves;  // per run; unset without an ok train stage with epoch_seconds
@@ -99,7 +100,8 @@ struct BreakEvenView {
   bool epochs_differ = false;  // runs with curves measured different epoch counts
   bool any() const;
 };
-// The run's curve from its train stage (unset when absent, not ok, or without epoch_seconds).
+// The run's curve from its train stage (unset when absent, not ok, or without epoch_seconds, or
+// with an entry that is not a finite number >= 0, or more than kMaxBreakEvenMeasuredEpochs).
 std::optional<EpochCurve> CurveOf(const RunResult& run);
 // `other` (run other_index) against `first` (run first_index).
 BreakEven FindBreakEven(const EpochCurve& first, size_t first_index, const EpochCurve& other, size_t other_index);
