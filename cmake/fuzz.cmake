@@ -34,7 +34,7 @@ tb_fuzz(NAME config SOURCES pipeline/config_fuzz.cc pipeline/config.cc
         LIBS tb_util PkgConfig::TOMLPP nlohmann_json::nlohmann_json)
 tb_fuzz(NAME state_dict SOURCES train/state_dict_fuzz.cc train/state_dict.cc dataset/pickle.cc LIBS tb_util)
 tb_fuzz(NAME results SOURCES report/results_fuzz.cc report/results.cc report/compare.cc report/compare_json.cc
-        report/html.cc report/io_columns.cc report/scaling.cc report/stats.cc report/svg.cc report/table.cc
+        report/breakeven.cc report/html.cc report/io_columns.cc report/scaling.cc report/stats.cc report/svg.cc report/table.cc
         report/text_table.cc
         LIBS tb_util nlohmann_json::nlohmann_json)
 add_custom_target(fuzz DEPENDS ${tb_fuzz_targets})

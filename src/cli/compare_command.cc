@@ -27,8 +27,17 @@ int CompareCommand(const Args& args) {
   Flags flags(
       "usage: tierbench compare RESULTS.json [RESULTS.json …] [--svg FILE] [--html FILE] [--json] [--columns LIST]\n\n"
       "Shows the results of runs side by side: seconds per stage and in total, and the speedup of each\n"
-      "run against the first (first run's seconds / this run's seconds).",
-      {{"svg", "write a grouped bar chart (seconds per stage, one bar per run) to FILE", false, "FILE"},
+      "run against the first (first run's seconds / this run's seconds).\n\n"
+      "Break-even (runs whose train stage has epoch times): cumulative wall seconds after n epochs =\n"
+      "one-off + epoch seconds, one-off = the stages before train (overlap counted once) + the train\n"
+      "stage's time outside its epochs (fetch, set-up, evaluation); beyond the measured epochs each\n"
+      "epoch costs the steady epoch (mean of the measured epochs after the first, else the one). Shown\n"
+      "against the first run: the epoch from which the run with the higher one-off cost is cheaper,\n"
+      "\"never\", or \"from the start\" (equal one-off costs); the chart stops at 100 epochs.",
+      {{"svg",
+        "write a grouped bar chart (seconds per stage, one bar per run) to FILE, and the scaling and "
+        "break-even charts when they apply",
+        false, "FILE"},
        {"html", "write a self-contained report page (table, chart, hosts, configs) to FILE", false, "FILE"},
        {"columns",
         "extra columns, comma-separated: device,cache,net,cpu (or all): where each stage's bytes "

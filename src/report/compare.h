@@ -5,6 +5,7 @@
 // "ok" (skipped, failed, interrupted, absent) or either time is zero.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -63,6 +64,58 @@ std::vector<int> WorldSizes(const std::vector<RunResult>& runs);  // distinct, a
 std::optional<double> Speedup(double baseline_seconds, StageStatus baseline_status, double seconds, StageStatus status);
 // The interval facts of `cell` against `baseline` (both with `ci` set, both ok); see CompareCell.
 void FillSpeedupInterval(const CompareCell& baseline, CompareCell& cell);
+
+// The break-even view: when staging pays off. Per run, cumulative wall seconds against epochs:
+//   cumulative(n) = one-off + the first min(n, E) measured epoch seconds + max(0, n - E) x steady
+// one-off = pre-train + train one-off, where pre-train = the seconds (wall spans) of the stages
+// before train that ran, less the run's overlapped_seconds (concurrent time counted once), and
+// train one-off = the train stage's seconds less the sum of its epoch_seconds (the staged
+// fetch, reading the data and set-up before the first epoch, evaluation after the last); both
+// at least 0. E = the measured epochs (detail.epoch_seconds), steady = the mean of the measured
+// epochs after the first when E >= 2, else the one epoch.
+struct EpochCurve {
+  double pre_train = 0, train_one_off = 0, one_off = 0;
+  std::vector<double> epoch_seconds;  // measured, E >= 1
+  double steady = 0;
+  double Cumulative(int64_t n) const;
+};
+// How a run's cumulative time stands against the first run's. kAt: from `epoch` on (the first
+// n >= 1 where it is lower after being >= before) run `cheaper` (the one with the higher
+// one-off cost) is cheaper; kNever: the run with the higher one-off cost is never cheaper
+// (within kMaxBreakEvenEpoch), or the two curves are equal; kFromStart: equal one-off costs,
+// run `cheaper` is cheaper from the first epoch that differs; kNone: a side has no curve.
+enum class BreakEvenKind { kNone, kNever, kFromStart, kAt };
+struct BreakEven {
+  BreakEvenKind kind = BreakEvenKind::kNone;
+  int64_t epoch = 0;
+  size_t cheaper = 0;  // index into the runs
+};
+inline constexpr int64_t kMaxBreakEvenEpoch = 1000000;
+inline constexpr size_t kMaxBreakEvenMeasuredEpochs = 100000;  // train.epochs' limit; more: no curve
+inline constexpr int kMaxBreakEvenChartEpochs = 100;  // the chart's x axis stops here
+struct BreakEvenView {
+  std::vector<std::optional<EpochCurve>> curves;  // per run; unset without an ok train stage with epoch_seconds
+  std::vector<BreakEven> against_first;           // per run vs run 0 (run 0's own: kNone)
+  int chart_epochs = 0;        // max(measured epochs, break-even + 2), at most kMaxBreakEvenChartEpochs
+  bool epochs_differ = false;  // runs with curves measured different epoch counts
+  bool any() const;
+};
+// The run's curve from its train stage (unset when absent, not ok, or without epoch_seconds, or
+// with an entry that is not a finite number >= 0, or more than kMaxBreakEvenMeasuredEpochs).
+std::optional<EpochCurve> CurveOf(const RunResult& run);
+// `other` (run other_index) against `first` (run first_index).
+BreakEven FindBreakEven(const EpochCurve& first, size_t first_index, const EpochCurve& other, size_t other_index);
+BreakEvenView BreakEvens(const std::vector<RunResult>& runs);
+// "S3+NVMe from epoch 39", "WEKA from the start", "never", "—".
+std::string FormatBreakEven(const BreakEven& b, const std::vector<RunResult>& runs);
+// The formula and the outcomes, as the renderings say them.
+inline constexpr const char* kBreakEvenFormula =
+    "cumulative seconds after n epochs = one-off (the stages before train, overlap counted once, + the train "
+    "stage's time outside its epochs: fetch, set-up, evaluation) + the epoch seconds (measured; beyond them the "
+    "steady epoch = mean of the measured epochs after the first)";
+inline constexpr const char* kBreakEvenOutcomes =
+    "\"X from epoch N\" = run X, the one with the higher one-off cost, is the cheaper of the two (this run and "
+    "the first) from epoch N on; never = it never is; \"X from the start\" = equal one-off costs, X the cheaper";
 
 // "label" or "run N" when the label is empty; the header of a run's column.
 std::string RunName(const RunResult& run, size_t index);

@@ -35,6 +35,37 @@ Json RowJson(const CompareRow& row, bool is_total) {
   return j;
 }
 
+// The break-even view (compare.h: BreakEvens): per run its curve's facts and the break-even
+// against the first run, null where the run has no curve.
+Json BreakEvenJson(const std::vector<RunResult>& runs) {
+  BreakEvenView v = BreakEvens(runs);
+  Json per_run = Json::array();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const BreakEven& b = v.against_first[i];
+    const char* kinds[] = {nullptr, "never", "from_start", "epoch"};
+    const char* kind = kinds[static_cast<int>(b.kind)];
+    Json against{{"result", kind ? Json(kind) : Json(nullptr)},
+                 {"epoch", b.kind == BreakEvenKind::kAt ? Json(b.epoch) : Json(nullptr)},
+                 {"cheaper_run", kind && b.kind != BreakEvenKind::kNever ? Json(b.cheaper) : Json(nullptr)}};
+    const std::optional<EpochCurve>& c = v.curves[i];
+    if (!c) {
+      per_run.push_back(Json{{"curve", nullptr}, {"against_first", std::move(against)}});
+      continue;
+    }
+    per_run.push_back(Json{{"curve",
+                            {{"one_off_seconds", c->one_off},
+                             {"pre_train_seconds", c->pre_train},
+                             {"train_one_off_seconds", c->train_one_off},
+                             {"epoch_seconds", c->epoch_seconds},
+                             {"steady_epoch_seconds", c->steady}}},
+                           {"against_first", std::move(against)}});
+  }
+  return Json{{"definition", std::string(kBreakEvenFormula) + "; " + kBreakEvenOutcomes},
+              {"chart_epochs", v.any() ? Json(v.chart_epochs) : Json(nullptr)},
+              {"epochs_differ", v.epochs_differ},
+              {"runs", std::move(per_run)}};
+}
+
 }  // namespace
 
 std::string RenderCompareJson(const std::vector<RunResult>& runs) {
@@ -77,6 +108,7 @@ std::string RenderCompareJson(const std::vector<RunResult>& runs) {
     scaling.push_back(Json{{"name", row.stage}, {"points", std::move(points)}});
   }
   j["scaling"] = std::move(scaling);
+  j["break_even"] = BreakEvenJson(runs);
   return JsonText(j, 2) + "\n";
 }
 

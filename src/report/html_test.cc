@@ -92,5 +92,18 @@ TEST(CompareHtml, MergedStagesNameTheSlowestRank) {
   EXPECT_NE(html.find("<td class=\"note-cell\">2 ranks; slowest rank 1: 107.02 s</td>"), std::string::npos);
 }
 
+TEST(CompareHtml, BreakEvenSectionWithItsChart) {
+  std::vector<RunResult> runs = {testing::WithEpochs(StagedRun(), 123.5, {50, 30}),
+                                 testing::WithEpochs(InplaceRun(), 180.47, {55, 60, 60})};
+  std::string html = RenderCompareHtml(runs);
+  EXPECT_NE(html.find("<h2>Break-even: when staging pays off</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<td>S3+NVMe</td><td>1378.66</td><td>2</td><td>30.00</td><td>(first)</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>WEKA</td><td>257.31</td><td>3</td><td>60.00</td><td>S3+NVMe from epoch 39</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("different numbers of epochs"), std::string::npos);
+  EXPECT_NE(html.find("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"break-even\""), std::string::npos);
+  EXPECT_EQ(RenderCompareHtml({StagedRun(), InplaceRun()}).find("Break-even"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tb::report

@@ -50,6 +50,59 @@ std::string Text(double x, double y, const std::string& body, const std::string&
   return "<text x=\"" + F(x) + "\" y=\"" + F(y) + "\" " + attrs + ">" + EscapeXml(body) + "</text>\n";
 }
 
+// The opening of an <svg> element: its size, accessible title, white background and heading.
+std::string SvgOpen(int height, const std::string& cls, const std::string& title, const std::string& heading) {
+  const std::string w_text = std::to_string(kWidth), h_text = std::to_string(height);
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"" + (cls.empty() ? "" : " class=\"" + cls + "\"") +
+                    " width=\"" + w_text + "\" height=\"" + h_text + "\" viewBox=\"0 0 " + w_text + " " + h_text +
+                    "\" role=\"img\" aria-label=\"" + EscapeXml(title) + "\" font-family=\"" + kFont + "\">\n<title>" +
+                    EscapeXml(title) + "</title>\n";
+  svg += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + w_text + "\" height=\"" + h_text +
+         "\" fill=\"#ffffff\"/>\n";
+  return svg + Text(kLeft, 30, heading, "font-size=\"18\" font-weight=\"bold\" fill=\"#111827\"");
+}
+
+// One swatch and label per item (its colour index, its text), wrapped onto as many lines as
+// needed from y = 54; *ly is the last line's baseline on return.
+std::string Legend(const std::vector<std::pair<size_t, std::string>>& items, double* ly) {
+  std::string legend;
+  double lx = kLeft;
+  *ly = 54;
+  for (const auto& [colour, text] : items) {
+    double w = 18 + TextWidth(text, 12) + 22;
+    if (lx + w > kWidth - kRight && lx > kLeft) {
+      lx = kLeft;
+      *ly += 20;
+    }
+    legend += "<rect class=\"legend-swatch\" x=\"" + F(lx) + "\" y=\"" + F(*ly - 10) +
+              "\" width=\"12\" height=\"12\" rx=\"2\" fill=\"" + RunColour(colour) + "\"/>\n";
+    legend += Text(lx + 18, *ly, text, "font-size=\"12\" fill=\"#374151\"");
+    lx += w;
+  }
+  return legend;
+}
+
+// Horizontal gridlines from `left` to `right` at each step of `axis`, labelled on the left.
+template <typename YOf>
+std::string YGrid(double left, double right, const NiceAxis& axis, YOf y_of) {
+  std::string svg;
+  for (int k = 0;; ++k) {
+    double v = k * axis.step;
+    if (v > axis.max + axis.step * 1e-6) break;
+    double y = y_of(v);
+    svg += "<line class=\"grid\" x1=\"" + F(left) + "\" y1=\"" + F(y) + "\" x2=\"" + F(right) + "\" y2=\"" + F(y) +
+           "\" stroke=\"" + (k == 0 ? "#6b7280" : "#e5e7eb") + "\" stroke-width=\"1\"/>\n";
+    svg += Text(left - 8, y + 4, TickLabel(v, axis.step), "font-size=\"11\" fill=\"#6b7280\" text-anchor=\"end\"");
+  }
+  return svg;
+}
+
+// A line through `points` ("x,y x,y "): `data` its data-* attributes, `stroke` its stroke ones.
+std::string Polyline(const std::string& cls, const std::string& data, const std::string& points,
+                     const std::string& stroke) {
+  return "<polyline class=\"" + cls + "\" " + data + " points=\"" + points + "\" fill=\"none\" " + stroke + "/>\n";
+}
+
 }  // namespace
 
 const char* RunColour(size_t index) { return kPalette[index % std::size(kPalette)]; }
@@ -83,35 +136,17 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
   const size_t n = runs.size();
   // Legend first (one swatch per run, wrapped onto as many lines as needed): its height sets
   // where the plot starts; the plot keeps its height, the picture grows.
-  std::string legend;
-  double lx = kLeft, ly = 54;
-  const double legend_right = kWidth - kRight;
+  std::vector<std::pair<size_t, std::string>> items;
   for (size_t i = 0; i < n; ++i) {
     std::string text = RunName(runs[i], i);
     if (!runs[i].scenario.empty()) text += " (" + runs[i].scenario + ")";
-    text += " \u00b7 total " + FormatSeconds(runs[i].total_seconds) + " s";
-    double w = 18 + TextWidth(text, 12) + 22;
-    if (lx + w > legend_right && lx > kLeft) {
-      lx = kLeft;
-      ly += 20;
-    }
-    legend += "<rect class=\"legend-swatch\" x=\"" + F(lx) + "\" y=\"" + F(ly - 10) +
-              "\" width=\"12\" height=\"12\" rx=\"2\" fill=\"" + RunColour(i) + "\"/>\n";
-    legend += Text(lx + 18, ly, text, "font-size=\"12\" fill=\"#374151\"");
-    lx += w;
+    items.emplace_back(i, text + " \u00b7 total " + FormatSeconds(runs[i].total_seconds) + " s");
   }
+  double ly = 0;
+  const std::string legend = Legend(items, &ly);
   const double top = ly + 26, bottom = top + kPlotHeight;
   const int height = static_cast<int>(std::ceil(bottom + kBottom));
-  const std::string w_text = std::to_string(kWidth), h_text = std::to_string(height);
-
-  std::string svg;
-  svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w_text + "\" height=\"" + h_text +
-         "\" viewBox=\"0 0 " + w_text + " " + h_text +
-         "\" role=\"img\" aria-label=\"Seconds per pipeline stage, by run\" font-family=\"" + kFont + "\">\n";
-  svg += "<title>Seconds per pipeline stage, by run</title>\n";
-  svg += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + w_text + "\" height=\"" + h_text +
-         "\" fill=\"#ffffff\"/>\n";
-  svg += Text(kLeft, 30, "Seconds per pipeline stage", "font-size=\"18\" font-weight=\"bold\" fill=\"#111827\"");
+  std::string svg = SvgOpen(height, "", "Seconds per pipeline stage, by run", "Seconds per pipeline stage");
   svg += legend;
 
   const double plot_w = kWidth - kLeft - kRight, plot_h = bottom - top;
@@ -122,15 +157,7 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs) {
   NiceAxis axis = NiceScale(max_s, 5);
   auto y_of = [&](double v) { return bottom - plot_h * (v / axis.max); };
 
-  // Gridlines and y tick labels.
-  for (int k = 0;; ++k) {
-    double v = k * axis.step;
-    if (v > axis.max + axis.step * 1e-6) break;
-    double y = y_of(v);
-    svg += "<line class=\"grid\" x1=\"" + F(kLeft) + "\" y1=\"" + F(y) + "\" x2=\"" + F(kWidth - kRight) + "\" y2=\"" +
-           F(y) + "\" stroke=\"" + (k == 0 ? "#6b7280" : "#e5e7eb") + "\" stroke-width=\"1\"/>\n";
-    svg += Text(kLeft - 8, y + 4, TickLabel(v, axis.step), "font-size=\"11\" fill=\"#6b7280\" text-anchor=\"end\"");
-  }
+  svg += YGrid(kLeft, kWidth - kRight, axis, y_of);
   svg += Text(18, top + plot_h / 2, "Seconds (wall clock)",
               "font-size=\"12\" fill=\"#374151\" text-anchor=\"middle\" transform=\"rotate(-90 18 " +
                   F(top + plot_h / 2) + ")\"");
@@ -196,31 +223,15 @@ std::string RenderScalingSvgElement(const std::vector<RunResult>& runs) {
   if (rows.empty()) return "";
   const std::vector<int> sizes = WorldSizes(runs);
   // Legend: one swatch per stage (solid: measured, dashed: ideal), wrapped like the bar chart's.
-  std::string legend;
-  double lx = kLeft, ly = 54;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    double w = 18 + TextWidth(rows[i].stage, 12) + 22;
-    if (lx + w > kWidth - kRight && lx > kLeft) {
-      lx = kLeft;
-      ly += 20;
-    }
-    legend += "<rect class=\"legend-swatch\" x=\"" + F(lx) + "\" y=\"" + F(ly - 10) +
-              "\" width=\"12\" height=\"12\" rx=\"2\" fill=\"" + RunColour(i) + "\"/>\n";
-    legend += Text(lx + 18, ly, rows[i].stage, "font-size=\"12\" fill=\"#374151\"");
-    lx += w;
-  }
+  std::vector<std::pair<size_t, std::string>> items;
+  for (size_t i = 0; i < rows.size(); ++i) items.emplace_back(i, rows[i].stage);
+  double ly = 0;
+  const std::string legend = Legend(items, &ly);
   const double top = ly + 40, plot_h = 260, bottom = top + plot_h, gap = 70;
   const double panel_w = (kWidth - kLeft - kRight - gap) / 2;
   const int height = static_cast<int>(std::ceil(bottom + kBottom));
-  const std::string w_text = std::to_string(kWidth), h_text = std::to_string(height);
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"scaling\" width=\"" + w_text + "\" height=\"" +
-                    h_text + "\" viewBox=\"0 0 " + w_text + " " + h_text +
-                    "\" role=\"img\" aria-label=\"Seconds and MB/s per stage against ranks\" font-family=\"" + kFont +
-                    "\">\n<title>Seconds and MB/s per stage against ranks</title>\n";
-  svg += "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" + w_text + "\" height=\"" + h_text +
-         "\" fill=\"#ffffff\"/>\n";
-  svg += Text(kLeft, 30, "Scaling by ranks (dashed: ideal, linear from the fewest ranks)",
-              "font-size=\"18\" font-weight=\"bold\" fill=\"#111827\"");
+  std::string svg = SvgOpen(height, "scaling", "Seconds and MB/s per stage against ranks",
+                            "Scaling by ranks (dashed: ideal, linear from the fewest ranks)");
   svg += legend;
   for (int panel = 0; panel < 2; ++panel) {
     const bool secs = panel == 0;
@@ -239,14 +250,7 @@ std::string RenderScalingSvgElement(const std::vector<RunResult>& runs) {
       size_t k = std::find(sizes.begin(), sizes.end(), ranks) - sizes.begin();
       return left + panel_w * (sizes.size() == 1 ? 0.5 : 0.06 + 0.88 * k / static_cast<double>(sizes.size() - 1));
     };
-    for (int k = 0;; ++k) {
-      double v = k * axis.step;
-      if (v > axis.max + axis.step * 1e-6) break;
-      double y = y_of(v);
-      svg += "<line class=\"grid\" x1=\"" + F(left) + "\" y1=\"" + F(y) + "\" x2=\"" + F(left + panel_w) + "\" y2=\"" +
-             F(y) + "\" stroke=\"" + (k == 0 ? "#6b7280" : "#e5e7eb") + "\" stroke-width=\"1\"/>\n";
-      svg += Text(left - 8, y + 4, TickLabel(v, axis.step), "font-size=\"11\" fill=\"#6b7280\" text-anchor=\"end\"");
-    }
+    svg += YGrid(left, left + panel_w, axis, y_of);
     for (int n : sizes)
       svg += Text(x_of(n), bottom + 18, std::to_string(n), "font-size=\"12\" fill=\"#111827\" text-anchor=\"middle\"");
     svg += Text(left + panel_w / 2, top - 10, secs ? "Seconds (cluster span)" : "MB/s (aggregate)",
@@ -271,35 +275,112 @@ std::string RenderScalingSvgElement(const std::vector<RunResult>& runs) {
                F(x) + "\" cy=\"" + F(y) + "\" r=\"3.5\" fill=\"" + RunColour(i) + "\"><title>" + EscapeXml(tip) +
                "</title></circle>\n";
       }
+      const std::string data = "data-panel=\"" + std::string(secs ? "seconds" : "mb_per_s") + "\" data-stage=\"" +
+                               EscapeXml(row.stage) + "\"";
+      const std::string colour = "stroke=\"" + std::string(RunColour(i)) + "\"";
       if (!ideal_line.empty())
-        svg += "<polyline class=\"ideal\" data-panel=\"" + std::string(secs ? "seconds" : "mb_per_s") +
-               "\" data-stage=\"" + EscapeXml(row.stage) + "\" points=\"" + ideal_line + "\" fill=\"none\" stroke=\"" +
-               RunColour(i) + "\" stroke-opacity=\"0.6\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"/>\n";
-      if (!line.empty())
-        svg += "<polyline class=\"measured\" data-panel=\"" + std::string(secs ? "seconds" : "mb_per_s") +
-               "\" data-stage=\"" + EscapeXml(row.stage) + "\" points=\"" + line + "\" fill=\"none\" stroke=\"" +
-               RunColour(i) + "\" stroke-width=\"2\"/>\n";
+        svg += Polyline("ideal", data, ideal_line,
+                        colour + " stroke-opacity=\"0.6\" stroke-width=\"1.5\" stroke-dasharray=\"5 4\"");
+      if (!line.empty()) svg += Polyline("measured", data, line, colour + " stroke-width=\"2\"");
     }
   }
   svg += "</svg>\n";
   return svg;
 }
 
+// Epoch ticks for 0..epochs: a step of 1, 2 or 5 × 10^k, at most about 10 ticks.
+int EpochStep(int epochs) {
+  for (int step = 1;; step *= 10)
+    for (int m : {1, 2, 5})
+      if (epochs <= 10 * m * step) return m * step;
+}
+
+std::string RenderBreakEvenSvgElement(const std::vector<RunResult>& runs) {
+  const BreakEvenView v = BreakEvens(runs);
+  if (!v.any()) return "";
+  const int epochs = v.chart_epochs;
+  std::vector<std::pair<size_t, std::string>> items;
+  double max_v = 0;
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (const std::optional<EpochCurve>& c = v.curves[i]) {
+      items.emplace_back(i, RunName(runs[i], i) + " \u00b7 one-off " + FormatSeconds(c->one_off) + " s, " +
+                                FormatSeconds(c->steady) + " s/epoch");
+      max_v = std::max(max_v, c->Cumulative(epochs));  // epochs cost >= 0: the largest is the last
+    }
+  double ly = 0;
+  const std::string legend = Legend(items, &ly);
+  const double top = ly + 26, plot_h = 300, bottom = top + plot_h, plot_w = kWidth - kLeft - kRight;
+  const int height = static_cast<int>(std::ceil(bottom + kBottom));
+  std::string svg = SvgOpen(height, "break-even", "Cumulative seconds against epochs, by run",
+                            "Break-even: cumulative seconds against epochs");
+  svg += legend;
+  const NiceAxis axis = NiceScale(max_v, 5);
+  auto y_of = [&](double s) { return bottom - plot_h * std::min(1.0, s / axis.max); };
+  auto x_of = [&](int64_t n) { return kLeft + plot_w * static_cast<double>(n) / epochs; };
+  svg += YGrid(kLeft, kWidth - kRight, axis, y_of);
+  for (int n = 0, step = EpochStep(epochs); n <= epochs; n += step)
+    svg += Text(x_of(n), bottom + 18, std::to_string(n), "font-size=\"12\" fill=\"#111827\" text-anchor=\"middle\"");
+  svg += Text(18, top + plot_h / 2, "Cumulative seconds (wall span)",
+              "font-size=\"12\" fill=\"#374151\" text-anchor=\"middle\" transform=\"rotate(-90 18 " +
+                  F(top + plot_h / 2) + ")\"");
+  svg += Text(kLeft + plot_w / 2, height - 12,
+              "Epochs (solid: measured; dashed: extrapolated with the steady epoch; at most " +
+                  std::to_string(kMaxBreakEvenChartEpochs) + ")",
+              "font-size=\"12\" fill=\"#374151\" text-anchor=\"middle\"");
+  std::string unmarked;  // outcomes with no crossing on the chart: never, from the start, beyond it
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::optional<EpochCurve>& c = v.curves[i];
+    if (!c) continue;
+    const int64_t measured = std::min<int64_t>(static_cast<int64_t>(c->epoch_seconds.size()), epochs);
+    std::string solid, dashed;
+    for (int64_t n = 0; n <= epochs; ++n) {
+      const std::string point = F(x_of(n)) + "," + F(y_of(c->Cumulative(n))) + " ";
+      if (n <= measured) solid += point;
+      if (n >= measured) dashed += point;
+    }
+    const std::string data = "data-run=\"" + std::to_string(i) + "\"";
+    const std::string stroke = "stroke=\"" + std::string(RunColour(i)) + "\" stroke-width=\"2\"";
+    svg += Polyline("cumulative", data, solid, stroke);
+    if (measured < epochs) svg += Polyline("extrapolated", data, dashed, stroke + " stroke-dasharray=\"6 4\"");
+    const BreakEven& b = v.against_first[i];
+    if (b.kind == BreakEvenKind::kNone) continue;
+    const std::string label = "break-even: " + FormatBreakEven(b, runs);
+    if (b.kind != BreakEvenKind::kAt || b.epoch > epochs) {
+      unmarked += (unmarked.empty() ? "" : "; ") + label + (b.kind == BreakEvenKind::kAt ? " (beyond the chart)" : "") +
+                  " [" + RunName(runs[i], i) + " vs " + RunName(runs[0], 0) + "]";
+      continue;
+    }
+    const double x = x_of(b.epoch);
+    svg += "<line class=\"break-even\" " + data + " x1=\"" + F(x) + "\" y1=\"" + F(top) + "\" x2=\"" + F(x) +
+           "\" y2=\"" + F(bottom) + "\" stroke=\"#374151\" stroke-width=\"1\" stroke-dasharray=\"3 3\"/>\n";
+    svg += Text(x - 4, top + 12 + 14 * static_cast<double>(i - 1), label,
+                "font-size=\"11\" fill=\"#374151\" text-anchor=\"end\"");
+  }
+  if (!unmarked.empty()) svg += Text(kLeft + 8, top + 12, unmarked, "font-size=\"11\" fill=\"#374151\"");
+  return svg + "</svg>\n";
+}
+
 std::string RenderCompareSvg(const std::vector<RunResult>& runs) {
-  std::string bars = RenderCompareSvgElement(runs);
-  std::string scaling = RenderScalingSvgElement(runs);
+  std::vector<std::string> charts{RenderCompareSvgElement(runs), RenderScalingSvgElement(runs),
+                                  RenderBreakEvenSvgElement(runs)};
+  charts.erase(std::remove(charts.begin(), charts.end(), std::string()), charts.end());
   const std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  if (scaling.empty()) return xml + bars;
-  // Both charts, one above the other, as nested <svg> elements of one picture.
+  if (charts.size() == 1) return xml + charts[0];
+  // The charts one above the other, as nested <svg> elements of one picture.
   auto height_of = [](const std::string& el) {
     size_t at = el.find("height=\"");
     return at == std::string::npos ? 0 : std::stoi(el.substr(at + 8));
   };
-  const int h1 = height_of(bars), h2 = height_of(scaling);
-  const std::string w_text = std::to_string(kWidth), h_text = std::to_string(h1 + h2);
-  scaling.insert(scaling.find(" width="), " y=\"" + std::to_string(h1) + "\"");
+  std::string body;
+  int height = 0;
+  for (std::string& chart : charts) {
+    if (height > 0) chart.insert(chart.find(" width="), " y=\"" + std::to_string(height) + "\"");
+    height += height_of(chart);
+    body += chart;
+  }
+  const std::string w_text = std::to_string(kWidth), h_text = std::to_string(height);
   return xml + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w_text + "\" height=\"" + h_text +
-         "\" viewBox=\"0 0 " + w_text + " " + h_text + "\">\n" + bars + scaling + "</svg>\n";
+         "\" viewBox=\"0 0 " + w_text + " " + h_text + "\">\n" + body + "</svg>\n";
 }
 
 }  // namespace tb::report

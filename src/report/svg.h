@@ -26,4 +26,9 @@ std::string RenderCompareSvgElement(const std::vector<RunResult>& runs);
 // have fewer than two world sizes.
 std::string RenderScalingSvgElement(const std::vector<RunResult>& runs);
 
+// The break-even view (compare.h: BreakEvens) as an <svg> element: cumulative seconds against
+// epochs, one line per run with epoch times (solid: measured, dashed: extrapolated), each
+// break-even against the first run marked. "" when no run has epoch times.
+std::string RenderBreakEvenSvgElement(const std::vector<RunResult>& runs);
+
 }  // namespace tb::report

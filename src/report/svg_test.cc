@@ -204,5 +204,64 @@ TEST(ScalingSvg, EscapesStageAndRunNames) {
   EXPECT_NE(svg.find("pick&lt;l&gt;ed"), std::string::npos);
 }
 
+// Points "x,y x,y " of the polyline of `cls` for run `run`.
+std::vector<std::pair<double, double>> LinePoints(const std::string& svg, const std::string& cls, int run) {
+  std::smatch m;
+  std::vector<std::pair<double, double>> out;
+  if (!std::regex_search(
+          svg, m, std::regex("class=\"" + cls + "\" data-run=\"" + std::to_string(run) + "\" points=\"([^\"]*)\"")))
+    return out;
+  std::string points = m[1];
+  std::regex point("([0-9.]+),([0-9.]+) ");
+  for (auto it = std::sregex_iterator(points.begin(), points.end(), point); it != std::sregex_iterator(); ++it)
+    out.emplace_back(std::stod((*it)[1]), std::stod((*it)[2]));
+  return out;
+}
+
+TEST(BreakEvenSvg, CumulativeLinesCrossAtTheBreakEven) {
+  // S3+NVMe: 1378.66 s up front, 30 s an epoch; WEKA: 257.31 s, 60 s; S3+NVMe cheaper from epoch 39.
+  std::vector<RunResult> runs = testing::EpochRuns();
+  runs.push_back(InplaceRun());
+  runs[2].label = "no epochs";
+  std::string svg = RenderCompareSvg(runs);
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_NE(svg.find("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"break-even\" y=\""), std::string::npos);
+  EXPECT_NE(svg.find(">Cumulative seconds (wall span)</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">Epochs (solid: measured; dashed: extrapolated with the steady epoch; at most 100)</text>"),
+            std::string::npos);
+  EXPECT_NE(svg.find(">break-even: S3+NVMe from epoch 39</text>"), std::string::npos);
+  EXPECT_NE(svg.find("<line class=\"break-even\" data-run=\"1\""), std::string::npos);
+  EXPECT_EQ(svg.find("data-run=\"2\" points"), std::string::npos);  // no line without epoch times
+  // Measured: epochs 0..2 solid; extrapolated: 2..41 dashed (the chart runs to break-even + 2).
+  auto staged = LinePoints(svg, "cumulative", 0), staged_more = LinePoints(svg, "extrapolated", 0);
+  auto inplace = LinePoints(svg, "extrapolated", 1);
+  ASSERT_EQ(staged.size(), 3u);
+  ASSERT_EQ(staged_more.size(), 40u);
+  ASSERT_EQ(inplace.size(), 40u);
+  EXPECT_EQ(staged.back(), staged_more.front());
+  EXPECT_LT(staged.front().second, LinePoints(svg, "cumulative", 1).front().second);  // dearer up front: higher
+  // Index k of the extrapolated lines is epoch k + 2: at 38 S3+NVMe is above (dearer), at 39 below.
+  EXPECT_LT(staged_more[36].second, inplace[36].second);
+  EXPECT_GT(staged_more[37].second, inplace[37].second);
+}
+
+TEST(BreakEvenSvg, SaysWhereNoCrossingIsMarked) {
+  std::vector<RunResult> runs = testing::EpochRuns();
+  runs[1] = testing::WithEpochs(InplaceRun(), 120.47, {55, 20});  // in place: cheaper epochs too
+  std::string svg = RenderBreakEvenSvgElement(runs);
+  EXPECT_EQ(CheckXml(svg), "");
+  EXPECT_NE(svg.find(">break-even: never [WEKA vs S3+NVMe]</text>"), std::string::npos) << svg;
+  EXPECT_EQ(svg.find("<line class=\"break-even\""), std::string::npos);
+  runs[1] = testing::WithEpochs(InplaceRun(), 120.47, {55, 31});  // 1 s an epoch dearer: far beyond the chart
+  svg = RenderBreakEvenSvgElement(runs);
+  EXPECT_NE(svg.find(" (beyond the chart) [WEKA vs S3+NVMe]</text>"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("<polyline class=\"extrapolated\" data-run=\"1\""), std::string::npos);
+}
+
+TEST(BreakEvenSvg, AbsentWithoutEpochTimes) {
+  EXPECT_EQ(RenderBreakEvenSvgElement({StagedRun(), InplaceRun()}), "");
+  EXPECT_EQ(RenderCompareSvg({StagedRun(), InplaceRun()}).find("break-even"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tb::report

@@ -125,6 +125,37 @@ std::string IoCompareTable(const std::vector<RunResult>& runs, const Comparison&
   return "\nWhere the bytes came from (MB = 10^6 bytes; * = potential caching)\n" + t.Render();
 }
 
+// The break-even view (compare.h: BreakEvens) as rows under Total Runtime: each run's one-off and
+// steady epoch seconds, and where its cumulative time crosses the first run's. "" when no run
+// has epoch times.
+std::string BreakEvenRows(const std::vector<RunResult>& runs, TextTable& t) {
+  BreakEvenView v = BreakEvens(runs);
+  if (!v.any()) return "";
+  const size_t n = runs.size();
+  t.AddRule();
+  std::vector<std::string> one_off{"one-off s"}, epoch{"epoch s (steady)"}, even{"break-even"};
+  for (size_t i = 0; i < n; ++i) {
+    const std::optional<EpochCurve>& c = v.curves[i];
+    one_off.push_back(c ? FormatSeconds(c->one_off) : kDash);
+    epoch.push_back(c ? FormatSeconds(c->steady) : kDash);
+    even.push_back(i == 0 ? (c ? "(first)" : kDash) : FormatBreakEven(v.against_first[i], runs));
+  }
+  for (auto* row : {&one_off, &epoch, &even}) {
+    row->resize(1 + n + (n - 1));
+    t.AddRow(std::move(*row));
+  }
+  std::string out = "Break-even: " + std::string(kBreakEvenFormula) + "\n  " + kBreakEvenOutcomes + "\n";
+  if (v.epochs_differ) {
+    out += "Epochs measured differ (";
+    for (size_t i = 0, k = 0; i < n; ++i)
+      if (v.curves[i])
+        out += (k++ ? ", " : "") + TextTable::Sanitize(RunName(runs[i], i)) + " " +
+               std::to_string(v.curves[i]->epoch_seconds.size());
+    out += "): they compare through the extrapolation\n";
+  }
+  return out;
+}
+
 // Repeated runs: what the seconds are.
 std::string RepeatNote(const RunResult& run) {
   if (!run.repeat) return "";
@@ -230,12 +261,14 @@ std::string RenderCompareTable(const std::vector<RunResult>& runs, const IoColum
     cells.push_back(FormatSeconds(c.seconds) + (c.status == StageStatus::kOk ? "" : " (" + StatusText(c.status) + ")"));
   for (size_t i = 1; i < n; ++i) cells.push_back(SpeedupText(total.cells[i]));
   t.AddRow(std::move(cells));
+  std::string break_even = BreakEvenRows(runs, t);
 
   std::string out =
       "Seconds per stage: wall span, first start to last end (" + std::string(kDash) + " = skipped)\n" + t.Render();
   if (n > 1)
     out += "Speedup = " + TextTable::Sanitize(RunName(runs[0], 0)) +
            " seconds / run seconds (above 1\u00d7: faster than the first run; n/a: a side skipped or failed)\n";
+  out += break_even;
   if (HasIntervals(cmp))
     out += "Repeated runs: seconds are medians; (low\u2013high) = the speedup's range from the 95 % intervals; " +
            std::string(kNotSignificantLegend) + "\n";

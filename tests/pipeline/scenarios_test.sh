@@ -58,6 +58,10 @@ expect_eq "$?" 0 "compare exits 0"
 expect_contains "$cmp_out" "S3+NVMe" "compare shows first label"
 expect_contains "$cmp_out" "shared fs" "compare shows second label"
 expect_contains "$cmp_out" "Total Runtime" "compare shows total"
+# Both trained, so both have epoch times: the break-even view compares them.
+expect_contains "$cmp_out" "one-off s" "compare shows each run's one-off seconds"
+expect_contains "$(grep '^break-even ' <<<"$cmp_out")" "(first)" "compare shows the break-even row"
+grep -q 'class="break-even"' "$WORK/c.svg" && pass "svg has the break-even chart" || fail "svg lacks the break-even chart"
 test -s "$WORK/c.svg" && test -s "$WORK/c.html" && pass "svg and html written" || fail "svg/html"
 /usr/bin/aws --endpoint-url "$TB_S3_ENDPOINT" s3 rm --recursive "s3://tb-pipeline-test/$id" >/dev/null 2>&1
 rm -rf "$TB_HTTP_ROOT/$id"

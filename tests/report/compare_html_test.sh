@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tierbench compare: table, --json, --svg and --html from two hand-written results files; the
-# page is rendered in headless Chromium (screenshot must not be blank, DOM must hold the table);
+# page is rendered in headless Chromium (screenshot must not be blank, DOM must hold the table,
+# the scaling view and the break-even chart);
 # bad input exits 2 naming the file. TB_ARTIFACT_DIR=dir keeps the renders.
 set -euo pipefail
 : "${TB_BIN:?TB_BIN must point at the tierbench binary}"
@@ -190,6 +191,40 @@ for s in "Scaling by ranks" "4 ranks, launched by mpi" "node-3" "89.18"; do
   grep -qF -- "$s" scale-dom.html || fail "rendered scaling page lacks '$s'"
 done
 
+# Epoch times in the train stage's detail: the break-even view (cumulative seconds against
+# epochs) in the table, --json, the SVG and the page, which Chromium renders. S3+NVMe pays
+# 1378.66 s up front and 30 s an epoch, WEKA 257.31 s and 60 s: S3+NVMe is cheaper from epoch 39.
+$PY - <<'EOF' || fail "writing the break-even inputs"
+import json
+for name, epochs in (("a", [50, 30]), ("b", [55, 60])):
+    d = json.load(open(f"{name}.json"))
+    d["stages"][-1]["detail"] = {"epochs": len(epochs), "epoch_seconds": epochs}
+    json.dump(d, open(f"e{name}.json", "w"))
+EOF
+"$TB_BIN" compare ea.json eb.json --html even.html --svg even.svg >even.txt || fail "compare (epochs) exited $?"
+grep -qE '^one-off s +1378\.66 +257\.31' even.txt || fail "one-off row wrong: $(cat even.txt)"
+grep -qE '^break-even +\(first\) +S3\+NVMe from epoch 39' even.txt || fail "break-even row wrong: $(cat even.txt)"
+"$TB_BIN" compare ea.json eb.json --json >even.json || fail "compare --json (epochs) exited $?"
+$PY - <<'EOF' || fail "break-even JSON / SVG check"
+import json, xml.etree.ElementTree as ET
+be = json.load(open("even.json"))["break_even"]
+assert be["runs"][1]["against_first"] == {"result": "epoch", "epoch": 39, "cheaper_run": 0}, be
+assert be["chart_epochs"] == 41, be
+ns = "{http://www.w3.org/2000/svg}"
+charts = [e for e in ET.parse("even.svg").getroot().iter(ns + "svg") if e.get("class") == "break-even"]
+assert len(charts) == 1, charts
+lines = [p.get("data-run") for p in charts[0].iter(ns + "polyline") if p.get("class") == "cumulative"]
+assert lines == ["0", "1"], lines
+texts = "".join(t.text or "" for t in charts[0].iter(ns + "text"))
+assert "Cumulative seconds (wall span)" in texts and "Epochs (" in texts, texts
+assert "break-even: S3+NVMe from epoch 39" in texts, texts
+EOF
+chrome --dump-dom "file://$work/even.html" >even-dom.html || { cat chromium.log >&2; fail "chromium --dump-dom (epochs)"; }
+for s in "Break-even: when staging pays off" "S3+NVMe from epoch 39" 'class="break-even"' 'class="cumulative"' \
+         "Cumulative seconds (wall span)"; do
+  grep -qF -- "$s" even-dom.html || fail "rendered break-even page lacks '$s'"
+done
+
 # Bad input: exit 2 and the message names the file (and the field).
 set +e
 "$TB_BIN" compare a.json missing.json >/dev/null 2>err.txt; rc=$?
@@ -204,6 +239,7 @@ set -e
 grep -q "bad.json: field 'stages\[3\].seconds' is missing" err.txt || fail "bad field not named: $(cat err.txt)"
 [ ! -e out2.html ] || fail "unexpected output"
 if [ -n "${TB_ARTIFACT_DIR:-}" ]; then  # keep the renders for a human to look at
-  mkdir -p "$TB_ARTIFACT_DIR" && cp out.html out.svg shot.png table.txt scale.html scale.svg scale.txt "$TB_ARTIFACT_DIR"/
+  mkdir -p "$TB_ARTIFACT_DIR" && cp out.html out.svg shot.png table.txt scale.html scale.svg scale.txt even.html even.svg even.txt \
+    "$TB_ARTIFACT_DIR"/
 fi
 echo "PASS compare_html"
