@@ -48,6 +48,7 @@ const Range kRanges[] = {
     {"train.threads", 0, kMaxThreads, "0..1024"},
     {"train.seed", 0, 9223372036854775807.0, "0 or more"},
     {"train.max_steps", 0, 1e15, "0 (no limit) or more"},
+    {"train.cache_bytes", 0, kTiB, "0..1TiB"},
     {"preview.count", 1, 4096, "1..4096"},
     {"preview.scale", 1, 64, "1..64"},
     {"pipeline.verify_threads", 0, kMaxThreads, "0..1024"},
@@ -134,6 +135,16 @@ const std::vector<Key>& Keys() {
     str("train.device", "auto | cpu | cuda | cuda:N", &JobConfig::device);
     num("train.max_steps", "stop training after N steps (0 = no limit)", &JobConfig::max_steps);
     str("train.model_dir", "where model.pth is written (default <scratch>/model)", &JobConfig::model_dir);
+    str("train.input_mode",
+        "training input: file (default: the local copy; staged fetches the upload first), fastfile (each "
+        "file read from S3 on demand, read ahead, no local copy) or pipe (one sequential pass an epoch)",
+        &JobConfig::input_mode);
+    str("train.shuffle",
+        "samples (one shuffle of every image; file mode only, its default) or files (a seeded order of the "
+        "training files, then of the images in each: fastfile and pipe; the same weights in every mode)",
+        &JobConfig::shuffle);
+    k.push_back({{"train.cache_bytes", "size", "fastfile: LRU cache of file bytes on the training host (0 = none)"},
+                 [](JobConfig& c, const Value& v) { c.cache_bytes = static_cast<uint64_t>(v.i); }});
     num("preview.count", "images in the preview grid", &JobConfig::preview_count);
     num("preview.scale", "preview upscaling factor", &JobConfig::preview_scale);
     str("preview.out", "preview PNG path (default beside out)", &JobConfig::preview_out);
@@ -332,6 +343,13 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
   } else if (cfg.inplace_dir.empty()) {
     return bad("inplace.dir", "is required for the inplace scenario");
   }
+  if (cfg.input_mode != "file" && cfg.input_mode != "fastfile" && cfg.input_mode != "pipe")
+    return bad("train.input_mode", "must be \"file\", \"fastfile\" or \"pipe\", got '" + cfg.input_mode + "'");
+  if (!cfg.shuffle.empty() && cfg.shuffle != "samples" && cfg.shuffle != "files")
+    return bad("train.shuffle", "must be \"samples\" or \"files\", got '" + cfg.shuffle + "'");
+  if (cfg.input_mode != "file" && cfg.shuffle == "samples")
+    return bad("train.shuffle", "\"samples\" needs every image in memory first (train.input_mode = \"file\"); " +
+                                    cfg.input_mode + " reads the files in turn: use \"files\"");
   if (cfg.distribution != "replicated" && cfg.distribution != "sharded")
     return bad("pipeline.distribution", "must be \"replicated\" or \"sharded\", got '" + cfg.distribution + "'");
   if (cfg.verify_unlisted != "warn" && cfg.verify_unlisted != "fail")
@@ -431,9 +449,19 @@ std::string ConfigToJson(const JobConfig& c) {
   j["upload"] = {{"dest", c.upload_dest}, {"create_bucket", c.upload_create_bucket}};
   j["s3"] = {{"endpoint_url", RedactUrlUserinfo(c.s3_endpoint_url)}, {"region", c.s3_region}, {"profile", c.s3_profile},
              {"concurrency", c.concurrency}, {"part_size_bytes", c.part_size_bytes}};
-  j["train"] = {{"epochs", c.epochs}, {"batch_size", c.batch_size}, {"lr", c.lr}, {"momentum", c.momentum},
-                {"workers", c.workers}, {"threads", c.threads}, {"seed", c.seed}, {"device", c.device},
-                {"max_steps", c.max_steps}, {"model_dir", c.model_dir}};
+  j["train"] = {{"epochs", c.epochs},
+                {"batch_size", c.batch_size},
+                {"lr", c.lr},
+                {"momentum", c.momentum},
+                {"workers", c.workers},
+                {"threads", c.threads},
+                {"seed", c.seed},
+                {"device", c.device},
+                {"max_steps", c.max_steps},
+                {"model_dir", c.model_dir},
+                {"input_mode", c.input_mode},
+                {"shuffle", c.shuffle},
+                {"cache_bytes", c.cache_bytes}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
   j["pipeline"] = {{"stream", c.stream},
                    {"verify_threads", c.verify_threads},

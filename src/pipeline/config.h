@@ -68,6 +68,11 @@ struct JobConfig {
   std::string device = "auto";
   int64_t max_steps = 0;
   std::string model_dir;            // default: <scratch>/model
+  // Training input mode (train/train.h): file | fastfile | pipe; shuffle: samples | files
+  // ("" = the mode's default: samples for file, files otherwise); FastFile's LRU cache.
+  std::string input_mode = "file";
+  std::string shuffle;
+  uint64_t cache_bytes = 0;
 
   int preview_count = 4, preview_scale = 4;
   std::string preview_out;          // default: beside out, -preview.png
