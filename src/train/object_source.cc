@@ -19,6 +19,7 @@ namespace {
 
 constexpr uint64_t kDefaultMaxObjectBytes = uint64_t{4} << 30;
 constexpr int kMaxReadAhead = 1024;
+constexpr int kMaxProbedFiles = 100000;
 constexpr const char* kDatasetFolders[] = {"", "cifar-10-batches-py/", "cifar-10-batches-bin/", "cifar-100-python/"};
 
 using Bytes = std::shared_ptr<const std::string>;
@@ -75,7 +76,8 @@ class ObjectSource : public TrainSource {
   Status Open() {
     std::vector<storage::ObjectInfo> all;
     for (const char* folder : kDatasetFolders) {
-      Result<std::vector<storage::ObjectInfo>> listed = counting_->List(folder);
+      Result<std::vector<storage::ObjectInfo>> listed =
+          counting_->caps().listable ? counting_->List(folder) : Probe(folder);
       if (!listed.ok() && *folder == '\0') return listed.status().Prefix("train: listing the dataset");
       if (!listed.ok()) continue;
       all = std::move(listed).value();
@@ -181,6 +183,32 @@ class ObjectSource : public TrainSource {
   }
 
  private:
+  // A tier that cannot list (HTTP): the dataset's names asked for one by one (HEAD): the
+  // listed names, else batches.meta, test_batch and data_batch_1, 2, ... up to the first
+  // missing one.
+  Result<std::vector<storage::ObjectInfo>> Probe(const std::string& folder) {
+    std::vector<storage::ObjectInfo> found;
+    auto stat = [&](const std::string& name) -> Result<bool> {
+      Result<storage::ObjectInfo> info = counting_->Stat(folder + name);
+      if (!info.ok()) return info.status().IsNotFound() ? Result<bool>(false) : Result<bool>(info.status());
+      found.push_back(*info);
+      found.back().key = folder + name;
+      return true;
+    };
+    if (options_.use_listed) {
+      for (const std::string& name : options_.listed) TB_RETURN_IF_ERROR(stat(name).status());
+      return found;
+    }
+    TB_ASSIGN_OR_RETURN(bool meta, stat("batches.meta"));
+    if (!meta) return found;
+    TB_RETURN_IF_ERROR(stat("test_batch").status());
+    for (int i = 1; i <= kMaxProbedFiles; ++i) {
+      TB_ASSIGN_OR_RETURN(bool more, stat("data_batch_" + std::to_string(i)));
+      if (!more) break;
+    }
+    return found;
+  }
+
   std::string Key(const std::string& name) const { return counting_->Describe(objects_.at(name).key); }
 
   void WorkerLoop() {
