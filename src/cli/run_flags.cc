@@ -23,6 +23,7 @@ constexpr Mapping kMappings[] = {
     {"md5-file", "origin.md5_file"},
     {"manifest", "origin.manifest"},
     {"dataset-dir", "inplace.dir"},
+    {"dataset-uri", "streamed.dataset_uri"},
     {"upload-to", "upload.dest"},
     {"endpoint-url", "s3.endpoint_url"},
     {"region", "s3.region"},

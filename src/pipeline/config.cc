@@ -100,8 +100,14 @@ const std::vector<Key>& Keys() {
                    }});
     };
     str("label", "name of this configuration in tables (e.g. \"S3+NVMe\", \"WEKA\")", &JobConfig::label);
-    str("scenario", "staged (download to scratch) or inplace (data already on a mounted filesystem)",
+    str("scenario",
+        "staged (download to scratch), inplace (data already on a mounted filesystem) or streamed (data "
+        "already in S3, read there: no local copy, training in fastfile mode)",
         &JobConfig::scenario);
+    str("streamed.dataset_uri",
+        "streamed: the dataset folder in S3 (s3://bucket/prefix/cifar-10-batches-py; any tier URI works); "
+        "its manifest defaults to cifar-10-batches-py.md5 beside it",
+        &JobConfig::dataset_uri);
     str("scratch", "local scratch directory (the NVMe) for downloads, extraction, training input",
         &JobConfig::scratch);
     str("out", "results JSON path (default runs/<label>-<time>.json)", &JobConfig::out);
@@ -332,14 +338,21 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
   auto bad = [&](const std::string& key, const std::string& why) {
     return Status::InvalidArgument(name + ": key '" + key + "' " + why);
   };
-  if (cfg.scenario != "staged" && cfg.scenario != "inplace")
-    return bad("scenario", "must be \"staged\" or \"inplace\", got '" + cfg.scenario + "'");
+  if (cfg.scenario != "staged" && cfg.scenario != "inplace" && cfg.scenario != "streamed")
+    return bad("scenario", "must be \"staged\", \"inplace\" or \"streamed\", got '" + cfg.scenario + "'");
+  if (cfg.input_mode.empty()) cfg.input_mode = cfg.scenario == "streamed" ? "fastfile" : "file";
   if (cfg.label.empty()) cfg.label = cfg.scenario;
   if (cfg.scratch.empty()) return bad("scratch", "must not be empty");
   if (cfg.scenario == "staged") {
     bool fetch = cfg.StageEnabled(StageId::kDownload) || cfg.StageEnabled(StageId::kIntegrity) ||
                  cfg.StageEnabled(StageId::kExtract);
     if (fetch && cfg.origin_url.empty()) return bad("origin.url", "is required for the staged scenario");
+  } else if (cfg.scenario == "streamed") {
+    if (cfg.dataset_uri.empty()) return bad("streamed.dataset_uri", "is required for the streamed scenario");
+    if (cfg.input_mode == "file")
+      return bad("train.input_mode",
+                 "\"file\" trains from a local copy; the streamed scenario makes none "
+                 "(use \"fastfile\" or \"pipe\")");
   } else if (cfg.inplace_dir.empty()) {
     return bad("inplace.dir", "is required for the inplace scenario");
   }
@@ -387,6 +400,9 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
     cfg.origin_md5_file = cfg.origin_url + ".md5";
   if (cfg.manifest.empty()) {
     if (cfg.scenario == "staged" && !cfg.origin_url.empty()) cfg.manifest = Dir(cfg.origin_url) + "/cifar-10-batches-py.md5";
+    else if (cfg.scenario == "streamed")
+      cfg.manifest =
+          StripSuffix(StripSuffix(cfg.dataset_uri, "/"), "/cifar-10-batches-py") + "/cifar-10-batches-py.md5";
     else if (!cfg.inplace_dir.empty()) {
       std::string d = StripSuffix(StripSuffix(cfg.inplace_dir, "/"), "/cifar-10-batches-py");
       cfg.manifest = d + "/cifar-10-batches-py.md5";
@@ -446,6 +462,7 @@ std::string ConfigToJson(const JobConfig& c) {
   j["origin"] = {{"url", RedactUrlUserinfo(c.origin_url)}, {"md5", c.origin_md5},
                  {"md5_file", RedactUrlUserinfo(c.origin_md5_file)}, {"manifest", RedactUrlUserinfo(c.manifest)}};
   j["inplace"] = {{"dir", c.inplace_dir}};
+  j["streamed"] = {{"dataset_uri", RedactUrlUserinfo(c.dataset_uri)}};
   j["upload"] = {{"dest", c.upload_dest}, {"create_bucket", c.upload_create_bucket}};
   j["s3"] = {{"endpoint_url", RedactUrlUserinfo(c.s3_endpoint_url)}, {"region", c.s3_region}, {"profile", c.s3_profile},
              {"concurrency", c.concurrency}, {"part_size_bytes", c.part_size_bytes}};

@@ -105,7 +105,7 @@ class TrainStage : public Stage {
  public:
   Status Run(Context& ctx, report::StageResult& result) override {
     nlohmann::json detail;
-    std::string input = ctx.dataset_dir;
+    std::string input = ctx.dataset_uri.empty() ? ctx.dataset_dir : ctx.dataset_uri;
     if (ctx.cfg.scenario == "staged" && !ctx.cfg.upload_dest.empty() && ctx.cfg.StageEnabled(StageId::kUpload)) {
       if (ctx.cfg.input_mode == "file") {
         TB_RETURN_IF_ERROR(FetchOncePerHost(ctx, result, detail, &input));
@@ -146,6 +146,10 @@ class TrainStage : public Stage {
     detail["rank_images"] = summary.rank_images;
     detail["weights_md5"] = summary.weights_md5;
     train::AddInputJson(summary, &detail);
+    if (options.input_mode != "file") {  // what the trainer itself read from the tier
+      result.bytes += summary.setup_input.bytes;
+      for (const train::SourceStats& e : summary.epoch_input) result.bytes += e.bytes;
+    }
     if (!summary.model_path.empty()) result.files += 1;  // rank 0 writes the model
     result.detail_json = JsonText(detail);
     return Status::Ok();

@@ -7,7 +7,9 @@
 #     bytes (transport counters); with a cache larger than the dataset epoch 2 reads nothing;
 #  3. a connection reset in the middle of every object (tests/tools/faulty_http.py, an HTTP
 #     tier) is resumed from the right byte: the same weights again; a 503 likewise;
-#  4. the staged scenario in fastfile mode trains from the upload without fetching it.
+#  4. the staged scenario in fastfile mode trains from the upload without fetching it;
+#  5. the streamed scenario (dataset and manifest already in S3) verifies, decodes and trains
+#     from S3 with nothing copied to scratch, and gets the same weights.
 # Skips (77) without RGW or libtorch; TB_REQUIRE_SERVICES=1 makes a missing service a failure.
 set -uo pipefail
 : "${TB_BIN:?}" "${TB_SOURCE_DIR:?}"
@@ -98,6 +100,21 @@ detail() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); t=[s for s
 expect_eq "$(detail "t['detail']['input']")" "s3://$bucket/staged/cifar-10-batches-py" "staged fastfile trains from the upload"
 expect_eq "$(detail "'fetch_bytes' in t['detail']")" False "staged fastfile fetches nothing"
 [ -e "$t/scratch/train-input" ] && fail "staged fastfile made a train-input copy" || pass "no train-input copy"
+
+# The streamed scenario: the dataset and its manifest already in S3; nothing local but the model.
+"$TB_BIN" cp "$t/ds/cifar-10-batches-py.md5" "s3://$bucket/input/cifar-10-batches-py.md5" > /dev/null 2>&1 ||
+  aws_s3 cp "$t/ds/cifar-10-batches-py.md5" "s3://$bucket/input/cifar-10-batches-py.md5" > /dev/null
+"$TB_BIN" run --scenario streamed --dataset-uri "$uri" --scratch "$t/scratch-streamed" --endpoint-url "$TB_S3_ENDPOINT" \
+  --epochs 2 --seed 11 --device cpu --out "$t/streamed.json" > "$t/streamed.log" 2>&1 ||
+  fail "streamed run: $(tail -3 "$t/streamed.log")"
+st() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); s={x['name']: x for x in d['stages']}; print($1)" "$t/streamed.json"; }
+expect_eq "$(st "[s['status'] for s in d['stages']]")" \
+  "['skipped', 'skipped', 'skipped', 'ok', 'ok', 'ok', 'skipped', 'skipped', 'ok']" "streamed: stage statuses"
+expect_eq "$(st "s['train']['detail']['weights_md5'], s['train']['detail']['input_mode']")" "$want fastfile" \
+  "streamed trains in fastfile mode with file mode's weights"
+expect_eq "$(st "s['verify']['files'], s['pickled']['files']")" "15 13" "streamed: verify and pickled read every file from S3"
+[ "$(ls "$t/scratch-streamed")" = model ] && pass "streamed: only the model in scratch" ||
+  fail "streamed scratch holds $(ls "$t/scratch-streamed")"
 
 if [ "$failures" != 0 ]; then echo "$failures failure(s)"; exit 1; fi
 echo "all passed"
