@@ -85,6 +85,32 @@ void AddRepeatKeys(std::vector<Key>& k) {
                [](JobConfig& c, const Value& v) { c.warmup = static_cast<int>(v.i); }});
 }
 
+constexpr const char* kScenarioHelp =
+    "staged (download to scratch), inplace (data already on a mounted filesystem) or streamed (data "
+    "already in S3, read there: no local copy, training in fastfile mode)";
+
+// train.input_mode, train.shuffle, train.cache_bytes and the streamed scenario's dataset.
+void AddInputModeKeys(std::vector<Key>& k) {
+  auto str = [&](const char* key, const char* help, std::string JobConfig::*field) {
+    k.push_back({{key, "string", help}, [field](JobConfig& c, const Value& v) { c.*field = v.text; }});
+  };
+  str("train.input_mode",
+      "training input: file (the local copy, default; staged fetches the upload first), fastfile (each "
+      "file read from S3 on demand, read ahead, no local copy; the streamed scenario's default) or pipe "
+      "(one sequential pass an epoch)",
+      &JobConfig::input_mode);
+  str("train.shuffle",
+      "samples (one shuffle of every image; file mode only, its default) or files (a seeded order of the "
+      "training files, then of the images in each: fastfile and pipe; the same weights in every mode)",
+      &JobConfig::shuffle);
+  k.push_back({{"train.cache_bytes", "size", "fastfile: LRU cache of file bytes on the training host (0 = none)"},
+               [](JobConfig& c, const Value& v) { c.cache_bytes = static_cast<uint64_t>(v.i); }});
+  str("streamed.dataset_uri",
+      "streamed: the dataset folder in S3 (s3://bucket/prefix/cifar-10-batches-py; any tier URI works); "
+      "its manifest defaults to cifar-10-batches-py.md5 beside it",
+      &JobConfig::dataset_uri);
+}
+
 const std::vector<Key>& Keys() {
   static const std::vector<Key> keys = [] {
     std::vector<Key> k;
@@ -100,14 +126,7 @@ const std::vector<Key>& Keys() {
                    }});
     };
     str("label", "name of this configuration in tables (e.g. \"S3+NVMe\", \"WEKA\")", &JobConfig::label);
-    str("scenario",
-        "staged (download to scratch), inplace (data already on a mounted filesystem) or streamed (data "
-        "already in S3, read there: no local copy, training in fastfile mode)",
-        &JobConfig::scenario);
-    str("streamed.dataset_uri",
-        "streamed: the dataset folder in S3 (s3://bucket/prefix/cifar-10-batches-py; any tier URI works); "
-        "its manifest defaults to cifar-10-batches-py.md5 beside it",
-        &JobConfig::dataset_uri);
+    str("scenario", kScenarioHelp, &JobConfig::scenario);
     str("scratch", "local scratch directory (the NVMe) for downloads, extraction, training input",
         &JobConfig::scratch);
     str("out", "results JSON path (default runs/<label>-<time>.json)", &JobConfig::out);
@@ -141,16 +160,7 @@ const std::vector<Key>& Keys() {
     str("train.device", "auto | cpu | cuda | cuda:N", &JobConfig::device);
     num("train.max_steps", "stop training after N steps (0 = no limit)", &JobConfig::max_steps);
     str("train.model_dir", "where model.pth is written (default <scratch>/model)", &JobConfig::model_dir);
-    str("train.input_mode",
-        "training input: file (default: the local copy; staged fetches the upload first), fastfile (each "
-        "file read from S3 on demand, read ahead, no local copy) or pipe (one sequential pass an epoch)",
-        &JobConfig::input_mode);
-    str("train.shuffle",
-        "samples (one shuffle of every image; file mode only, its default) or files (a seeded order of the "
-        "training files, then of the images in each: fastfile and pipe; the same weights in every mode)",
-        &JobConfig::shuffle);
-    k.push_back({{"train.cache_bytes", "size", "fastfile: LRU cache of file bytes on the training host (0 = none)"},
-                 [](JobConfig& c, const Value& v) { c.cache_bytes = static_cast<uint64_t>(v.i); }});
+    AddInputModeKeys(k);
     num("preview.count", "images in the preview grid", &JobConfig::preview_count);
     num("preview.scale", "preview upscaling factor", &JobConfig::preview_scale);
     str("preview.out", "preview PNG path (default beside out)", &JobConfig::preview_out);
