@@ -68,7 +68,7 @@ Result<train::TrainOptions> Options(Context& ctx, const std::string& input, nloh
   options.threads = ctx.cfg.threads;
   options.seed = ctx.cfg.seed;
   options.files = ctx.verified_files;  // the same names in the fetched copy
-  options.input_mode = ctx.cfg.input_mode;
+  if (!ctx.cfg.input_mode.empty()) options.input_mode = ctx.cfg.input_mode;
   options.shuffle = ctx.cfg.shuffle;
   options.cache_bytes = ctx.cfg.cache_bytes;
   options.storage = ctx.storage_options;
@@ -107,7 +107,7 @@ class TrainStage : public Stage {
     nlohmann::json detail;
     std::string input = ctx.dataset_uri.empty() ? ctx.dataset_dir : ctx.dataset_uri;
     if (ctx.cfg.scenario == "staged" && !ctx.cfg.upload_dest.empty() && ctx.cfg.StageEnabled(StageId::kUpload)) {
-      if (ctx.cfg.input_mode == "file") {
+      if (ctx.cfg.input_mode.empty() || ctx.cfg.input_mode == "file") {  // "": LoadConfig not run
         TB_RETURN_IF_ERROR(FetchOncePerHost(ctx, result, detail, &input));
       } else {
         input = UploadUri(ctx);  // FastFile / Pipe: the trainer reads the upload itself
