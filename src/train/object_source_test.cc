@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "dataset/cifar_testing.h"
 #include "storage/wrappers.h"
@@ -99,16 +101,13 @@ class AheadStorage : public storage::CountingStorage {
  public:
   using CountingStorage::CountingStorage;
   Result<std::unique_ptr<storage::Reader>> OpenRead(std::string_view key, uint64_t offset, uint64_t length) override {
-    int64_t opened = ++opened_;
+    int64_t opened = ++this->opened;
     int64_t ahead = opened - asked.load();
     int64_t seen = most_ahead.load();
     while (ahead > seen && !most_ahead.compare_exchange_weak(seen, ahead)) {}
     return CountingStorage::OpenRead(key, offset, length);
   }
-  std::atomic<int64_t> asked{0}, most_ahead{0};
-
- private:
-  std::atomic<int64_t> opened_{0};
+  std::atomic<int64_t> asked{0}, most_ahead{0}, opened{0};
 };
 
 TEST(ObjectSourceTest, ReadsAtMostReadAheadFilesBeyondTheConsumer) {
@@ -117,6 +116,8 @@ TEST(ObjectSourceTest, ReadsAtMostReadAheadFilesBeyondTheConsumer) {
   auto source = NewTrainSource(std::unique_ptr<storage::Storage>(ahead), Mode("fastfile", 0, 2));
   ASSERT_TRUE(source.ok());
   ASSERT_TRUE((*source)->StartEpoch(FileOrder(kFiles, 1, 0)).ok());
+  // The source reads ahead before anything is asked for: wait for those two reads.
+  while (ahead->opened.load() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   dataset::Split part;
   for (;;) {
     ++ahead->asked;  // before Next: the source may then deliver one more file
@@ -124,8 +125,8 @@ TEST(ObjectSourceTest, ReadsAtMostReadAheadFilesBeyondTheConsumer) {
     ASSERT_TRUE(more.ok());
     if (!*more) break;
   }
-  EXPECT_LE(ahead->most_ahead.load(), 2);
-  EXPECT_GE(ahead->most_ahead.load(), 1);
+  EXPECT_EQ(ahead->most_ahead.load(), 2);
+  EXPECT_EQ(ahead->opened.load(), kFiles);
 }
 
 TEST(ObjectSourceTest, FastFileFetchesEveryByteOnceAnEpochWithoutCacheAndNothingWithALargeOne) {
@@ -243,6 +244,38 @@ TEST(ObjectSourceTest, StreamedLoaderVisitsEveryImageOnceInTheFileOrder) {
     EXPECT_EQ(got, want);
     if (epoch == 0) first_epoch = labels;
   }
+}
+
+TEST(ObjectSourceTest, StreamedLoaderCarriesTheSourcesErrorAndStopsEarlyCleanly) {
+  PutDataset("src-loader-error");
+  auto source = NewTrainSource(OpenMem("src-loader-error"), Mode("fastfile"));
+  ASSERT_TRUE(source.ok());
+  LoaderOptions lo;
+  lo.batch_size = 4;
+  lo.workers = 2;
+  BatchLoader loader(source->get(), lo);
+  loader.StartEpoch(0);  // abandoned after one batch: the next epoch starts cleanly
+  BatchView b;
+  ASSERT_TRUE(*loader.Next(&b));
+  auto mem = OpenMem("src-loader-error");
+  for (int f = 1; f <= kFiles; ++f) {
+    auto w = mem->OpenWrite("cifar-10-batches-py/data_batch_" + std::to_string(f));
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append("changed").ok());
+    ASSERT_TRUE((*w)->Commit().ok());
+  }
+  loader.StartEpoch(1);
+  Status error;
+  for (;;) {
+    auto more = loader.Next(&b);
+    if (!more.ok()) {
+      error = more.status();
+      break;
+    }
+    ASSERT_TRUE(*more) << "the epoch ended without the error";
+  }
+  EXPECT_NE(error.message().find("data_batch_"), std::string::npos) << error.ToString();
+  EXPECT_NE(error.message().find("changed since the listing"), std::string::npos) << error.ToString();
 }
 
 }  // namespace
