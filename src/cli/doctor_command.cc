@@ -123,7 +123,12 @@ int DoctorCommand(const Args& args) {
     check.Line(readable, "in-place data", dir.ok() ? *dir : dir.status().message(),
                "mount the shared filesystem and point inplace.dir at cifar-10-batches-py");
   }
-  if (!cfg.upload_dest.empty() && cfg.StageEnabled(pipeline::StageId::kUpload)) {
+  if (cfg.scenario == "streamed") {
+    auto meta = StatUri(cfg.dataset_uri + "/batches.meta", o);
+    check.Line(meta.ok(), "streamed data", meta.ok() ? cfg.dataset_uri : meta.status().message(),
+               "point streamed.dataset_uri at the cifar-10-batches-py folder in S3 (and check the credentials)");
+  }
+  if (!cfg.upload_dest.empty() && cfg.StageEnabled(pipeline::StageId::kUpload) && cfg.scenario != "streamed") {
     std::string bucket = storage::S3BucketOf(cfg.upload_dest);
     auto store = storage::Open("s3://" + bucket, o);
     Status s = store.ok() ? (*store)->List("tierbench-doctor-probe/").status() : store.status();

@@ -18,8 +18,9 @@ int RunCommand(const Args& args) {
   Flags flags = MakeRunFlags(
       "usage: tierbench run [--config job.toml] [options]\n\n"
       "Runs the nine stages (download integrity extract verify pickled meta upload preview train)\n"
-      "of one scenario: staged (origin -> scratch -> S3 -> train) or inplace (data on a mounted\n"
-      "filesystem). Prints the stage table, writes the results JSON (--out) and a log (--log).");
+      "of one scenario: staged (origin -> scratch -> S3 -> train), inplace (data on a mounted\n"
+      "filesystem) or streamed (data already in S3, --dataset-uri: read there, trained in fastfile\n"
+      "mode). Prints the stage table, writes the results JSON (--out) and a log (--log).");
   if (Status s = flags.Parse(args); !s.ok()) return ReportError("run", s);
   if (flags.help_requested()) {
     std::fputs(flags.HelpText().c_str(), stdout);

@@ -11,6 +11,7 @@
 #include "dataset/cifar.h"
 #include "launch/data_parallel.h"
 #include "launch/sagemaker.h"
+#include "train/input_json.h"
 #include "train/limits.h"
 #include "train/train.h"
 #include "util/json.h"
@@ -19,12 +20,14 @@
 #include "util/progress.h"
 #include "util/signals.h"
 #include "util/terminal_text.h"
+#include "util/units.h"
 
 namespace tb::cli {
 namespace {
 
 const std::vector<FlagSpec> kSpecs = {
-    {"data", "dataset folder (cifar-10-batches-py or its parent); default: the SageMaker training channel", false, "DIR"},
+    {"data", "dataset folder (cifar-10-batches-py or its parent); default: the SageMaker training channel", false,
+     "DIR"},
     {"epochs", "epochs (default 2)", false, "N"},
     {"batch-size", "mini-batch size (default 4)", false, "N"},
     {"lr", "SGD learning rate (default 0.001)", false, "X"},
@@ -38,6 +41,16 @@ const std::vector<FlagSpec> kSpecs = {
     {"log-every", "print the running loss every N mini-batches (default 2000, 0 = never)", false, "N"},
     {"max-steps", "stop after N steps in total (default: no limit)", false, "N"},
     {"engine", "fast (hand-written backward) | autograd (plain libtorch loop)", false, "NAME"},
+    {"input-mode",
+     "training input: file (the local folder, default) | fastfile (each file read through its "
+     "storage tier on demand: --data may be s3://, http(s)://) | pipe (one sequential pass an epoch)",
+     false, "MODE"},
+    {"shuffle",
+     "samples (one shuffle of every image; file mode's default) | files (seeded file order, then the "
+     "images of each file: fastfile and pipe, and file mode when asked; same weights in every mode)",
+     false, "HOW"},
+    {"cache-bytes", "fastfile: LRU cache of file bytes, e.g. 256MiB (default 0 = none)", false, "SIZE"},
+    {"read-ahead", "file and fastfile with a source: files read ahead of the step (default 4)", false, "N"},
     {"eval-batch-size", "batch size of the test pass (default 4, as in the tutorial)", false, "N"},
     {"evaluate", "run the test set after training (default on; --no-evaluate skips it)", true},
     {"sm-prefix", "SageMaker prefix (default $TB_SM_PREFIX or /opt/ml)", false, "DIR"},
@@ -74,6 +87,19 @@ Status ApplyFlags(const Flags& f, train::TrainOptions* o) {
   TB_RETURN_IF_ERROR(int_flag("max-steps", &o->max_steps));
   if (f.Has("engine")) o->engine = f.Get("engine");
   TB_RETURN_IF_ERROR(int_flag("eval-batch-size", &o->eval_batch_size));
+  if (f.Has("input-mode")) o->input_mode = f.Get("input-mode");
+  if (f.Has("shuffle")) o->shuffle = f.Get("shuffle");
+  if (f.Has("cache-bytes")) {
+    Result<uint64_t> bytes = ParseBytes(f.Get("cache-bytes"));
+    if (!bytes.ok()) return bytes.status().Prefix("option --cache-bytes");
+    o->cache_bytes = *bytes;
+  }
+  if (f.Has("read-ahead")) {
+    TB_ASSIGN_OR_RETURN(int64_t n, f.GetInt("read-ahead", 4));
+    if (n < 1 || n > 1024)
+      return Status::InvalidArgument("option --read-ahead: " + std::to_string(n) + " is outside 1..1024");
+    o->read_ahead = static_cast<int>(n);
+  }
   o->evaluate = f.GetBool("evaluate", true);
   return Status::Ok();
 }
@@ -104,36 +130,38 @@ nlohmann::json SummaryJson(const train::TrainSummary& s) {
   for (size_t c = 0; c < s.class_names.size() && c < s.class_accuracy.size(); ++c) {
     classes[s.class_names[c]] = s.class_accuracy[c];
   }
-  return {{"device", s.device},
-          {"engine", s.engine},
-          {"threads", s.threads},
-          {"epochs", s.epochs},
-          {"steps", s.steps},
-          {"train_images", s.train_images},
-          {"test_images", s.test_images},
-          {"final_loss", s.final_loss},
-          {"test_accuracy", s.test_accuracy},
-          {"class_accuracy", classes},
-          {"steps_per_second", s.steps_per_second},
-          {"epoch_seconds", s.epoch_seconds},
-          {"train_seconds", s.train_seconds},
-          {"load_seconds", s.load_seconds},
-          {"test_seconds", s.test_seconds},
-          {"seconds", s.seconds},
-          {"first_batch_seconds", s.first_batch_seconds},
-          {"data_wait_seconds", s.data_wait_seconds},
-          {"compute_seconds", s.compute_seconds},
-          {"compute_clock", s.compute_clock},
-          {"au", s.au >= 0 ? nlohmann::json(s.au) : nlohmann::json()},
-          {"epoch_au", s.epoch_au},
-          {"samples_per_second", s.samples_per_second},
-          {"model_path", s.model_path},
-          {"rank", s.rank},
-          {"world_size", s.world_size},
-          {"batch_size", s.batch_size},
-          {"global_batch_size", s.global_batch_size},
-          {"rank_images", s.rank_images},
-          {"weights_md5", s.weights_md5}};
+  nlohmann::json j = {{"device", s.device},
+                      {"engine", s.engine},
+                      {"threads", s.threads},
+                      {"epochs", s.epochs},
+                      {"steps", s.steps},
+                      {"train_images", s.train_images},
+                      {"test_images", s.test_images},
+                      {"final_loss", s.final_loss},
+                      {"test_accuracy", s.test_accuracy},
+                      {"class_accuracy", classes},
+                      {"steps_per_second", s.steps_per_second},
+                      {"epoch_seconds", s.epoch_seconds},
+                      {"train_seconds", s.train_seconds},
+                      {"load_seconds", s.load_seconds},
+                      {"test_seconds", s.test_seconds},
+                      {"seconds", s.seconds},
+                      {"first_batch_seconds", s.first_batch_seconds},
+                      {"data_wait_seconds", s.data_wait_seconds},
+                      {"compute_seconds", s.compute_seconds},
+                      {"compute_clock", s.compute_clock},
+                      {"au", s.au >= 0 ? nlohmann::json(s.au) : nlohmann::json()},
+                      {"epoch_au", s.epoch_au},
+                      {"samples_per_second", s.samples_per_second},
+                      {"model_path", s.model_path},
+                      {"rank", s.rank},
+                      {"world_size", s.world_size},
+                      {"batch_size", s.batch_size},
+                      {"global_batch_size", s.global_batch_size},
+                      {"rank_images", s.rank_images},
+                      {"weights_md5", s.weights_md5}};
+  train::AddInputJson(s, &j);
+  return j;
 }
 
 void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
@@ -156,6 +184,12 @@ void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
   for (size_t e = 0; e < s.epoch_seconds.size(); ++e) {
     std::fprintf(out, "epoch %zu: %.2f s", e + 1, s.epoch_seconds[e]);
     if (e < s.epoch_au.size() && s.epoch_au[e] >= 0) std::fprintf(out, ", AU %.2f", s.epoch_au[e]);
+    if (e < s.epoch_input.size()) {
+      const train::SourceStats& in = s.epoch_input[e];
+      std::fprintf(out, ", %s read %llu bytes in %llu GETs, %llu cache hits", s.input_mode.c_str(),
+                   static_cast<unsigned long long>(in.bytes), static_cast<unsigned long long>(in.gets),
+                   static_cast<unsigned long long>(in.cache_hits));
+    }
     std::fputc('\n', out);
   }
   if (s.au >= 0)
@@ -169,8 +203,10 @@ void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
 // a refusal of a later one may still be written to the failure file (`failure_ok`).
 Status CheckTrainPaths(const launch::SageMakerContext& sm, const train::TrainOptions& o, bool* failure_ok) {
   PathGuard guard;
-  auto found = dataset::FindDatasetDir(o.data_dir);
-  guard.AddInputDir("the dataset folder (--data)", found.ok() ? *found : o.data_dir);
+  if (o.data_dir.find("://") == std::string::npos) {  // a storage URI (fastfile, pipe) is no local folder
+    auto found = dataset::FindDatasetDir(o.data_dir);
+    guard.AddInputDir("the dataset folder (--data)", found.ok() ? *found : o.data_dir);
+  }
   guard.AddInputFile("--resume", o.resume);
   if (sm.hyperparameters_source != "SM_HPS") guard.AddInputFile("the hyperparameters file", sm.hyperparameters_source);
   *failure_ok = false;
@@ -265,6 +301,7 @@ int TrainCommand(const Args& args, launch::Cluster* cluster) {
   options.progress = [&](const train::TrainProgress& p) { progress.Show(p); };
   // SIGINT/SIGTERM stop training between steps; the exit status is 128 + the signal.
   options.cancel = InstallCancelHandlers();
+  options.storage.cancel = options.cancel;
 
   Result<train::TrainSummary> summary = train::Train(options);
   progress.Clear();

@@ -217,15 +217,19 @@ Result<Batch> DecodeBatchFile(const std::string& path) {
 
 Result<std::vector<std::string>> ReadLabelNames(const std::string& meta_path) {
   TB_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(meta_path));
+  return LabelNamesFromBytes(file.data(), meta_path);
+}
+
+Result<std::vector<std::string>> LabelNamesFromBytes(std::string_view bytes, const std::string& meta_path) {
   std::vector<std::string> names;
   if (EndsWith(meta_path, ".txt")) {
-    std::istringstream in{std::string(file.data())};
+    std::istringstream in{std::string(bytes)};
     for (std::string line; std::getline(in, line);) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (!line.empty()) names.push_back(line);
     }
   } else {
-    TB_ASSIGN_OR_RETURN(pickle::Decoded d, pickle::Decode(file.data(), meta_path));
+    TB_ASSIGN_OR_RETURN(pickle::Decoded d, pickle::Decode(bytes, meta_path));
     const Value* list = d.root->Find("label_names");
     if (list == nullptr) list = d.root->Find("fine_label_names");
     if (list == nullptr || list->kind != Kind::kList) {

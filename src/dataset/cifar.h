@@ -60,6 +60,8 @@ Result<Batch> DecodeBatchFile(const std::string& path);
 // Label names from batches.meta ("label_names"; CIFAR-100 meta: "fine_label_names"; the
 // binary version's batches.meta.txt: one name a line).
 Result<std::vector<std::string>> ReadLabelNames(const std::string& meta_path);
+// The same from the meta file's bytes (`meta_path` names it and picks the format).
+Result<std::vector<std::string>> LabelNamesFromBytes(std::string_view bytes, const std::string& meta_path);
 
 // Storage for a split's pixels: large buffers are anonymous mappings aligned to 2 MiB with
 // transparent huge pages requested (a few hundred page faults instead of ~250 a MiB, taken by

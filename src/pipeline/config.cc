@@ -48,6 +48,7 @@ const Range kRanges[] = {
     {"train.threads", 0, kMaxThreads, "0..1024"},
     {"train.seed", 0, 9223372036854775807.0, "0 or more"},
     {"train.max_steps", 0, 1e15, "0 (no limit) or more"},
+    {"train.cache_bytes", 0, kTiB, "0..1TiB"},
     {"preview.count", 1, 4096, "1..4096"},
     {"preview.scale", 1, 64, "1..64"},
     {"pipeline.verify_threads", 0, kMaxThreads, "0..1024"},
@@ -84,6 +85,32 @@ void AddRepeatKeys(std::vector<Key>& k) {
                [](JobConfig& c, const Value& v) { c.warmup = static_cast<int>(v.i); }});
 }
 
+constexpr const char* kScenarioHelp =
+    "staged (download to scratch), inplace (data already on a mounted filesystem) or streamed (data "
+    "already in S3, read there: no local copy, training in fastfile mode)";
+
+// train.input_mode, train.shuffle, train.cache_bytes and the streamed scenario's dataset.
+void AddInputModeKeys(std::vector<Key>& k) {
+  auto str = [&](const char* key, const char* help, std::string JobConfig::*field) {
+    k.push_back({{key, "string", help}, [field](JobConfig& c, const Value& v) { c.*field = v.text; }});
+  };
+  str("train.input_mode",
+      "training input: file (the local copy, default; staged fetches the upload first), fastfile (each "
+      "file read from S3 on demand, read ahead, no local copy; the streamed scenario's default) or pipe "
+      "(one sequential pass an epoch)",
+      &JobConfig::input_mode);
+  str("train.shuffle",
+      "samples (one shuffle of every image; file mode only, its default) or files (a seeded order of the "
+      "training files, then of the images in each: fastfile and pipe; the same weights in every mode)",
+      &JobConfig::shuffle);
+  k.push_back({{"train.cache_bytes", "size", "fastfile: LRU cache of file bytes on the training host (0 = none)"},
+               [](JobConfig& c, const Value& v) { c.cache_bytes = static_cast<uint64_t>(v.i); }});
+  str("streamed.dataset_uri",
+      "streamed: the dataset folder in S3 (s3://bucket/prefix/cifar-10-batches-py; any tier URI works); "
+      "its manifest defaults to cifar-10-batches-py.md5 beside it",
+      &JobConfig::dataset_uri);
+}
+
 const std::vector<Key>& Keys() {
   static const std::vector<Key> keys = [] {
     std::vector<Key> k;
@@ -99,8 +126,7 @@ const std::vector<Key>& Keys() {
                    }});
     };
     str("label", "name of this configuration in tables (e.g. \"S3+NVMe\", \"WEKA\")", &JobConfig::label);
-    str("scenario", "staged (download to scratch) or inplace (data already on a mounted filesystem)",
-        &JobConfig::scenario);
+    str("scenario", kScenarioHelp, &JobConfig::scenario);
     str("scratch", "local scratch directory (the NVMe) for downloads, extraction, training input",
         &JobConfig::scratch);
     str("out", "results JSON path (default runs/<label>-<time>.json)", &JobConfig::out);
@@ -134,6 +160,7 @@ const std::vector<Key>& Keys() {
     str("train.device", "auto | cpu | cuda | cuda:N", &JobConfig::device);
     num("train.max_steps", "stop training after N steps (0 = no limit)", &JobConfig::max_steps);
     str("train.model_dir", "where model.pth is written (default <scratch>/model)", &JobConfig::model_dir);
+    AddInputModeKeys(k);
     num("preview.count", "images in the preview grid", &JobConfig::preview_count);
     num("preview.scale", "preview upscaling factor", &JobConfig::preview_scale);
     str("preview.out", "preview PNG path (default beside out)", &JobConfig::preview_out);
@@ -321,17 +348,31 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
   auto bad = [&](const std::string& key, const std::string& why) {
     return Status::InvalidArgument(name + ": key '" + key + "' " + why);
   };
-  if (cfg.scenario != "staged" && cfg.scenario != "inplace")
-    return bad("scenario", "must be \"staged\" or \"inplace\", got '" + cfg.scenario + "'");
+  if (cfg.scenario != "staged" && cfg.scenario != "inplace" && cfg.scenario != "streamed")
+    return bad("scenario", "must be \"staged\", \"inplace\" or \"streamed\", got '" + cfg.scenario + "'");
+  if (cfg.input_mode.empty()) cfg.input_mode = cfg.scenario == "streamed" ? "fastfile" : "file";
   if (cfg.label.empty()) cfg.label = cfg.scenario;
   if (cfg.scratch.empty()) return bad("scratch", "must not be empty");
   if (cfg.scenario == "staged") {
     bool fetch = cfg.StageEnabled(StageId::kDownload) || cfg.StageEnabled(StageId::kIntegrity) ||
                  cfg.StageEnabled(StageId::kExtract);
     if (fetch && cfg.origin_url.empty()) return bad("origin.url", "is required for the staged scenario");
+  } else if (cfg.scenario == "streamed") {
+    if (cfg.dataset_uri.empty()) return bad("streamed.dataset_uri", "is required for the streamed scenario");
+    if (cfg.input_mode == "file")
+      return bad("train.input_mode",
+                 "\"file\" trains from a local copy; the streamed scenario makes none "
+                 "(use \"fastfile\" or \"pipe\")");
   } else if (cfg.inplace_dir.empty()) {
     return bad("inplace.dir", "is required for the inplace scenario");
   }
+  if (cfg.input_mode != "file" && cfg.input_mode != "fastfile" && cfg.input_mode != "pipe")
+    return bad("train.input_mode", "must be \"file\", \"fastfile\" or \"pipe\", got '" + cfg.input_mode + "'");
+  if (!cfg.shuffle.empty() && cfg.shuffle != "samples" && cfg.shuffle != "files")
+    return bad("train.shuffle", "must be \"samples\" or \"files\", got '" + cfg.shuffle + "'");
+  if (cfg.input_mode != "file" && cfg.shuffle == "samples")
+    return bad("train.shuffle", "\"samples\" needs every image in memory first (train.input_mode = \"file\"); " +
+                                    cfg.input_mode + " reads the files in turn: use \"files\"");
   if (cfg.distribution != "replicated" && cfg.distribution != "sharded")
     return bad("pipeline.distribution", "must be \"replicated\" or \"sharded\", got '" + cfg.distribution + "'");
   if (cfg.verify_unlisted != "warn" && cfg.verify_unlisted != "fail")
@@ -369,6 +410,9 @@ Status Finalize(JobConfig& cfg, const std::string& name) {
     cfg.origin_md5_file = cfg.origin_url + ".md5";
   if (cfg.manifest.empty()) {
     if (cfg.scenario == "staged" && !cfg.origin_url.empty()) cfg.manifest = Dir(cfg.origin_url) + "/cifar-10-batches-py.md5";
+    else if (cfg.scenario == "streamed")
+      cfg.manifest =
+          StripSuffix(StripSuffix(cfg.dataset_uri, "/"), "/cifar-10-batches-py") + "/cifar-10-batches-py.md5";
     else if (!cfg.inplace_dir.empty()) {
       std::string d = StripSuffix(StripSuffix(cfg.inplace_dir, "/"), "/cifar-10-batches-py");
       cfg.manifest = d + "/cifar-10-batches-py.md5";
@@ -428,12 +472,23 @@ std::string ConfigToJson(const JobConfig& c) {
   j["origin"] = {{"url", RedactUrlUserinfo(c.origin_url)}, {"md5", c.origin_md5},
                  {"md5_file", RedactUrlUserinfo(c.origin_md5_file)}, {"manifest", RedactUrlUserinfo(c.manifest)}};
   j["inplace"] = {{"dir", c.inplace_dir}};
+  j["streamed"] = {{"dataset_uri", RedactUrlUserinfo(c.dataset_uri)}};
   j["upload"] = {{"dest", c.upload_dest}, {"create_bucket", c.upload_create_bucket}};
   j["s3"] = {{"endpoint_url", RedactUrlUserinfo(c.s3_endpoint_url)}, {"region", c.s3_region}, {"profile", c.s3_profile},
              {"concurrency", c.concurrency}, {"part_size_bytes", c.part_size_bytes}};
-  j["train"] = {{"epochs", c.epochs}, {"batch_size", c.batch_size}, {"lr", c.lr}, {"momentum", c.momentum},
-                {"workers", c.workers}, {"threads", c.threads}, {"seed", c.seed}, {"device", c.device},
-                {"max_steps", c.max_steps}, {"model_dir", c.model_dir}};
+  j["train"] = {{"epochs", c.epochs},
+                {"batch_size", c.batch_size},
+                {"lr", c.lr},
+                {"momentum", c.momentum},
+                {"workers", c.workers},
+                {"threads", c.threads},
+                {"seed", c.seed},
+                {"device", c.device},
+                {"max_steps", c.max_steps},
+                {"model_dir", c.model_dir},
+                {"input_mode", c.input_mode},
+                {"shuffle", c.shuffle},
+                {"cache_bytes", c.cache_bytes}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
   j["pipeline"] = {{"stream", c.stream},
                    {"verify_threads", c.verify_threads},

@@ -55,6 +55,7 @@ struct JobConfig {
   std::string manifest;             // path or URL (md5sum format)
 
   std::string inplace_dir;
+  std::string dataset_uri;          // streamed: s3://bucket/prefix/cifar-10-batches-py
   std::string upload_dest;          // s3://bucket/prefix
   bool upload_create_bucket = false;  // a missing bucket: create it (else the stage fails)
 
@@ -68,6 +69,11 @@ struct JobConfig {
   std::string device = "auto";
   int64_t max_steps = 0;
   std::string model_dir;            // default: <scratch>/model
+  // Training input mode (train/train.h): file | fastfile | pipe; shuffle: samples | files
+  // ("" = the mode's default: samples for file, files otherwise); FastFile's LRU cache.
+  std::string input_mode;  // "" = fastfile in the streamed scenario, else file
+  std::string shuffle;
+  uint64_t cache_bytes = 0;
 
   int preview_count = 4, preview_scale = 4;
   std::string preview_out;          // default: beside out, -preview.png

@@ -123,6 +123,37 @@ TEST(Config, DistributionIsReplicatedOrSharded) {
   EXPECT_NE(bad.status().message().find("ShardedByS3Key"), std::string::npos) << bad.status().message();
 }
 
+TEST(Config, InputModesAndTheStreamedScenario) {
+  auto cfg = ParseConfigText(kStaged, "job.toml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->input_mode, "file");
+  EXPECT_EQ(cfg->shuffle, "");  // the mode's default: samples for file
+  auto ff = ParseConfigText(kStaged, "job.toml", {{"train.input_mode", "fastfile"}, {"train.cache_bytes", "64MiB"}});
+  ASSERT_TRUE(ff.ok()) << ff.status().ToString();
+  EXPECT_EQ(ff->cache_bytes, uint64_t{64} << 20);
+  EXPECT_EQ(nlohmann::json::parse(ConfigToJson(*ff))["train"]["input_mode"], "fastfile");
+  // Pipe cannot shuffle every image: it reads the files in turn.
+  auto bad = ParseConfigText(kStaged, "job.toml", {{"train.input_mode", "pipe"}, {"train.shuffle", "samples"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("train.shuffle"), std::string::npos) << bad.status().message();
+  bad = ParseConfigText(kStaged, "job.toml", {{"train.input_mode", "FastFile"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("train.input_mode"), std::string::npos) << bad.status().message();
+  // streamed: the dataset URI is required; fastfile by default; the manifest beside it.
+  bad = ParseConfigText("scenario = \"streamed\"\n", "job.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("streamed.dataset_uri"), std::string::npos) << bad.status().message();
+  auto st = ParseConfigText("scenario = \"streamed\"\n[streamed]\ndataset_uri = \"s3://b/p/cifar-10-batches-py\"\n",
+                            "job.toml");
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->input_mode, "fastfile");
+  EXPECT_EQ(st->manifest, "s3://b/p/cifar-10-batches-py.md5");
+  bad = ParseConfigText("scenario = \"streamed\"\n[streamed]\ndataset_uri = \"s3://b/p\"\n", "job.toml",
+                        {{"train.input_mode", "file"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("train.input_mode"), std::string::npos) << bad.status().message();
+}
+
 TEST(Config, UploadCreatesABucketOnlyWhenTold) {
   auto cfg = ParseConfigText(kStaged, "job.toml");
   ASSERT_TRUE(cfg.ok());
@@ -160,6 +191,7 @@ TEST(ConfigRanges, EveryNumericKeyBelowAtAndAboveItsRange) {
       {"train.threads", {"0", "1024"}, {"-1", "1025", "100000000"}},
       {"train.seed", {"0", "9223372036854775807"}, {"-1"}},
       {"train.max_steps", {"0", "1000000"}, {"-1", "-9223372036854775807"}},
+      {"train.cache_bytes", {"0", "1GiB", "1TiB"}, {"2TiB"}},
       {"preview.count", {"1", "4096"}, {"0", "4097"}},
       {"preview.scale", {"1", "64"}, {"0", "65"}},
       {"pipeline.verify_threads", {"0", "1024"}, {"-1", "1025"}},

@@ -13,6 +13,15 @@ class MetaStage : public Stage {
  public:
   Status Run(Context& ctx, report::StageResult& result) override {
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
+    if (!ctx.dataset_uri.empty()) {  // streamed: batches.meta read from the tier
+      TB_ASSIGN_OR_RETURN(std::unique_ptr<train::TrainSource> source, OpenDatasetSource(ctx));
+      TB_ASSIGN_OR_RETURN(ctx.label_names, source->LabelNames());
+      result.files = 1;
+      result.bytes = source->Stats().bytes;
+      result.detail_json =
+          JsonText(nlohmann::json{{"file", ctx.dataset_uri + "/batches.meta"}, {"label_names", ctx.label_names}});
+      return Status::Ok();
+    }
     TB_RETURN_IF_ERROR(dataset::RequireListed(ctx.dataset_dir, "batches.meta", ctx.listed_files()));
     std::string path = ctx.dataset_dir + "/batches.meta";
     TB_ASSIGN_OR_RETURN(ctx.label_names, dataset::ReadLabelNames(path));

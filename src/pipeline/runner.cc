@@ -374,6 +374,7 @@ report::RunResult RunPipeline(const JobConfig& cfg, const RunOptions& options) {
     if (options.warn && !options.echo) options.warn(Scrub(line, secrets));  // echo printed it
   };
 
+  if (cfg.scenario == "streamed") ctx.dataset_uri = cfg.dataset_uri;
   if (cfg.scenario == "inplace") {
     auto dir = dataset::FindDatasetDir(cfg.inplace_dir);
     if (dir.ok()) {

@@ -19,6 +19,7 @@
 #include "pipeline/config.h"
 #include "report/results.h"
 #include "storage/storage.h"
+#include "train/source.h"
 #include "util/progress.h"
 #include "util/status.h"
 
@@ -44,6 +45,7 @@ struct Context {
   std::string tarball_path;     // download: the local copy of the origin
   std::string data_root;        // the folder the manifest's paths are relative to
   std::string dataset_dir;      // the cifar-10-batches-py folder
+  std::string dataset_uri;      // streamed: the cifar-10-batches-py folder in S3 (no dataset_dir)
   std::string train_input_dir;  // train: where training reads from
   std::vector<std::string> label_names;  // meta
   // verify: the files of dataset_dir the manifest lists (names relative to it). Once set, the
@@ -57,7 +59,7 @@ struct Context {
   explicit Context(const JobConfig& c) : cfg(c) {}
   // OK when dataset_dir is known, else NotFound with the reason.
   Status NeedDataset() const {
-    return dataset_dir.empty() ? Status::NotFound(no_dataset_reason) : Status::Ok();
+    return dataset_dir.empty() && dataset_uri.empty() ? Status::NotFound(no_dataset_reason) : Status::Ok();
   }
   bool cancelled() const { return storage_options.cancel && storage_options.cancel->load(); }
   // The list the dataset loaders take (dataset/cifar.h): nullptr = every file in the folder.
@@ -106,6 +108,10 @@ struct StageSpec {
 };
 const std::array<StageSpec, report::kStageCount>& StageTable();
 inline const StageSpec& SpecOf(StageId id) { return StageTable()[static_cast<size_t>(id)]; }
+
+// The streamed scenario: the dataset at ctx.dataset_uri read through a training source in
+// fastfile mode (train/object_source.h: no cache, read ahead), only the files verify listed.
+Result<std::unique_ptr<train::TrainSource>> OpenDatasetSource(const Context& ctx);
 
 // s3://bucket/prefix/cifar-10-batches-py: where upload puts the dataset and train fetches it.
 std::string UploadUri(const Context& ctx);

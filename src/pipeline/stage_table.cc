@@ -7,7 +7,9 @@ namespace {
 
 bool Staged(const JobConfig& cfg) { return cfg.scenario == "staged"; }
 bool Always(const JobConfig&) { return true; }
-bool HasUploadDest(const JobConfig& cfg) { return !cfg.upload_dest.empty(); }
+bool HasUploadDest(const JobConfig& cfg) { return !cfg.upload_dest.empty() && cfg.scenario != "streamed"; }
+// The preview renders from a local dataset folder; the streamed scenario has none.
+bool Local(const JobConfig& cfg) { return cfg.scenario != "streamed"; }
 
 }  // namespace
 
@@ -20,7 +22,7 @@ const std::array<StageSpec, report::kStageCount>& StageTable() {
       {StageId::kPickled, Always, NewPickledStage},
       {StageId::kMeta, Always, NewMetaStage},
       {StageId::kUpload, HasUploadDest, NewUploadStage},
-      {StageId::kPreview, Always, NewPreviewStage},
+      {StageId::kPreview, Local, NewPreviewStage},
       {StageId::kTrain, Always, NewTrainStage},
   }};
   return table;

@@ -5,6 +5,7 @@
 // trains on its share of every epoch (replicated) or of the training files (sharded),
 // gradients averaged every step; rank 0 writes the model.
 #include "train/train.h"
+#include "train/input_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -66,6 +67,10 @@ Result<train::TrainOptions> Options(Context& ctx, const std::string& input, nloh
   options.threads = ctx.cfg.threads;
   options.seed = ctx.cfg.seed;
   options.files = ctx.verified_files;  // the same names in the fetched copy
+  if (!ctx.cfg.input_mode.empty()) options.input_mode = ctx.cfg.input_mode;
+  options.shuffle = ctx.cfg.shuffle;
+  options.cache_bytes = ctx.cfg.cache_bytes;
+  options.storage = ctx.storage_options;
   if (ctx.cluster && ctx.cfg.distribution == "sharded") {
     // Each rank trains on its share of the training batches (and every other file).
     Share share = UploadShare(ctx);
@@ -99,9 +104,13 @@ class TrainStage : public Stage {
  public:
   Status Run(Context& ctx, report::StageResult& result) override {
     nlohmann::json detail;
-    std::string input = ctx.dataset_dir;
+    std::string input = ctx.dataset_uri.empty() ? ctx.dataset_dir : ctx.dataset_uri;
     if (ctx.cfg.scenario == "staged" && !ctx.cfg.upload_dest.empty() && ctx.cfg.StageEnabled(StageId::kUpload)) {
-      TB_RETURN_IF_ERROR(FetchOncePerHost(ctx, result, detail, &input));
+      if (ctx.cfg.input_mode.empty() || ctx.cfg.input_mode == "file") {  // "": LoadConfig not run
+        TB_RETURN_IF_ERROR(FetchOncePerHost(ctx, result, detail, &input));
+      } else {
+        input = UploadUri(ctx);  // FastFile / Pipe: the trainer reads the upload itself
+      }
     }
     if (input.empty()) return ctx.NeedDataset();
     ctx.train_input_dir = input;
@@ -136,6 +145,11 @@ class TrainStage : public Stage {
     detail["global_batch_size"] = summary.global_batch_size;
     detail["rank_images"] = summary.rank_images;
     detail["weights_md5"] = summary.weights_md5;
+    train::AddInputJson(summary, &detail);
+    if (options.input_mode != "file") {  // what the trainer itself read from the tier
+      result.bytes += summary.setup_input.bytes;
+      for (const train::SourceStats& e : summary.epoch_input) result.bytes += e.bytes;
+    }
     if (!summary.model_path.empty()) result.files += 1;  // rank 0 writes the model
     result.detail_json = JsonText(detail);
     return Status::Ok();

@@ -4,17 +4,27 @@
 // Batches are delivered in order, so a run is deterministic for a seed whatever the number
 // of workers. A worker's failure is carried to the consumer as the Status of Next().
 //
+// Streamed epochs (the constructor over a TrainSource, train/source.h): the epoch's samples
+// arrive file by file from the source on a feeder thread, and workers assemble a batch as
+// soon as its samples have arrived; files whose samples are all consumed are released, so an
+// epoch holds only the files between the step and the source's read-ahead. The epoch's
+// length is known once the source's last file arrived.
+//
 // Thread-safety: one consumer thread calls StartEpoch()/Next(); the workers are internal.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "dataset/cifar.h"
 #include "dataset/shuffle.h"
+#include "train/source.h"
 #include "util/status.h"
 
 namespace tb::train {
@@ -38,6 +48,12 @@ using dataset::ShuffledOrder;  // the epoch's order of the split, shared with th
 std::vector<uint32_t> RankShare(const std::vector<uint32_t>& order, int rank, int world_size);
 size_t RankSamples(size_t n, int world_size);
 
+// train.shuffle = "files", the order all input modes can follow: epoch `epoch` visits the
+// training files in FileOrder(files, seed, epoch), and the images inside file `file` (its
+// index in key order) in InFileOrder(count, seed, epoch, file).
+std::vector<uint32_t> FileOrder(size_t files, uint64_t seed, int epoch);
+std::vector<uint32_t> InFileOrder(size_t count, uint64_t seed, int epoch, uint32_t file);
+
 // The tutorial's transform of one pixel byte: ToTensor() (v / 255) then
 // Normalize(0.5, 0.5) ((x - 0.5) / 0.5), computed in float exactly like torchvision.
 float NormalizePixel(uint8_t v);
@@ -46,6 +62,8 @@ struct LoaderOptions {
   int batch_size = 4;
   int workers = 2;        // 0: batches are assembled on the consumer's thread
   int prefetch = 0;       // batches assembled ahead; 0 = max(8, 4 * workers)
+  // Samples: ShuffledOrder over the split. Streamed epochs: FileOrder and InFileOrder (false:
+  // the files in key order, each file's images in file order).
   bool shuffle = true;
   uint64_t seed = 0;
   int num_classes = 10;   // labels outside [0, num_classes) are an error
@@ -72,11 +90,17 @@ class BatchLoader {
  public:
   // `split` must outlive the loader.
   BatchLoader(const dataset::Split& split, const LoaderOptions& options);
+  // Streamed epochs from `source` (which must outlive the loader); one rank, split unused.
+  BatchLoader(TrainSource* source, const LoaderOptions& options);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
 
-  int64_t batches_per_epoch() const { return batches_; }
+  // Streamed epochs: the last finished epoch's count until the source's last file arrived
+  // (0 in the first epoch).
+  int64_t batches_per_epoch() const;
+  // Streamed epochs: the samples the epoch's files held (so far).
+  size_t epoch_samples() const;
   int slots() const { return static_cast<int>(slots_.size()); }
   // The preallocated buffers of a slot (batch_size images / labels), e.g. to wrap in tensors
   // once; Next() always hands out one of these.
@@ -96,11 +120,22 @@ class BatchLoader {
     int64_t filled = -1;  // batch number held, -1 none
     Status status;
   };
+  // A file's samples in an epoch's order: positions [begin, begin + split->count).
+  struct Chunk {
+    size_t begin = 0;
+    std::shared_ptr<const dataset::Split> split;
+  };
   void WorkerLoop();
-  Status Assemble(int64_t batch, Slot* slot) const;
+  Status Assemble(int64_t batch, Slot* slot, const std::vector<Chunk>& chunks) const;
+  std::vector<Chunk> ChunksOf(int64_t batch) const;
+  bool Fed(int64_t batch) const;
   void StopAssembly(std::unique_lock<std::mutex>& lock);
+  void StopFeed();
+  void FeedLoop(int epoch);
+  Status Feed(int epoch);
 
-  const dataset::Split& split_;
+  const dataset::Split* split_ = nullptr;
+  TrainSource* source_ = nullptr;
   LoaderOptions options_;
   int64_t batches_ = 0;
   std::vector<Slot> slots_;
@@ -116,6 +151,14 @@ class BatchLoader {
   int workers_waiting_ = 0;
   bool consumer_waiting_ = false;
   std::vector<std::thread> threads_;
+  // Streamed epochs (under mu_ but feed_stop_).
+  std::deque<Chunk> chunks_;
+  size_t fed_ = 0;
+  bool feed_done_ = false;
+  Status feed_status_;
+  int64_t last_batches_ = 0;
+  std::atomic<bool> feed_stop_{false};
+  std::thread feeder_;
 };
 
 }  // namespace tb::train

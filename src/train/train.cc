@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "dataset/cifar.h"
+#include "train/object_source.h"
 #include "train/plugin_abi.h"
+#include "util/clock.h"
 
 namespace tb::train {
 namespace {
@@ -67,11 +70,61 @@ Result<void*> TorchPluginSymbol(const std::string& symbol) {
 
 Result<TrainSummary> Train(const TrainOptions& options) {
   TB_ASSIGN_OR_RETURN(void* sym, TorchPluginSymbol("tb_torch_train"));
+  TrainOptions o = options;
+  TB_RETURN_IF_ERROR(ResolveInputMode(&o));
+  std::unique_ptr<TrainSource> source;
+  const double start = NowSeconds();
+  if (!o.source && (o.input_mode != "file" || o.shuffle == "files")) {
+    SourceOptions so;
+    so.mode = o.input_mode;
+    so.cache_bytes = o.cache_bytes;
+    so.read_ahead = so.threads = o.read_ahead;
+    so.max_retries = o.storage.max_retries;
+    if (o.files) {
+      so.listed = *o.files;
+      so.use_listed = true;
+    }
+    std::string where = o.data_dir;
+    if (o.input_mode == "file") {
+      TB_ASSIGN_OR_RETURN(where, dataset::FindDatasetDir(o.data_dir));
+    }
+    TB_ASSIGN_OR_RETURN(source, OpenTrainSource(where, so, o.storage));
+    o.source = source.get();
+  }
   TrainSummary summary;
   Status status;
-  reinterpret_cast<TbTorchTrainFn>(sym)(&options, &summary, &status);
+  // Opening the source (listing the dataset) is part of the wait for the first batch.
+  const double opening = NowSeconds() - start;
+  reinterpret_cast<TbTorchTrainFn>(sym)(&o, &summary, &status);
   if (!status.ok()) return status;
+  if (summary.first_batch_seconds > 0) summary.first_batch_seconds += opening;
+  summary.load_seconds += opening;
+  summary.seconds += opening;
   return summary;
+}
+
+Status ResolveInputMode(TrainOptions* o) {
+  const std::string& m = o->input_mode;
+  if (m != "file" && m != "fastfile" && m != "pipe") {
+    return Status::InvalidArgument("train: input mode '" + m + "': expected file, fastfile or pipe");
+  }
+  if (o->shuffle.empty()) o->shuffle = m == "file" ? "samples" : "files";
+  if (o->shuffle != "samples" && o->shuffle != "files") {
+    return Status::InvalidArgument("train: shuffle '" + o->shuffle + "': expected samples or files");
+  }
+  if (m != "file" && o->shuffle == "samples") {
+    return Status::InvalidArgument("train: shuffle 'samples' needs every image in memory first (input mode file); " +
+                                   m + " reads the files in turn: use shuffle 'files'");
+  }
+  if (m == "file" && o->data_dir.find("://") != std::string::npos && o->data_dir.rfind("file://", 0) != 0) {
+    return Status::InvalidArgument("train: input mode file reads a local folder, not " + o->data_dir +
+                                   " (fetch it first, or use input mode fastfile or pipe)");
+  }
+  if (o->shuffle == "files" && o->world_size > 1) {
+    return Status::Unsupported("train: shuffle 'files' (and input modes fastfile and pipe) train on one rank; " +
+                               std::to_string(o->world_size) + " ranks asked");
+  }
+  return Status::Ok();
 }
 
 ProgressSample TrainSample(const TrainProgress& p, double elapsed_s, int64_t max_steps) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/storage.h"
+#include "train/source.h"
 #include "util/progress.h"
 #include "util/status.h"
 
@@ -32,7 +34,20 @@ struct TrainProgress {
 ProgressSample TrainSample(const TrainProgress& p, double elapsed_s, int64_t max_steps);
 
 struct TrainOptions {
-  std::string data_dir;        // a cifar-10-batches-py folder (or its parent)
+  std::string data_dir;  // a cifar-10-batches-py folder (or its parent); fastfile/pipe: a URI
+  // Training input mode (train/source.h): "file" (the local folder), "fastfile" (each file
+  // read through its storage tier on demand, `read_ahead` files ahead, `cache_bytes` of LRU
+  // cache) or "pipe" (one sequential pass per epoch). shuffle: "samples" (one global shuffle
+  // of every image: file mode only, its default) or "files" (the files in a seeded order per
+  // epoch, the images of each file in a seeded order: what every mode can follow, so the
+  // three give the same weights); "" = samples for file, files otherwise. File mode with
+  // "files", fastfile and pipe read through a TrainSource that Train() opens (one rank).
+  std::string input_mode = "file";
+  std::string shuffle;
+  uint64_t cache_bytes = 0;
+  int read_ahead = 4;
+  storage::Options storage;       // how fastfile and pipe reach the tier
+  TrainSource* source = nullptr;  // set by Train(); tests may pass their own
   // When set, the only files of the dataset folder read (names relative to it: those a
   // verified manifest lists); unset, every batch in the folder.
   std::optional<std::vector<std::string>> files;
@@ -120,9 +135,18 @@ struct TrainSummary {
   int64_t global_batch_size = 0;  // batch_size x world_size: images per step, all ranks
   int64_t rank_images = 0;        // training images per epoch on this rank
   std::string weights_md5;        // of the final weights (float bytes, parameter order)
+  // Training input (TrainOptions::input_mode): what the source read for the test split and
+  // label names (setup_input), then per epoch (epoch_input); empty without a source.
+  std::string input_mode;
+  std::string shuffle;
+  SourceStats setup_input;
+  std::vector<SourceStats> epoch_input;
 };
 
 Result<TrainSummary> Train(const TrainOptions& options);
+
+// Checks input_mode and shuffle, and fills the default shuffle of the mode.
+Status ResolveInputMode(TrainOptions* options);
 
 // For `doctor`: loads the plugin and resolves `device` (auto|cpu|cuda[:N]) to what training
 // would use, e.g. "cpu (libtorch 1.13.1, CUDA not available)". Errors say what is missing.

@@ -17,6 +17,7 @@
 #include "dataset/cifar.h"
 #include "train/loader.h"
 #include "train/plugin_abi.h"
+#include "train/source.h"
 #include "train/torch/cuda_timer.h"
 #include "train/torch/net.h"
 #include "train/torch/weights.h"
@@ -66,6 +67,12 @@ struct Data {
 };
 
 Result<Data> LoadData(const TrainOptions& o) {
+  if (o.source) {  // the training files stream from it epoch by epoch
+    Data d;
+    TB_ASSIGN_OR_RETURN(d.test, o.source->TestSplit());
+    TB_ASSIGN_OR_RETURN(d.names, o.source->LabelNames());
+    return d;
+  }
   if (o.data_dir.empty()) return Status::InvalidArgument("train: no dataset folder given");
   TB_ASSIGN_OR_RETURN(std::string dir, dataset::FindDatasetDir(o.data_dir));
   Data d;
@@ -215,9 +222,60 @@ Result<double> StepCompute(const at::Device& device, CudaStepTimer* timer, doubl
   return NowSeconds() - got;
 }
 
-template <typename Step>
-Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& data, Step* step,
-                 GradientAverager* averager, TrainSummary* summary) {
+// An epoch's loss bookkeeping: the running loss printed every log_every steps, the live
+// progress, the epoch's mean; a non-finite loss is divergence (on any rank, with several).
+struct EpochLog {
+  const TrainOptions& o;
+  GradientAverager* averager;
+  int epoch;
+  double epoch_start;
+  double log_sum = 0, progress_sum = 0, epoch_sum = 0;
+  int64_t log_n = 0, progress_n = 0, pending = 0;
+
+  // Takes the loss of the `pending` steps up to step i (1-based).
+  template <typename Step>
+  Status Flush(Step* step, int64_t i, int64_t steps_per_epoch, double wait, double compute) {
+    double s = step->TakeLossSum();
+    if (averager) {  // every rank stops at the same step when any rank's loss is not finite
+      TB_ASSIGN_OR_RETURN(bool any, averager->AnyDiverged(!std::isfinite(s)));
+      if (any && std::isfinite(s)) return DivergedError(o, epoch + 1, i, pending, /*elsewhere=*/true);
+    }
+    if (!std::isfinite(s)) return DivergedError(o, epoch + 1, i, pending);
+    log_sum += s;
+    progress_sum += s;
+    epoch_sum += s;
+    log_n += pending;
+    progress_n += pending;
+    pending = 0;
+    if (o.progress) {
+      TrainProgress p;
+      p.epoch = epoch + 1;
+      p.epochs = o.epochs;
+      p.step = i;
+      p.steps_per_epoch = steps_per_epoch;
+      p.loss = progress_sum / progress_n;
+      p.steps_per_second = i / std::max(1e-9, NowSeconds() - epoch_start);
+      p.samples_per_second = p.steps_per_second * o.batch_size;
+      p.au = compute + wait > 0 ? compute / (compute + wait) : -1;
+      o.progress(p);
+      progress_sum = 0;
+      progress_n = 0;
+    }
+    return Status::Ok();
+  }
+  void Print(int64_t i) {
+    if (o.log_every <= 0 || i % o.log_every != 0) return;
+    char line[64];
+    std::snprintf(line, sizeof(line), "[%d, %5lld] loss: %.3f", epoch + 1, static_cast<long long>(i),
+                  log_sum / o.log_every);
+    Log(o, line);
+    log_sum = 0;
+    log_n = 0;
+  }
+};
+
+// The training loader: over the whole split in memory, or streamed from the input source.
+void MakeLoader(const TrainOptions& o, const Data& data, const TrainSummary& summary, std::optional<BatchLoader>* out) {
   LoaderOptions lo;
   lo.batch_size = o.batch_size;
   lo.workers = o.workers;
@@ -226,8 +284,34 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
   lo.rank = o.rank;
   lo.world_size = o.world_size;
   lo.split = o.split_samples;
-  if (!o.split_samples) lo.epoch_samples = static_cast<size_t>(summary->rank_images);
-  BatchLoader loader(data.train, lo);
+  if (!o.split_samples) lo.epoch_samples = static_cast<size_t>(summary.rank_images);
+  if (o.source) {
+    out->emplace(o.source, lo);
+  } else {
+    out->emplace(data.train, lo);
+  }
+}
+
+// After an epoch: its time, AU and what the input source read during it.
+void EndEpoch(const TrainOptions& o, const BatchLoader& loader, int epoch, double epoch_start, double wait,
+              double compute, const SourceStats& input_before, TrainSummary* summary) {
+  summary->epoch_seconds.push_back(NowSeconds() - epoch_start);
+  summary->epoch_au.push_back(compute + wait > 0 ? compute / (compute + wait) : -1);
+  summary->data_wait_seconds += wait;
+  summary->compute_seconds += compute;
+  summary->epochs = epoch + 1;
+  if (o.source) {
+    summary->epoch_input.push_back(o.source->Stats() - input_before);
+    if (epoch == 0) summary->train_images = summary->rank_images = static_cast<int64_t>(loader.epoch_samples());
+  }
+}
+
+template <typename Step>
+Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& data, Step* step,
+                 GradientAverager* averager, TrainSummary* summary) {
+  std::optional<BatchLoader> loader_holder;
+  MakeLoader(o, data, *summary, &loader_holder);
+  BatchLoader& loader = *loader_holder;
   SlotTensors slots(&loader, o.batch_size);
   std::unique_ptr<CudaStepTimer> timer = device.is_cuda() ? CudaStepTimer::Create(device.index()) : nullptr;
   summary->compute_clock = device.is_cpu() ? "host steady clock"
@@ -241,9 +325,10 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
   bool stop = false;
   for (int epoch = 0; epoch < o.epochs && !stop; ++epoch) {
     double epoch_start = NowSeconds();
+    SourceStats input_before = o.source ? o.source->Stats() : SourceStats{};
     loader.StartEpoch(epoch);
-    double log_sum = 0, progress_sum = 0, epoch_sum = 0;
-    int64_t log_n = 0, progress_n = 0, pending = 0, i = 0;
+    EpochLog log{o, averager, epoch, epoch_start};
+    int64_t i = 0;
     double wait = 0, compute = 0;  // this epoch's steps but its first (see TrainSummary)
     BatchView batch;
     for (;;) {
@@ -270,58 +355,22 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
       images += batch.size;
       ++i;
       ++total;
-      ++pending;
+      ++log.pending;
       bool last = (o.max_steps > 0 && total >= o.max_steps);
-      if (pending == report_every || (o.log_every > 0 && i % o.log_every == 0) || last ||
+      if (log.pending == report_every || (o.log_every > 0 && i % o.log_every == 0) || last ||
           i == loader.batches_per_epoch()) {
-        double s = step->TakeLossSum();
-        if (averager) {  // every rank stops at the same step when any rank's loss is not finite
-          TB_ASSIGN_OR_RETURN(bool any, averager->AnyDiverged(!std::isfinite(s)));
-          if (any && std::isfinite(s)) {
-            return DivergedError(o, epoch + 1, i, pending, /*elsewhere=*/true);
-          }
-        }
-        if (!std::isfinite(s)) return DivergedError(o, epoch + 1, i, pending);
-        log_sum += s;
-        progress_sum += s;
-        epoch_sum += s;
-        log_n += pending;
-        progress_n += pending;
-        pending = 0;
-        if (o.progress) {
-          TrainProgress p;
-          p.epoch = epoch + 1;
-          p.epochs = o.epochs;
-          p.step = i;
-          p.steps_per_epoch = loader.batches_per_epoch();
-          p.loss = progress_sum / progress_n;
-          p.steps_per_second = i / std::max(1e-9, NowSeconds() - epoch_start);
-          p.samples_per_second = p.steps_per_second * o.batch_size;
-          p.au = compute + wait > 0 ? compute / (compute + wait) : -1;
-          o.progress(p);
-          progress_sum = 0;
-          progress_n = 0;
-        }
+        TB_RETURN_IF_ERROR(log.Flush(step, i, loader.batches_per_epoch(), wait, compute));
       }
-      if (o.log_every > 0 && i % o.log_every == 0) {
-        char line[64];
-        std::snprintf(line, sizeof(line), "[%d, %5lld] loss: %.3f", epoch + 1,
-                      static_cast<long long>(i), log_sum / o.log_every);
-        Log(o, line);
-        log_sum = 0;
-        log_n = 0;
-      }
+      log.Print(i);
       if (last) {
         stop = true;
         break;
       }
     }
-    if (i > 0) last_epoch_loss = epoch_sum / i;
-    summary->epoch_seconds.push_back(NowSeconds() - epoch_start);
-    summary->epoch_au.push_back(compute + wait > 0 ? compute / (compute + wait) : -1);
-    summary->data_wait_seconds += wait;
-    summary->compute_seconds += compute;
-    summary->epochs = epoch + 1;
+    // A streamed epoch's length is known only at its end: the steps not yet taken into account.
+    if (log.pending > 0) TB_RETURN_IF_ERROR(log.Flush(step, i, loader.batches_per_epoch(), wait, compute));
+    if (i > 0) last_epoch_loss = log.epoch_sum / i;
+    EndEpoch(o, loader, epoch, epoch_start, wait, compute, input_before, summary);
   }
   summary->train_seconds = NowSeconds() - train_start;
   summary->steps = total;
@@ -428,6 +477,8 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
   summary.device = DeviceName(device);
   summary.threads = at::get_num_threads();
   summary.engine = o.engine;
+  summary.input_mode = o.input_mode;
+  summary.shuffle = o.shuffle;
   summary.rank = o.rank;
   summary.world_size = o.world_size;
   summary.batch_size = o.batch_size;
@@ -443,6 +494,7 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
   double load_start = NowSeconds();
   TB_ASSIGN_OR_RETURN(Data data, LoadData(o));
   summary.load_seconds = NowSeconds() - load_start;
+  if (o.source) summary.setup_input = o.source->Stats();
   summary.train_images = static_cast<int64_t>(data.train.count);
   summary.rank_images = static_cast<int64_t>(RankSamples(data.train.count, o.world_size));
   if (!o.split_samples) {
