@@ -5,8 +5,10 @@
 #  3. generates an augmented CIFAR-10 in the reference architecture's 1,283-file layout (1,280 training files),
 #     publishes its tarball, .md5 and manifest on the origin, and unpacks a copy onto the
 #     shared filesystem (CephFS, or a local folder without FUSE);
-#  4. runs scenario "staged" (origin -> NVMe scratch -> S3 -> train from S3 in File mode) and
-#     scenario "inplace" (train where the data lies), then prints the side-by-side comparison.
+#  4. runs scenario "staged" (origin -> NVMe scratch -> S3 -> train from S3 in File mode),
+#     scenario "streamed" (the dataset already in S3, read in FastFile mode: objects fetched on
+#     demand, nothing staged) and scenario "inplace" (train where the data lies), then prints
+#     the three-column comparison with the break-even row (when staging pays off).
 # Knobs: TB_DEMO_IMAGES_PER_FILE (default 10), TB_DEMO_EPOCHS (2), TB_DEMO_DIR.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,11 +53,17 @@ echo "== scenario staged: S3 + local NVMe"
 "$TB" run --label "S3+NVMe" --scenario staged --scratch "$DEMO/scratch-staged" \
   --origin "$TB_HTTP_ORIGIN/cifar/cifar-10-python.tar.gz" \
   --upload-to "s3://tierbench-demo/staged" --create-bucket --out runs/demo/staged.json "${common[@]}"
+echo "== scenario streamed: S3 FastFile (the dataset placed in S3 first, not timed)"
+"$TB" cp --recursive --create-bucket --no-progress "$DEMO/data/cifar-10-batches-py" \
+  "s3://tierbench-demo/dataset/cifar-10-batches-py" --endpoint-url "$TB_S3_ENDPOINT" > /dev/null
+"$TB" run --label "S3 FastFile" --scenario streamed --scratch "$DEMO/scratch-streamed" \
+  --dataset-uri "s3://tierbench-demo/dataset/cifar-10-batches-py" \
+  --manifest "$DEMO/data/cifar-10-batches-py.md5" --out runs/demo/streamed.json "${common[@]}"
 echo "== scenario inplace: $shared_label"
 "$TB" run --label "$shared_label" --scenario inplace --scratch "$DEMO/scratch-inplace" \
   --dataset-dir "$shared/cifar/cifar-10-batches-py" \
   --upload-to "s3://tierbench-demo/inplace" --create-bucket --out runs/demo/inplace.json "${common[@]}"
 echo "== comparison"
-"$TB" compare runs/demo/staged.json runs/demo/inplace.json \
+"$TB" compare runs/demo/staged.json runs/demo/streamed.json runs/demo/inplace.json \
   --svg runs/demo/compare.svg --html runs/demo/compare.html
 echo "chart: runs/demo/compare.svg   page: runs/demo/compare.html"
