@@ -2,8 +2,11 @@
 # tierbench run --repeat 5: each results file holds the five repetitions of every stage that ran
 # (median within min..max, the 95 % interval around the median); compare gives every ran stage
 # a speedup interval and a significance mark, and marks none significant for identical
-# measurements. No assertion on speed.
+# measurements, and marks significant a download from an origin rate-limited to a fraction of
+# the other's speed. No assertion on absolute speed.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../tools/faulty_http.sh"
+trap 'faulty_http_stop_all; rm -rf "$WORK"' EXIT
 "$TB_BIN" dataset generate --out "$WORK/data" --train-files 2 --images-per-file 200 --test-images 100 \
   --tarball none >/dev/null || { echo "FAIL: dataset generate" >&2; exit 1; }
 for run in a b; do
@@ -56,4 +59,28 @@ done
 expect_eq "$(json "$WORK/same.json" "d['total']['significant']")" "[False, False]" "compare identical: total not significant"
 table=$("$TB_BIN" compare "$WORK/a.json" "$WORK/b.json")
 expect_contains "$table" "~ = not significant: the 95 % intervals overlap" "compare table's legend"
+
+# A real difference: the same staged job from an origin served at full speed and from one
+# rate-limited to 4 MB/s (tests/tools/faulty_http.py). The download's intervals lie apart, so
+# compare marks it significant (and the limited origin slower).
+mkdir -p "$WORK/www"
+"$TB_BIN" dataset generate --out "$WORK/www" --train-files 2 --images-per-file 200 --test-images 100 >/dev/null ||
+  fail "dataset generate with a tarball"
+FAULTY_HTTP_LOG_DIR="$WORK" faulty_http_start "$WORK/www" || fail "origin at full speed"
+fast_url="$FAULTY_HTTP_URL/cifar-10-python.tar.gz"
+FAULTY_HTTP_LOG_DIR="$WORK" faulty_http_start "$WORK/www" --fault slow --rate 4000000 || fail "rate-limited origin"
+slow_url="$FAULTY_HTTP_URL/cifar-10-python.tar.gz"
+for run in fast slow; do
+  url=fast_url
+  [ "$run" = slow ] && url=slow_url
+  "$TB_BIN" run --label "$run" --scenario staged --origin "${!url}" --repeat 5 --warmup 1 --set pipeline.stream=false \
+    --skip upload,train,preview --scratch "$WORK/scratch-$run" --out "$WORK/$run.json" --no-progress \
+    >"$WORK/$run.out" 2>"$WORK/$run.err"
+  expect_eq "$?" 0 "staged run from the $run origin exits 0"
+done
+"$TB_BIN" compare --json "$WORK/fast.json" "$WORK/slow.json" >"$WORK/slowed.json"
+dl="[x for x in d['stages'] if x['name'] == 'download'][0]"
+expect_eq "$(json "$WORK/slowed.json" "${dl}['significant'][1]")" True "compare: the rate-limited download is significant"
+expect_eq "$(json "$WORK/slowed.json" "${dl}['speedup_high'][1] < 1")" True \
+  "compare: its whole speedup interval lies below 1x (slower)"
 finish
