@@ -119,8 +119,10 @@ expect_eq "$(st "s['verify']['files'], s['pickled']['files']")" "15 13" "streame
   fail "streamed scratch holds $(ls "$t/scratch-streamed")"
 
 # AU: data in memory keeps the step busy; a Pipe read from an origin paced to 1 MB/s (one
-# object at a time) makes it wait, and the AU shows it. Measured here: about 0.97 in memory
-# (the loader threads share this machine's two cores with the step), below 0.3 paced.
+# object at a time) makes it wait, and the AU shows it. Measured here: 0.96 in memory when the
+# test runs alone, 0.59 while the whole suite runs beside it (the loader threads share two
+# cores with the step and the other tests), 0.11-0.12 paced either way; so the assertion is
+# relative: pacing at least halves the AU.
 "$TB_BIN" dataset generate --out "$t/au" --train-files 4 --images-per-file 200 --test-images 10 --seed 5 \
   --tarball none > /dev/null || fail "dataset generate (AU)"
 train au-memory "$t/au" --epochs 1 --batch-size 4
@@ -128,10 +130,9 @@ faulty_http_start "$t/au" --fault slow --rate 1000000 || fail "faulty_http did n
 train au-paced "$FAULTY_HTTP_URL/cifar-10-batches-py" --input-mode pipe --epochs 1 --batch-size 4
 au_mem=$(field "$t/au-memory.json" "d['au']")
 au_paced=$(field "$t/au-paced.json" "d['au']")
-"$py" -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 0.9 else 1)" "$au_mem" &&
-  pass "AU with the data in memory: $au_mem" || fail "AU with the data in memory: $au_mem (expected >= 0.9)"
-"$py" -c "import sys; sys.exit(0 if float(sys.argv[2]) < float(sys.argv[1]) - 0.3 else 1)" "$au_mem" "$au_paced" &&
-  pass "AU drops when the origin paces the loader: $au_paced" || fail "AU paced $au_paced vs in memory $au_mem"
+"$py" -c "import sys; sys.exit(0 if 0 < float(sys.argv[2]) < 0.5 * float(sys.argv[1]) <= 0.5 else 1)" \
+  "$au_mem" "$au_paced" && pass "AU $au_mem with the data in memory, $au_paced when the origin paces the loader" ||
+  fail "AU paced $au_paced vs in memory $au_mem: expected less than half"
 
 if [ "$failures" != 0 ]; then echo "$failures failure(s)"; exit 1; fi
 echo "all passed"
