@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "dataset/cifar.h"
+#include "storage/retry.h"
 #include "storage/wrappers.h"
 #include "util/md5.h"
 
@@ -263,7 +264,13 @@ class ObjectSource : public TrainSource {
     auto buf = std::make_shared<std::string>(info.size_bytes, '\0');
     uint64_t got = 0;
     int retries = 0;
-    auto retry = [&](const Status& s) { return s.retryable() && retries++ < options_.max_retries; };
+    // A transient failure is retried after the transfer engine's backoff (storage/retry.h).
+    auto retry = [&](const Status& s) {
+      if (!s.retryable() || retries >= options_.max_retries) return false;
+      storage::Options backoff;
+      backoff.cancel = options_.cancel;
+      return storage::SleepUnlessCancelled(storage::BackoffSeconds(++retries), backoff);
+    };
     while (got < info.size_bytes) {
       Result<std::unique_ptr<storage::Reader>> reader = counting_->OpenRead(info.key, got, info.size_bytes - got);
       if (!reader.ok()) {
@@ -349,6 +356,7 @@ Result<std::unique_ptr<TrainSource>> OpenTrainSource(const std::string& uri, con
   TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Storage> storage, storage::Open(uri, storage_options));
   SourceOptions o = options;
   if (o.max_object_bytes == 0) o.max_object_bytes = storage_options.max_object_bytes;
+  if (!o.cancel) o.cancel = storage_options.cancel;
   return NewTrainSource(std::move(storage), o);
 }
 

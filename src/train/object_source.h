@@ -9,6 +9,7 @@
 // naming it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +29,8 @@ struct SourceOptions {
   int read_ahead = 4;
   int threads = 4;
   int max_retries = 5;  // resumed reads per object after a failure in the middle
+  // Set: the backoff before a resumed read wakes early and gives up (storage::Options::cancel).
+  const std::atomic<bool>* cancel = nullptr;
   // The largest object read (0: storage.max_object_bytes, else 4 GiB).
   uint64_t max_object_bytes = 0;
   // When set, the only file names used (those a verified manifest lists).

@@ -222,7 +222,6 @@ TEST(ObjectSourceTest, StreamedLoaderVisitsEveryImageOnceInTheFileOrder) {
   lo.workers = 2;
   lo.seed = 9;
   BatchLoader loader(source->get(), lo);
-  std::vector<int64_t> first_epoch;
   for (int epoch = 0; epoch < 2; ++epoch) {
     loader.StartEpoch(epoch);
     std::vector<int64_t> labels;
@@ -242,7 +241,6 @@ TEST(ObjectSourceTest, StreamedLoaderVisitsEveryImageOnceInTheFileOrder) {
     std::multiset<int64_t> got(labels.begin(), labels.end()), want;
     for (int i = 0; i < kFiles * kPerFile; ++i) want.insert(dataset::testing::TestLabel(i));
     EXPECT_EQ(got, want);
-    if (epoch == 0) first_epoch = labels;
   }
 }
 

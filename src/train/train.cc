@@ -80,6 +80,7 @@ Result<TrainSummary> Train(const TrainOptions& options) {
     so.cache_bytes = o.cache_bytes;
     so.read_ahead = so.threads = o.read_ahead;
     so.max_retries = o.storage.max_retries;
+    so.cancel = o.cancel;
     if (o.files) {
       so.listed = *o.files;
       so.use_listed = true;
