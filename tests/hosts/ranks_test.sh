@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Several ranks, one per host, on the test bed (scripts/hosts.sh: 4 network namespaces on a
-# bridge), launched by torchrun-style variables and by `mpirun` (placing one rank per host
-# through `hosts.sh agent`), 2 and 4 ranks, both scenarios end to end over the bridge:
+# bridge), launched by torchrun-style variables, by `mpirun` (placing one rank per host
+# through `hosts.sh agent`) and by Slurm's `srun` (a one-machine Slurm cluster with one slurmd
+# inside each host: scripts/slurm-local.sh --hosts), 2 and 4 ranks, both scenarios end to end
+# over the bridge:
 #   staged   the tarball from an origin on the bridge address (tests/tools/faulty_http.py),
 #            download, integrity and extract once per host, upload to S3, train on the copy
 #            fetched back from S3
@@ -112,6 +114,19 @@ by_mpi() {
   expect_eq "$(wait_rc "$3" 300)" 0 "$3: mpirun exits 0"
 }
 
+# by_slurm SCENARIO N LABEL: srun in the root namespace places one task on each of the first
+# N hosts' slurmd; rank, world and the rendezvous host (the nodelist's first) come from Slurm.
+by_slurm() {
+  local hosts
+  hosts=$(echo "$TB_HOSTS" | tr ' ' '\n' | head -"$2" | paste -sd,)
+  run_args "$1" "$3"
+  ( SLURM_CONF="$SLURM_DIR/slurm.conf" srun -N "$2" -n "$2" --ntasks-per-node=1 -w "$hosts" "$TB_BIN" "${ARGS[@]}" \
+      > "$WORK/$3.out" 2> "$WORK/$3.err"
+    echo $? > "$WORK/$3.rc" ) &
+  PIDS+=($!)
+  expect_eq "$(wait_rc "$3" 300)" 0 "$3: srun exits 0"
+}
+
 # check SCENARIO N LABEL LAUNCHER: the merged and per-rank results, and RGW's count.
 check() {
   local listing="$WORK/$3.versions.json"
@@ -185,6 +200,18 @@ if command -v mpirun > /dev/null; then
   launchers+=(mpi)
 else
   skip_part "mpirun is not installed (Debian openmpi-bin): the mpirun launches"
+fi
+SLURM_DIR="$WORK/slurm"
+if PATH="$PATH:/usr/sbin" command -v slurmd > /dev/null && command -v srun > /dev/null; then
+  export PATH="$PATH:/usr/sbin"
+  AT_EXIT+=('"$SRC/scripts/slurm-local.sh" down "$SLURM_DIR"')  # runs before bed_down (newest first)
+  if "$SRC/scripts/slurm-local.sh" up "$SLURM_DIR" --hosts > "$WORK/slurm.env"; then
+    launchers+=(slurm)
+  else
+    fail "the one-machine Slurm cluster with a slurmd on every host did not start (logs above)"
+  fi
+else
+  skip_part "Slurm is not installed (Debian slurm-wlm, munge): the srun launches"
 fi
 for launcher in "${launchers[@]}"; do
   for n in 2 4; do
