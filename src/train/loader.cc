@@ -47,9 +47,21 @@ std::vector<uint32_t> InFileOrder(size_t count, uint64_t seed, int epoch, uint32
   return ShuffledOrder(count, seed ^ ((uint64_t{file} + 1) * 0x9E3779B97F4A7C15ull), epoch);
 }
 
+std::vector<uint32_t> FileShare(const std::vector<uint32_t>& order, int rank, int world_size) {
+  if (world_size <= 1) return order;
+  std::vector<uint32_t> share;
+  for (size_t i = static_cast<size_t>(rank); i < order.size(); i += static_cast<size_t>(world_size))
+    share.push_back(order[i]);
+  return share;
+}
+
 BatchLoader::BatchLoader(TrainSource* source, const LoaderOptions& options) : BatchLoader(kNoSplit, options) {
   std::lock_guard<std::mutex> lock(mu_);
   source_ = source;
+  if (options.split && options.world_size > 1) {
+    file_rank_ = options.rank;
+    file_world_ = options.world_size;
+  }
   options_.world_size = 1;
   options_.rank = 0;
   batches_ = 0;
@@ -113,12 +125,18 @@ void BatchLoader::StopFeed() {
   feed_stop_ = false;
 }
 
-// Streamed epochs: the source's files in the epoch's order, each file's images in its own
-// order, appended as chunks of the epoch's positions.
+// Streamed epochs: the source's files in the epoch's order (this rank's share of it), each
+// file's images in its own order, appended as chunks of the epoch's positions.
 Status BatchLoader::Feed(int epoch) {
   std::vector<uint32_t> order(source_->files().size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
   if (options_.shuffle) order = FileOrder(order.size(), options_.seed, epoch);
+  if (file_world_ > 1 && order.size() < static_cast<size_t>(file_world_)) {
+    return Status::InvalidArgument("train: " + std::to_string(file_world_) + " ranks read the training files of " +
+                                   source_->where() + " in turn, but it has only " + std::to_string(order.size()) +
+                                   ": every rank needs at least one file");
+  }
+  order = FileShare(order, file_rank_, file_world_);
   TB_RETURN_IF_ERROR(source_->StartEpoch(order));
   for (size_t k = 0; !feed_stop_; ++k) {
     auto part = std::make_shared<dataset::Split>();

@@ -53,6 +53,9 @@ size_t RankSamples(size_t n, int world_size);
 // index in key order) in InFileOrder(count, seed, epoch, file).
 std::vector<uint32_t> FileOrder(size_t files, uint64_t seed, int epoch);
 std::vector<uint32_t> InFileOrder(size_t count, uint64_t seed, int epoch, uint32_t file);
+// Rank `rank`'s files of an epoch's file order: order[rank], order[rank + world_size], ...
+// (no padding: ranks differ by at most one file).
+std::vector<uint32_t> FileShare(const std::vector<uint32_t>& order, int rank, int world_size);
 
 // The tutorial's transform of one pixel byte: ToTensor() (v / 255) then
 // Normalize(0.5, 0.5) ((x - 0.5) / 0.5), computed in float exactly like torchvision.
@@ -90,7 +93,9 @@ class BatchLoader {
  public:
   // `split` must outlive the loader.
   BatchLoader(const dataset::Split& split, const LoaderOptions& options);
-  // Streamed epochs from `source` (which must outlive the loader); one rank, split unused.
+  // Streamed epochs from `source` (which must outlive the loader). With several ranks and
+  // `split`, this rank reads its share of each epoch's file order (FileShare); every rank
+  // needs at least one file. The samples are not split again.
   BatchLoader(TrainSource* source, const LoaderOptions& options);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
@@ -136,6 +141,7 @@ class BatchLoader {
 
   const dataset::Split* split_ = nullptr;
   TrainSource* source_ = nullptr;
+  int file_rank_ = 0, file_world_ = 1;  // streamed epochs: whose share of the file order
   LoaderOptions options_;
   int64_t batches_ = 0;
   std::vector<Slot> slots_;

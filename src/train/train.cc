@@ -121,10 +121,6 @@ Status ResolveInputMode(TrainOptions* o) {
     return Status::InvalidArgument("train: input mode file reads a local folder, not " + o->data_dir +
                                    " (fetch it first, or use input mode fastfile or pipe)");
   }
-  if (o->shuffle == "files" && o->world_size > 1) {
-    return Status::Unsupported("train: shuffle 'files' (and input modes fastfile and pipe) train on one rank; " +
-                               std::to_string(o->world_size) + " ranks asked");
-  }
   return Status::Ok();
 }
 

@@ -329,6 +329,54 @@ TEST(DataParallel, OneRankNeverCallsTheCollective) {
   EXPECT_EQ(with->rank_images, 40);
 }
 
+// Streamed epochs (input mode fastfile over a folder) on two ranks: each rank reads its share
+// of every epoch's file order (5 files: 3 and 2), so an epoch ends for both at the step where
+// rank 1's 2 files (48 images, 12 steps of 4) run out; the weights stay bit-identical. Rank 1
+// reads exactly its 2 files an epoch, rank 0 at most its 3 (the rest of its share is not
+// needed). Three ranks on 2 files: every rank fails, saying each needs a file.
+TEST(DataParallel, StreamedEpochsShareTheFileOrderAndEndTogether) {
+  REQUIRE_PLUGIN();
+  tb::testing::TempDir tmp;
+  ASSERT_TRUE(dataset::testing::WriteTestDataset(tmp.path(), 5, 24, 8).ok());
+  TrainOptions base;
+  base.data_dir = tmp.path();
+  base.input_mode = "fastfile";
+  base.epochs = 2;
+  base.batch_size = 4;
+  base.threads = 1;
+  base.workers = 1;
+  base.seed = 5;
+  base.log_every = 0;
+  base.evaluate = false;
+  for (const char* engine : {"fast", "autograd"}) {
+    SCOPED_TRACE(engine);
+    base.engine = engine;
+    auto r = TrainRanks(2, base);
+    ASSERT_TRUE(r[0].ok()) << r[0].status().ToString();
+    ASSERT_TRUE(r[1].ok()) << r[1].status().ToString();
+    EXPECT_EQ(r[0]->weights_md5, r[1]->weights_md5);
+    EXPECT_EQ(r[0]->weights_md5.size(), 32u);
+    for (int rank = 0; rank < 2; ++rank) {
+      EXPECT_EQ(r[rank]->steps, 24) << "rank " << rank;
+      ASSERT_EQ(r[rank]->epoch_input.size(), 2u);
+      for (const SourceStats& epoch : r[rank]->epoch_input) {
+        if (rank == 1) EXPECT_EQ(epoch.gets, 2u);
+        if (rank == 0) EXPECT_LE(epoch.gets, 3u);
+      }
+    }
+    EXPECT_EQ(r[1]->rank_images, 48);
+    EXPECT_EQ(r[0]->rank_images, 72);
+  }
+  tb::testing::TempDir two;
+  ASSERT_TRUE(dataset::testing::WriteTestDataset(two.path(), 2, 8, 8).ok());
+  base.data_dir = two.path();
+  for (const Result<TrainSummary>& r : TrainRanks(3, base)) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("every rank needs at least one file"), std::string::npos)
+        << r.status().ToString();
+  }
+}
+
 // Two ranks at batch B reach the test accuracy of one rank at batch 2B on a learnable
 // generated set (within 2 points), and both ranks evaluate to the same accuracy. The settings
 // stop half-way up the learning curve (about 45%, measured; chance is 10%) with a small lr,

@@ -114,33 +114,38 @@ Status DivergedError(const TrainOptions& o, int epoch, int64_t step, int64_t ste
 }
 
 // Data parallelism: averages a step's gradients over the ranks with one all_reduce_mean call
-// over one flat host buffer (every gradient, then one "stop" slot). A rank that has to stop
-// (interrupted, or its batch could not be loaded) still joins the step's collective with its
-// stop slot at 1 and no gradients, so every rank learns it at the same step and stops there
-// instead of waiting for a rank that will not come.
+// over one flat host buffer (every gradient, then a "stop" and an "out" slot). A rank that has
+// to stop (interrupted, or its batch could not be loaded) still joins the step's collective
+// with its stop slot at 1 and no gradients, so every rank learns it at the same step and stops
+// there instead of waiting for a rank that will not come. A rank whose share of a streamed
+// epoch has run out joins with its out slot at 1: that epoch ends on every rank at that step,
+// which no rank takes (ranks differ by at most one file of the epoch's order).
 class GradientAverager {
  public:
+  enum class Want { kStep, kOut, kStop };
   GradientAverager(const TrainOptions& o, const Params& params) : o_(o) {
     size_t n = 0;
     for (const at::Tensor& p : params) n += static_cast<size_t>(p.numel());
-    flat_.assign(n + 1, 0.0f);
+    flat_.assign(n + 2, 0.0f);
   }
 
-  // Replaces `grads` by their mean over the ranks (unless `stopping`); returns whether any
-  // rank stops at this step.
-  Result<bool> Average(const Params& grads, bool stopping, int epoch, int64_t step) {
+  // Replaces `grads` by their mean over the ranks when every rank takes the step; returns
+  // what the ranks do at it (kStop wins over kOut).
+  Result<Want> Average(const Params& grads, Want want, int epoch, int64_t step) {
     c10::NoGradGuard no_grad;
-    const size_t n = flat_.size() - 1;
-    if (!stopping) ForEach(grads, [](float* flat, const at::Tensor& g) { CopyOut(g, flat); });
-    flat_[n] = stopping ? 1.0f : 0.0f;
+    const size_t n = flat_.size() - 2;
+    if (want == Want::kStep) ForEach(grads, [](float* flat, const at::Tensor& g) { CopyOut(g, flat); });
+    flat_[n] = want == Want::kStop ? 1.0f : 0.0f;
+    flat_[n + 1] = want == Want::kOut ? 1.0f : 0.0f;
     Status s = o_.all_reduce_mean(flat_.data(), flat_.size());
     if (!s.ok()) {
       return s.Prefix("train: averaging gradients over " + std::to_string(o_.world_size) + " ranks at epoch " +
                       std::to_string(epoch) + ", step " + std::to_string(step));
     }
-    if (flat_[n] != 0.0f) return true;
+    if (flat_[n] != 0.0f) return Want::kStop;
+    if (flat_[n + 1] != 0.0f) return Want::kOut;
     ForEach(grads, [](float* flat, const at::Tensor& g) { CopyIn(flat, g); });
-    return false;
+    return Want::kStep;
   }
 
   // Whether any rank saw a non-finite loss (`mine` for this rank) at a report step.
@@ -181,11 +186,14 @@ class GradientAverager {
 // One optimizer step on `batch`, or none where `halt` says why this rank cannot take it. With
 // several ranks the gradients are averaged first, and every rank learns whether any stopped.
 template <typename Step>
-Status TakeStep(const TrainOptions& o, const at::Device& device, SlotTensors& slots, const BatchView& batch, Step* step,
-                GradientAverager* averager, const Status& halt, int epoch, int64_t i) {
+// Takes a step: this rank's batch forward and backward (unless it halts or is `out` of its
+// epoch's share), gradients averaged over the ranks, the update. Returns false when the epoch
+// ended on some rank at this step (no rank updates then).
+Result<bool> TakeStep(const TrainOptions& o, const at::Device& device, SlotTensors& slots, const BatchView& batch,
+                      Step* step, GradientAverager* averager, const Status& halt, bool out, int epoch, int64_t i) {
   const bool on_cpu = device.is_cpu();
   if (!halt.ok() && !averager) return halt;
-  if (halt.ok()) {
+  if (halt.ok() && !out) {
     at::Tensor x = slots.images[batch.slot], y = slots.labels[batch.slot];
     if (batch.size != o.batch_size) {
       x = x.narrow(0, 0, batch.size);
@@ -198,16 +206,19 @@ Status TakeStep(const TrainOptions& o, const at::Device& device, SlotTensors& sl
     step->ForwardBackward(x, y);
   }
   if (averager) {
-    Result<bool> any_stops = averager->Average(step->grads(), !halt.ok(), epoch + 1, i + 1);
+    using Want = GradientAverager::Want;
+    const Want want = !halt.ok() ? Want::kStop : out ? Want::kOut : Want::kStep;
+    Result<Want> agreed = averager->Average(step->grads(), want, epoch + 1, i + 1);
     if (!halt.ok()) return halt;  // the cause, whether or not the others could be told
-    if (!any_stops.ok()) return any_stops.status();
-    if (*any_stops) {
+    if (!agreed.ok()) return agreed.status();
+    if (*agreed == Want::kStop) {
       return Status::Cancelled("train: stopped in epoch " + std::to_string(epoch + 1) + ", step " +
                                std::to_string(i + 1) + ": another rank was interrupted or failed");
     }
+    if (*agreed == Want::kOut) return false;
   }
   step->Update();
-  return Status::Ok();
+  return true;
 }
 
 // A step's compute time, from `got` (the batch in hand) to the end of the update: on CUDA the
@@ -336,18 +347,21 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
       Result<bool> more = loader.Next(&batch);
       double got = NowSeconds();
       Status halt;  // why this rank cannot take the step
+      bool out = false;  // this rank's share of a streamed epoch is done; the others may go on
       if (!more.ok()) {
         halt = more.status();
       } else if (!*more) {
-        break;
+        if (!averager || !o.source) break;
+        out = true;
       } else if (o.cancel && o.cancel->load(std::memory_order_relaxed)) {
         halt = Status::Cancelled("train: interrupted in epoch " + std::to_string(epoch + 1));
       } else if (total == 0) {
         summary->first_batch_seconds = got;  // RunTraining makes it relative
       }
       if (timer) TB_RETURN_IF_ERROR(timer->Start());
-      TB_RETURN_IF_ERROR(TakeStep(o, device, slots, batch, step, averager, halt, epoch, i));
+      TB_ASSIGN_OR_RETURN(bool stepped, TakeStep(o, device, slots, batch, step, averager, halt, out, epoch, i));
       TB_ASSIGN_OR_RETURN(double step_compute, StepCompute(device, timer.get(), got));
+      if (!stepped) break;  // the epoch ended on a rank whose share ran out
       if (i > 0) {
         wait += got - asked;
         compute += step_compute;
@@ -357,8 +371,10 @@ Status RunEpochs(const TrainOptions& o, const at::Device& device, const Data& da
       ++total;
       ++log.pending;
       bool last = (o.max_steps > 0 && total >= o.max_steps);
+      // A flush is a collective with several ranks: at the epoch's last batch only when every
+      // rank's epoch has that length (a streamed share's does not; the epoch end flushes).
       if (log.pending == report_every || (o.log_every > 0 && i % o.log_every == 0) || last ||
-          i == loader.batches_per_epoch()) {
+          (i == loader.batches_per_epoch() && !(averager && o.source))) {
         TB_RETURN_IF_ERROR(log.Flush(step, i, loader.batches_per_epoch(), wait, compute));
       }
       log.Print(i);
