@@ -34,6 +34,9 @@ struct SourceStats {
   uint64_t cache_hit_bytes = 0;
 };
 
+inline SourceStats operator+(const SourceStats& a, const SourceStats& b) {
+  return {a.bytes + b.bytes, a.gets + b.gets, a.cache_hits + b.cache_hits, a.cache_hit_bytes + b.cache_hit_bytes};
+}
 inline SourceStats operator-(const SourceStats& a, const SourceStats& b) {
   return {a.bytes - b.bytes, a.gets - b.gets, a.cache_hits - b.cache_hits, a.cache_hit_bytes - b.cache_hit_bytes};
 }

@@ -135,8 +135,10 @@ struct TrainSummary {
   int64_t global_batch_size = 0;  // batch_size x world_size: images per step, all ranks
   int64_t rank_images = 0;        // training images per epoch on this rank
   std::string weights_md5;        // of the final weights (float bytes, parameter order)
-  // Training input (TrainOptions::input_mode): what the source read for the test split and
-  // label names (setup_input), then per epoch (epoch_input); empty without a source.
+  // Training input (TrainOptions::input_mode): what the source read outside the epochs - the
+  // label names before the first, the test split for the test pass after the last
+  // (setup_input) - and per epoch (epoch_input); empty without a source. With a source the
+  // test split is read only when evaluating (test_images 0 otherwise).
   std::string input_mode;
   std::string shuffle;
   SourceStats setup_input;

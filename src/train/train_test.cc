@@ -222,6 +222,33 @@ TEST(Train, ErrorsNameTheCause) {
   EXPECT_TRUE(Train(o).status().IsCancelled());
 }
 
+// A streamed source reads the test split for the test pass, after training: not before the
+// first batch, and not at all without evaluation. Both runs train the same weights.
+TEST(Train, StreamedSourceReadsTheTestSplitOnlyForTheTestPass) {
+  REQUIRE_PLUGIN();
+  tb::testing::TempDir tmp;
+  ASSERT_TRUE(dataset::testing::WriteTestDataset(tmp.path(), 2, 12, 30).ok());
+  TrainOptions o;
+  o.data_dir = tmp.path();
+  o.input_mode = "fastfile";
+  o.epochs = 1;
+  o.threads = 1;
+  o.seed = 4;
+  o.log_every = 0;
+  o.evaluate = false;
+  Result<TrainSummary> plain = Train(o);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  o.evaluate = true;
+  Result<TrainSummary> evaluated = Train(o);
+  ASSERT_TRUE(evaluated.ok()) << evaluated.status().ToString();
+  EXPECT_EQ(plain->weights_md5, evaluated->weights_md5);
+  EXPECT_EQ(plain->test_images, 0);
+  EXPECT_EQ(evaluated->test_images, 30);
+  EXPECT_EQ(plain->setup_input.gets, 1u);      // batches.meta
+  EXPECT_EQ(evaluated->setup_input.gets, 2u);  // and test_batch
+  EXPECT_GT(evaluated->setup_input.bytes, plain->setup_input.bytes + 30 * 3072);
+}
+
 // Data parallelism: N ranks as threads of this process, each with its handle of an
 // in-process cluster feeding all_reduce_mean. `adjust` may change rank r's options.
 std::vector<Result<TrainSummary>> TrainRanks(int ranks, const TrainOptions& base,

@@ -67,9 +67,8 @@ struct Data {
 };
 
 Result<Data> LoadData(const TrainOptions& o) {
-  if (o.source) {  // the training files stream from it epoch by epoch
-    Data d;
-    TB_ASSIGN_OR_RETURN(d.test, o.source->TestSplit());
+  if (o.source) {  // the training files stream from it epoch by epoch; the test split is
+    Data d;        // read for the test pass (ReadTestSplit), not before the first batch
     TB_ASSIGN_OR_RETURN(d.names, o.source->LabelNames());
     return d;
   }
@@ -548,6 +547,12 @@ Result<TrainSummary> RunTraining(const TrainOptions& o) {
   if (summary.first_batch_seconds > 0) summary.first_batch_seconds -= start;  // from the call's start
   summary.weights_md5 = WeightsMd5(params);
 
+  if (o.source && o.evaluate) {  // the test split, after training (counted as setup input)
+    const SourceStats before = o.source->Stats();
+    TB_ASSIGN_OR_RETURN(data.test, o.source->TestSplit());
+    summary.setup_input = summary.setup_input + (o.source->Stats() - before);
+    summary.test_images = static_cast<int64_t>(data.test.count);
+  }
   if (o.evaluate && data.test.count > 0) {
     double test_start = NowSeconds();
     TB_RETURN_IF_ERROR(Evaluate(o, device, data, params, &summary));
