@@ -7,7 +7,9 @@
 #                 TB_HOSTS_SUBNET = NET.x, x in FIRST..FIRST+COUNT-1 (default 0..249), a /24
 #                 no address of this machine is in (each caller has its own NET)
 #   bed_up N [--rate RATE]
-#                 scripts/hosts.sh up; on a failure prints its log to stderr and returns 1;
+#                 scripts/hosts.sh reap (the beds of tests killed outright), then
+#                 scripts/hosts.sh up owned by this shell; on a failure prints its log to
+#                 stderr and returns 1;
 #                 then sources hosts.env (TB_HOSTS, TB_HOSTi_ADDR, TB_BRIDGE_ADDR, TB_HOSTS_CIDR,
 #                 TB_HOSTS_EXEC, TB_HOSTS_AGENT, ...)
 #   bed_down      scripts/hosts.sh down, quietly (for the caller's EXIT trap)
@@ -25,7 +27,8 @@ bed_private() {
 
 bed_up() {
   local log="$TB_HOSTS_DIR.up.log"
-  "$TB_HOSTS_SH" up "$@" > "$log" 2>&1 || { cat "$log" >&2; return 1; }
+  "$TB_HOSTS_SH" reap > "$log" 2>&1 || true
+  TB_HOSTS_OWNER=$$ "$TB_HOSTS_SH" up "$@" >> "$log" 2>&1 || { cat "$log" >&2; return 1; }
   # shellcheck disable=SC1091
   source "$TB_HOSTS_DIR/hosts.env"
 }

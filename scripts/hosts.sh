@@ -25,6 +25,10 @@
 #                work, unlike `ip netns exec`
 #   agent HOST CMD... the same with ssh's calling convention (the words joined and run by sh):
 #                for `mpirun --mca plm_rsh_agent "scripts/hosts.sh agent"`
+#   reap         removes the beds whose owner is gone: `up` run with TB_HOSTS_OWNER=PID (the
+#                tests and benches do, through scripts/hosts-bed.sh) registers the bed under
+#                $REGISTRY with that process and its start time; a test killed outright (no
+#                EXIT trap) leaves its bed registered, and the next `reap` takes it down
 # Settings: TB_HOSTS_DIR (default /tmp/tierbench-hosts), TB_HOSTS_PREFIX (default tbh, at
 # most 8 characters), TB_HOSTS_SUBNET (first three octets, default 10.77.0; must be unused).
 # Nothing outside what $DIR/created lists is ever removed.
@@ -39,6 +43,7 @@ BRIDGE_ADDR="$SUBNET.1"
 ENV_FILE="$DIR/hosts.env"
 CREATED="$DIR/created"   # one "KIND NAME" line per object this script made, in order
 LOG_DIR="$DIR/logs"
+REGISTRY="${TB_HOSTS_REGISTRY:-/run/tierbench-hosts}"  # one file per owned bed: DIR PID START
 
 log() { printf '[hosts %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -165,8 +170,25 @@ teardown() {
         ;;
     esac
   done < <(tac "$CREATED")
-  rm -f "$CREATED"
+  rm -f "$CREATED" "$REGISTRY/$PREFIX"
   rm -rf "${DIR:?}/etc"
+}
+
+# The start time of process PID (clock ticks since boot), empty when it does not run.
+start_time() { sed 's/.*) //' "/proc/$1/stat" 2> /dev/null | awk '{print $20}'; }
+
+cmd_reap() {
+  need_root
+  local entry dir pid start prefix
+  for entry in "$REGISTRY"/*; do
+    [ -f "$entry" ] || continue
+    read -r dir pid start < "$entry" || continue
+    [ -n "$pid" ] && [ "$(start_time "$pid")" = "$start" ] && continue  # its owner still runs
+    prefix="$(basename "$entry")"
+    log "removing the test bed $prefix of process $pid, which is gone ($dir)"
+    TB_HOSTS_DIR="$dir" TB_HOSTS_PREFIX="$prefix" TB_HOSTS_OWNER="" "$HERE/hosts.sh" down || true
+    rm -f "$entry"
+  done
 }
 
 # up's failure path: whatever was made so far goes again.
@@ -248,6 +270,10 @@ cmd_up() {
   done
   write_hosts_file "$n"
   write_env "$n" "$rate"
+  if [ -n "${TB_HOSTS_OWNER:-}" ]; then
+    mkdir -p "$REGISTRY"
+    echo "$DIR $TB_HOSTS_OWNER $(start_time "$TB_HOSTS_OWNER")" > "$REGISTRY/$PREFIX"
+  fi
   trap - EXIT INT TERM
   log "$n hosts up (${PREFIX}1..$PREFIX$n, $(host_addr 1)..$(host_addr "$n"), bridge $BRIDGE" \
     "$BRIDGE_ADDR${rate:+, links shaped to $rate}); environment: $ENV_FILE"
@@ -326,5 +352,6 @@ case "${1:-}" in
   env) cmd_env ;;
   exec) shift; check_settings; cmd_exec "$@" ;;
   agent) shift; check_settings; cmd_agent "$@" ;;
-  *) echo "usage: $0 up N [--rate RATE] | down | status | env | exec HOST CMD... | agent HOST CMD..." >&2; exit 2 ;;
+  reap) cmd_reap ;;
+  *) echo "usage: $0 up N [--rate RATE] | down | status | env | exec HOST CMD... | agent HOST CMD... | reap" >&2; exit 2 ;;
 esac

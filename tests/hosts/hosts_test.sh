@@ -9,7 +9,8 @@
 #     `hosts.sh agent` (when Open MPI is installed),
 #   - "up" again is a no-op, "down" leaves no namespace, link, process or file behind,
 #   - a failure half-way through "up" (a link name taken by someone else) removes what up
-#     made and leaves the other object alone.
+#     made and leaves the other object alone,
+#   - "reap" removes a bed whose owner (TB_HOSTS_OWNER) is gone and keeps a live owner's.
 # Needs root: skipped (77) otherwise, a failure when TB_REQUIRE_ROOT=1.
 set -euo pipefail
 
@@ -174,6 +175,26 @@ else
   fi
 fi
 ip link delete dev "${TB_HOSTS_PREFIX}2v"
+
+# reap: a bed whose owner is gone (a test killed outright, no EXIT trap) is removed by the
+# next `reap`; one whose owner runs is kept. The registry is private to this test.
+export TB_HOSTS_REGISTRY="$work/registry"
+sleep 300 &
+owner=$!
+pids+=($!)
+TB_HOSTS_OWNER=$owner "$hosts" up 1 > "$work/up4.log" 2>&1 || { cat "$work/up4.log"; fail "up owned by $owner"; }
+"$hosts" reap > "$work/reap1.log" 2>&1
+netns_of_bed() { ip netns list | grep "^$TB_HOSTS_PREFIX" || true; }
+[ -n "$(netns_of_bed)" ] && pass "reap keeps a bed whose owner runs" || fail "reap removed a live owner's bed"
+kill "$owner"
+wait "$owner" 2> /dev/null || true
+"$hosts" reap > "$work/reap2.log" 2>&1
+if [ -z "$(netns_of_bed)" ] && grep -q "which is gone" "$work/reap2.log" && [ -z "$(ls "$work/registry")" ]; then
+  pass "reap removes the bed of an owner that is gone, and its registration"
+else
+  cat "$work/reap2.log"
+  fail "after reap: ns '$(netns_of_bed)', registry '$(ls "$work/registry")'"
+fi
 
 [ "$failures" = 0 ] || { echo "$failures check(s) failed"; exit 1; }
 echo "all hosts checks passed"
