@@ -20,6 +20,7 @@
 //              repeat = 1  warmup = 0               # measured runs (median + 95% CI), discarded runs first
 //              distribution = "replicated"          # or "sharded": each rank trains on 1/N of the files
 //   [verify]   unlisted = "warn"                    # or "fail": refuse files the manifest omits
+//              keep_bytes = "1GiB"                  # streamed: batch bytes kept for pickled (0 = none)
 //   [net]      connect_timeout = 10  read_timeout = 30  retries = 5     # seconds; per request
 //   [limits]   max_download_bytes = "16GiB"  max_expansion_ratio = 200  min_free_bytes = "32MiB"
 //   [cluster]  launcher = "auto"  rendezvous = "host:port"  interface = "eth0"  # several ranks
@@ -90,6 +91,8 @@ struct JobConfig {
   // upload split the files so each is read once.
   std::string distribution = "replicated";
   std::string verify_unlisted = "warn";  // files the manifest does not list: warn | fail
+  // Streamed: bytes of batch files verify keeps in memory for pickled (one read for both).
+  uint64_t verify_keep_bytes = 1ull << 30;
 
   double connect_timeout_s = 10;    // per connection attempt
   double read_timeout_s = 30;       // a request receiving nothing this long fails (retryable)

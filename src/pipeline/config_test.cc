@@ -107,6 +107,18 @@ TEST(Config, VerifyUnlistedIsWarnOrFail) {
   EXPECT_NE(bad.status().message().find("verify.unlisted"), std::string::npos) << bad.status().message();
 }
 
+TEST(Config, VerifyKeepBytesDefaultsTo1GiBAndIsEchoed) {
+  auto cfg = ParseConfigText(kStaged, "job.toml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->verify_keep_bytes, uint64_t{1} << 30);
+  auto none = ParseConfigText(std::string(kStaged) + "[verify]\nkeep_bytes = 0\n", "job.toml");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->verify_keep_bytes, 0u);
+  auto small = ParseConfigText(kStaged, "job.toml", {{"verify.keep_bytes", "64MiB"}});
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ(nlohmann::json::parse(ConfigToJson(*small))["verify"]["keep_bytes"], uint64_t{64} << 20);
+}
+
 TEST(Config, DistributionIsReplicatedOrSharded) {
   auto cfg = ParseConfigText(kStaged, "job.toml");
   ASSERT_TRUE(cfg.ok());
@@ -195,6 +207,7 @@ TEST(ConfigRanges, EveryNumericKeyBelowAtAndAboveItsRange) {
       {"preview.count", {"1", "4096"}, {"0", "4097"}},
       {"preview.scale", {"1", "64"}, {"0", "65"}},
       {"pipeline.verify_threads", {"0", "1024"}, {"-1", "1025"}},
+      {"verify.keep_bytes", {"0", "1GiB", "1TiB"}, {"2TiB"}},
       {"pipeline.repeat", {"1", "1000"}, {"0", "-1", "1001"}},
       {"pipeline.warmup", {"0", "100"}, {"-1", "101"}},
       {"net.connect_timeout", {"0.001", "3600"}, {"0", "-1", "3601", "nan", "inf"}},

@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,10 @@ struct Context {
   std::optional<std::vector<std::string>> verified_files;
   // verify: the manifest's files this rank hashed (its share; all of them for a single rank).
   std::vector<std::string> hashed_files;
+  // verify, streamed scenario: the bytes of the batch files it read from the tier and whose md5
+  // matched the manifest, by name in the dataset folder, at most verify.keep_bytes in all.
+  // Pickled decodes these instead of reading them again, and frees them.
+  std::map<std::string, std::string> verified_bytes;
   std::string no_dataset_reason = "no dataset folder (stage extract is off or did not run)";
 
   explicit Context(const JobConfig& c) : cfg(c) {}

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
+#include "storage/wrappers.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/md5.h"
@@ -148,8 +150,34 @@ Status HashShare(Context& ctx, const std::vector<dataset::ManifestEntry>& entrie
   return Status::Ok();
 }
 
-// The object's md5 over one GET stream; NotFound when it is missing.
-Result<std::string> HashObject(storage::Storage& storage, const std::string& key, uint64_t* bytes) {
+// The bytes verify keeps for pickled (streamed scenario), at most `limit` in all: taken as a
+// file's chunks arrive, given back when the file does not fit whole or does not match.
+class KeepBudget {
+ public:
+  explicit KeepBudget(uint64_t limit) : left_(limit) {}
+  bool Take(uint64_t n) {
+    uint64_t left = left_.load();
+    while (n <= left)
+      if (left_.compare_exchange_weak(left, left - n)) return true;
+    return false;
+  }
+  void Give(uint64_t n) { left_ += n; }
+
+ private:
+  std::atomic<uint64_t> left_;
+};
+
+// One file's bytes kept while HashObject reads it; `whole` false once the budget ran out (the
+// bytes taken so far are given back and dropped).
+struct Kept {
+  std::string bytes;
+  bool whole = true;
+};
+
+// The object's md5 over one GET stream; NotFound when it is missing. With `keep`, its bytes
+// are also kept there while `budget` lasts.
+Result<std::string> HashObject(storage::Storage& storage, const std::string& key, uint64_t* bytes, KeepBudget* budget,
+                               Kept* keep) {
   TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Reader> reader, storage.OpenRead(key));
   Md5 md5;
   std::vector<char> buf(size_t{1} << 20);
@@ -158,40 +186,85 @@ Result<std::string> HashObject(storage::Storage& storage, const std::string& key
     if (n == 0) break;
     md5.Update(buf.data(), n);
     *bytes += n;
+    if (keep && keep->whole && budget->Take(n)) {
+      keep->bytes.append(buf.data(), n);
+    } else if (keep && keep->whole) {
+      budget->Give(keep->bytes.size());
+      std::string().swap(keep->bytes);
+      keep->whole = false;
+    }
   }
+  if (keep) keep->bytes.shrink_to_fit();  // the budget counts bytes: no spare capacity held
   return ToHex(md5.Finish());
 }
 
+// The manifest paths of the batch files in `folder` (data_batch_*, test_batch; CIFAR-100's
+// train, test): what pickled decodes.
+std::set<std::string> BatchPaths(const std::vector<dataset::ManifestEntry>& entries, const std::string& folder) {
+  std::vector<std::string> names;
+  for (const auto& e : entries)
+    if (e.path.rfind(folder + "/", 0) == 0) names.push_back(e.path.substr(folder.size() + 1));
+  std::set<std::string> paths;
+  for (bool train : {true, false}) {
+    Result<std::vector<std::string>> files = dataset::SplitFiles("", train, &names);
+    if (files.ok())
+      for (const std::string& f : *files) paths.insert(folder + "/" + f);
+  }
+  return paths;
+}
+
 // Streamed scenario: every manifest entry read from the tier (ctx.dataset_uri's parent is the
-// data root) and hashed as it arrives, files in parallel; nothing is stored locally.
+// data root) and hashed as it arrives, files in parallel; nothing is stored locally. When
+// pickled will run, the batch files' bytes whose md5 matched are kept in ctx.verified_bytes
+// (up to verify.keep_bytes) so that pickled does not read them again.
 Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json& detail) {
+  ctx.verified_bytes.clear();
   TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));
   TB_ASSIGN_OR_RETURN(std::vector<dataset::ManifestEntry> entries, dataset::ParseManifest(text, ctx.cfg.manifest));
   std::string uri = ctx.dataset_uri;
   while (uri.size() > 1 && uri.back() == '/') uri.pop_back();
   const size_t slash = uri.rfind('/');
   const std::string root = uri.substr(0, slash), folder = uri.substr(slash + 1);
-  TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Storage> storage, storage::Open(root, ctx.storage_options));
+  TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Storage> tier, storage::Open(root, ctx.storage_options));
+  storage::CountingStorage storage(std::move(tier));  // the GETs, for the results
+  const bool keeping = ctx.cfg.StageEnabled(StageId::kPickled) && ctx.cfg.verify_keep_bytes > 0;
+  const std::set<std::string> batches = keeping ? BatchPaths(entries, folder) : std::set<std::string>{};
+  KeepBudget budget(ctx.cfg.verify_keep_bytes);
   std::mutex mu;
   std::vector<std::string> mismatched, missing, names;
   std::atomic<uint64_t> bytes{0};
+  uint64_t kept_bytes = 0, not_kept = 0;
   Progress progress("verify", 0, entries.size(), ProgressEnabled(ctx.progress), ctx.progress_listener);
   Status s =
       ParallelFor(entries.size(), ctx.cfg.verify_threads > 0 ? ctx.cfg.verify_threads : 8, [&](size_t i) -> Status {
         if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
         uint64_t n = 0;
-        Result<std::string> md5 = HashObject(*storage, entries[i].path, &n);
+        std::optional<Kept> keep;
+        if (batches.count(entries[i].path)) keep.emplace();
+        Result<std::string> md5 = HashObject(storage, entries[i].path, &n, &budget, keep ? &*keep : nullptr);
         bytes += n;
         progress.Add(n, 1);
         std::lock_guard<std::mutex> lock(mu);
         if (!md5.ok() && !md5.status().IsNotFound()) return md5.status();
+        const bool match = md5.ok() && *md5 == entries[i].md5_hex;
         if (!md5.ok())
           missing.push_back(entries[i].path);
-        else if (*md5 != entries[i].md5_hex)
+        else if (!match)
           mismatched.push_back(entries[i].path);
+        if (keep && match && keep->whole) {  // only bytes whose md5 matched the manifest
+          kept_bytes += keep->bytes.size();
+          ctx.verified_bytes.emplace(entries[i].path.substr(folder.size() + 1), std::move(keep->bytes));
+        } else if (keep) {
+          budget.Give(keep->bytes.size());
+          not_kept += match ? 1 : 0;
+        }
         return Status::Ok();
       });
   progress.Finish();
+  if (!s.ok() || !mismatched.empty() || !missing.empty()) {  // the stage fails: nothing is used
+    ctx.verified_bytes.clear();
+    kept_bytes = 0;
+  }
   TB_RETURN_IF_ERROR(s);
   for (const auto& e : entries)
     if (e.path.rfind(folder + "/", 0) == 0) names.push_back(e.path.substr(folder.size() + 1));
@@ -199,8 +272,16 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
   ctx.data_root = root;
   result.bytes = bytes.load();
   result.files = entries.size() - missing.size();
-  detail = {{"manifest", ctx.cfg.manifest}, {"root", root},       {"entries", entries.size()},
-            {"mismatched", mismatched},     {"missing", missing}, {"read_from", "tier"}};
+  detail = {{"manifest", ctx.cfg.manifest},
+            {"root", root},
+            {"entries", entries.size()},
+            {"mismatched", mismatched},
+            {"missing", missing},
+            {"read_from", "tier"},
+            {"gets", storage.stats(storage::StorageOp::kOpenRead).ops},
+            {"kept_files", ctx.verified_bytes.size()},
+            {"kept_bytes", kept_bytes},
+            {"not_kept_files", not_kept}};
   if (mismatched.empty() && missing.empty()) return Status::Ok();
   const auto& list = mismatched.empty() ? missing : mismatched;
   return Status::Corruption(std::to_string(mismatched.size()) + " file(s) differ from " + ctx.cfg.manifest + " and " +

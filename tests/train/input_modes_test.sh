@@ -114,7 +114,7 @@ expect_eq "$(st "[s['status'] for s in d['stages']]")" \
   "['skipped', 'skipped', 'skipped', 'ok', 'ok', 'ok', 'skipped', 'skipped', 'ok']" "streamed: stage statuses"
 expect_eq "$(st "s['train']['detail']['weights_md5'], s['train']['detail']['input_mode']")" "$want fastfile" \
   "streamed trains in fastfile mode with file mode's weights"
-expect_eq "$(st "s['verify']['files'], s['pickled']['files']")" "15 13" "streamed: verify and pickled read every file from S3"
+expect_eq "$(st "s['verify']['files'], s['pickled']['files']")" "15 13" "streamed: verify reads every file from S3, pickled decodes the 13 batch files"
 [ "$(ls "$t/scratch-streamed")" = model ] && pass "streamed: only the model in scratch" ||
   fail "streamed scratch holds $(ls "$t/scratch-streamed")"
 
