@@ -148,6 +148,8 @@ class PickledStage : public Stage {
     if (!share_detail.is_null()) detail["share"] = share_detail;
     if (!streamed.is_null()) detail.update(streamed);
     result.detail_json = JsonText(detail);
+    // Streamed: preview has no local folder to render from; it takes this split.
+    if (!ctx.dataset_uri.empty() && ctx.cfg.StageEnabled(StageId::kPreview)) ctx.test_split = std::move(test);
     return Status::Ok();
   }
 

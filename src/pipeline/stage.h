@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dataset/archive.h"
+#include "dataset/cifar.h"
 #include "dataset/manifest.h"
 #include "launch/cluster.h"
 #include "pipeline/config.h"
@@ -59,6 +60,9 @@ struct Context {
   // matched the manifest, by name in the dataset folder, at most verify.keep_bytes in all.
   // Pickled decodes these instead of reading them again, and frees them.
   std::map<std::string, std::string> verified_bytes;
+  // pickled, streamed scenario: the test split it decoded (pixels too), kept for preview when
+  // preview is to run; preview renders from it and frees it.
+  std::optional<dataset::Split> test_split;
   std::string no_dataset_reason = "no dataset folder (stage extract is off or did not run)";
 
   explicit Context(const JobConfig& c) : cfg(c) {}

@@ -5,7 +5,8 @@
 # transport's own counters (stage details: verify's `gets`, pickled's `gets` and `bytes`) and
 # by RGW's request log (its beast lines, one per request, read from the services' log folder
 # when it can be). With verify.keep_bytes = 0 pickled reads every batch file again: twice.
-# Train is switched off (it reads through its own source, per its input mode).
+# Train is switched off (it reads through its own source, per its input mode). Preview renders
+# the test split from memory (pickled's) or through the tier, with no local copy.
 # Skips (77) without RGW; TB_REQUIRE_SERVICES=1 makes a missing service a failure.
 : "${TB_BIN:?}" "${TB_SOURCE_DIR:?}"
 [ -f /tmp/tierbench-services/services.env ] && [ -z "${TB_S3_ENDPOINT:-}" ] && source /tmp/tierbench-services/services.env
@@ -81,6 +82,15 @@ expect_eq "$(st one "s['pickled']['detail']['gets'], s['pickled']['bytes'], s['p
 expect_eq "$(st one "s['pickled']['detail']['train_images'], s['pickled']['detail']['test_images']")" "120 20" \
   "pickled: every image decoded"
 expect_eq "$(st one "d['config']['verify']['keep_bytes']")" "1073741824" "verify.keep_bytes defaults to 1 GiB"
+# Preview renders from the tier too: the test split pickled decoded, no GET of its own.
+expect_eq "$(st one "s['preview']['status'], s['preview']['detail']['images_from'], s['preview']['detail']['gets']")" \
+  "ok test split decoded by pickled 0" "streamed preview renders the test split pickled decoded"
+[ -s "$t/one-preview.png" ] && [ "$(head -c 8 "$t/one-preview.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] &&
+  pass "streamed preview wrote a PNG" || fail "no preview PNG at $t/one-preview.png"
+run nopickled --skip pickled
+expect_eq "$(st nopickled "s['preview']['status'], s['preview']['detail']['images_from']")" \
+  "ok test split read through the tier" "without pickled, preview reads the test split through the tier"
+[ -s "$t/nopickled-preview.png" ] && pass "and writes its PNG" || fail "no preview PNG at $t/nopickled-preview.png"
 
 run twice --set verify.keep_bytes=0
 expect_eq "$(st twice "s['verify']['detail']['kept_files']")" "0" "keep_bytes = 0: verify keeps nothing"
