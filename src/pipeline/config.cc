@@ -49,6 +49,7 @@ const Range kRanges[] = {
     {"train.seed", 0, 9223372036854775807.0, "0 or more"},
     {"train.max_steps", 0, 1e15, "0 (no limit) or more"},
     {"train.cache_bytes", 0, kTiB, "0..1TiB"},
+    {"train.read_ahead", 1, train::kMaxReadAhead, "1..64"},
     {"preview.count", 1, 4096, "1..4096"},
     {"preview.scale", 1, 64, "1..64"},
     {"pipeline.verify_threads", 0, kMaxThreads, "0..1024"},
@@ -106,6 +107,10 @@ void AddInputModeKeys(std::vector<Key>& k) {
       &JobConfig::shuffle);
   k.push_back({{"train.cache_bytes", "size", "fastfile: LRU cache of file bytes on the training host (0 = none)"},
                [](JobConfig& c, const Value& v) { c.cache_bytes = static_cast<uint64_t>(v.i); }});
+  k.push_back({{"train.read_ahead", "int",
+                "fastfile (and file mode read through a source): training files read ahead of the step, on as "
+                "many threads (default 4); pipe reads one at a time"},
+               [](JobConfig& c, const Value& v) { c.read_ahead = static_cast<int>(v.i); }});
   str("streamed.dataset_uri",
       "streamed: the dataset folder in S3 (s3://bucket/prefix/cifar-10-batches-py; any tier URI works); "
       "its manifest defaults to cifar-10-batches-py.md5 beside it",
@@ -500,7 +505,8 @@ std::string ConfigToJson(const JobConfig& c) {
                 {"model_dir", c.model_dir},
                 {"input_mode", c.input_mode},
                 {"shuffle", c.shuffle},
-                {"cache_bytes", c.cache_bytes}};
+                {"cache_bytes", c.cache_bytes},
+                {"read_ahead", c.read_ahead}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
   j["pipeline"] = {{"stream", c.stream},
                    {"verify_threads", c.verify_threads},

@@ -13,6 +13,7 @@
 //              concurrency = 16  part_size = "8MiB"
 //   [train]    epochs = 2  batch_size = 4  lr = 0.001  momentum = 0.9  workers = 2
 //              threads = 0  seed = 0  device = "auto"  max_steps = 0
+//              input_mode = "file"  cache_bytes = 0  read_ahead = 4   # fastfile: files read ahead
 //   [preview]  count = 4  scale = 4  out = "runs/preview.png"
 //   [stages]   upload = false  ...                      # switch any stage off
 //   [pipeline] stream = true   verify_threads = 0   # stream=false: the reference architecture's order
@@ -75,6 +76,7 @@ struct JobConfig {
   std::string input_mode;  // "" = fastfile in the streamed scenario, else file
   std::string shuffle;
   uint64_t cache_bytes = 0;
+  int read_ahead = 4;  // file (with a source) and fastfile: files read ahead of the step
 
   int preview_count = 4, preview_scale = 4;
   std::string preview_out;          // default: beside out, -preview.png
