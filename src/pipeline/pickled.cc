@@ -30,7 +30,7 @@ class StreamedLoad {
       TB_RETURN_IF_ERROR(Open());
       files = source_->files();
     } else {
-      TB_ASSIGN_OR_RETURN(files, dataset::SplitFiles("", true, ctx_.listed_files()));
+      TB_ASSIGN_OR_RETURN(files, Listed(true));
     }
     std::vector<uint32_t> order;  // the files not kept, as indices of the source's files
     for (const std::string& name : files) {
@@ -68,7 +68,7 @@ class StreamedLoad {
   Status Test(dataset::Split& test) {
     std::vector<std::string> names;
     if (!kept_.empty()) {
-      TB_ASSIGN_OR_RETURN(names, dataset::SplitFiles("", false, ctx_.listed_files()));
+      TB_ASSIGN_OR_RETURN(names, Listed(false));
     }
     bool all_kept = !names.empty();
     for (const std::string& name : names) all_kept = all_kept && kept_.count(name);
@@ -103,6 +103,12 @@ class StreamedLoad {
     return Status::Ok();
   }
   std::string Name(const std::string& name) const { return ctx_.dataset_uri + "/" + name; }
+  // The split's batch files among those verify listed; NotFound naming the dataset.
+  Result<std::vector<std::string>> Listed(bool train) const {
+    Result<std::vector<std::string>> files = dataset::SplitFiles("", train, ctx_.listed_files());
+    if (!files.ok()) return Status::NotFound(ctx_.dataset_uri + files.status().message());  // ": no …"
+    return files;
+  }
 
   Context& ctx_;
   std::map<std::string, std::string> kept_;

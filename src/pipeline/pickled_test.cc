@@ -120,5 +120,21 @@ TEST(PickledStreamed, AMismatchKeepsNothing) {
   EXPECT_EQ(verify.detail["kept_bytes"], 0);
 }
 
+TEST(PickledStreamed, NoTrainingFileAmongTheVerifiedOnesNamesTheDataset) {
+  auto files = PutDataset("pickled-no-train");
+  JobConfig cfg = Streamed("pickled-no-train");
+  Context ctx(cfg);
+  Quiet(ctx);
+  ctx.verified_files = std::vector<std::string>{"test_batch", "batches.meta"};
+  ctx.verified_bytes["test_batch"] = files["test_batch"];
+  Ran pickled = RunStage(NewPickledStage(), ctx);
+  ASSERT_FALSE(pickled.status.ok());
+  EXPECT_TRUE(pickled.status.IsNotFound()) << pickled.status.ToString();
+  EXPECT_NE(pickled.status.message().find("mem://pickled-no-train/cifar-10-batches-py: no data_batch_*"),
+            std::string::npos)
+      << pickled.status.message();
+  EXPECT_TRUE(ctx.verified_bytes.empty());  // freed on failure too
+}
+
 }  // namespace
 }  // namespace tb::pipeline

@@ -15,6 +15,8 @@ namespace {
 class PreviewStage : public Stage {
  public:
   Status Run(Context& ctx, report::StageResult& result) override {
+    std::optional<dataset::Split> test;  // streamed: pickled's test split, freed when this returns
+    test.swap(ctx.test_split);
     TB_RETURN_IF_ERROR(ctx.NeedDataset());
     if (RankOf(ctx) != 0) {  // one picture per run, at the path the config names
       result.detail_json = JsonText(nlohmann::json{{"reason", "rendered by rank 0"}});
@@ -34,7 +36,7 @@ class PreviewStage : public Stage {
     if (ctx.dataset_uri.empty()) {
       TB_ASSIGN_OR_RETURN(preview, render::RenderPreview(options));
     } else {
-      TB_ASSIGN_OR_RETURN(preview, RenderFromTier(ctx, options, detail));
+      TB_ASSIGN_OR_RETURN(preview, RenderFromTier(ctx, std::move(test), options, detail));
     }
     std::string names;
     for (const auto& n : preview.class_names) names += (names.empty() ? "" : " ") + n;
@@ -51,13 +53,11 @@ class PreviewStage : public Stage {
   }
 
  private:
-  // Streamed: no local folder. The test split pickled decoded (ctx.test_split, freed here), else
-  // the test split read through a train source over the tier; the label names meta read, else
-  // batches.meta from the tier. `detail` names where the images came from.
-  static Result<render::PreviewResult> RenderFromTier(Context& ctx, const render::PreviewOptions& options,
-                                                      nlohmann::json& detail) {
-    std::optional<dataset::Split> test;
-    test.swap(ctx.test_split);
+  // Streamed: no local folder. The test split pickled decoded (`test`), else the test split read
+  // through a train source over the tier; the label names meta read, else batches.meta from the
+  // tier. `detail` names where the images came from.
+  static Result<render::PreviewResult> RenderFromTier(Context& ctx, std::optional<dataset::Split> test,
+                                                      const render::PreviewOptions& options, nlohmann::json& detail) {
     std::unique_ptr<train::TrainSource> source;
     if (!test || ctx.label_names.empty()) {
       TB_ASSIGN_OR_RETURN(source, OpenDatasetSource(ctx));
