@@ -150,8 +150,9 @@ Status HashShare(Context& ctx, const std::vector<dataset::ManifestEntry>& entrie
   return Status::Ok();
 }
 
-// The bytes verify keeps for pickled (streamed scenario), at most `limit` in all: taken as a
-// file's chunks arrive, given back when the file does not fit whole or does not match.
+// The bytes verify keeps for pickled (streamed scenario), at most `limit` in all: a file's
+// listed size taken up front (else its chunks as they arrive), given back when the file does
+// not fit whole or does not match.
 class KeepBudget {
  public:
   explicit KeepBudget(uint64_t limit) : left_(limit) {}
@@ -167,17 +168,54 @@ class KeepBudget {
   std::atomic<uint64_t> left_;
 };
 
-// One file's bytes kept while HashObject reads it; `whole` false once the budget ran out (the
-// bytes taken so far are given back and dropped).
-struct Kept {
-  std::string bytes;
-  bool whole = true;
+// One file's bytes kept while HashObject reads it. `paid`: bytes taken from the budget;
+// `whole` false once the budget ran out (what was paid is given back and the bytes dropped).
+class Kept {
+ public:
+  explicit Kept(KeepBudget* budget) : budget_(budget) {}
+  // With the object's listed size (`sizes`, by key): taken whole up front, so the buffer is
+  // allocated once, or the file is not kept at all.
+  void Start(const std::map<std::string, uint64_t>& sizes, const std::string& key) {
+    auto size = sizes.find(key);
+    if (size == sizes.end()) return;
+    whole_ = budget_->Take(size->second);
+    if (!whole_) return;
+    paid_ = size->second;
+    bytes_.reserve(size->second);
+  }
+  void Append(const char* data, size_t n) {
+    if (!whole_) return;
+    const uint64_t need = bytes_.size() + n;
+    if (need > paid_ && !budget_->Take(need - paid_)) return Drop();
+    paid_ = std::max(paid_, need);
+    bytes_.append(data, n);
+  }
+  // At the end of the object: what was paid beyond it goes back; no spare capacity is held.
+  void Finish() {
+    if (!whole_) return;
+    budget_->Give(paid_ - bytes_.size());
+    paid_ = bytes_.size();
+    bytes_.shrink_to_fit();
+  }
+  void Drop() {
+    budget_->Give(paid_);
+    paid_ = 0;
+    std::string().swap(bytes_);
+    whole_ = false;
+  }
+  bool whole() const { return whole_; }
+  std::string& bytes() { return bytes_; }
+
+ private:
+  KeepBudget* budget_;
+  std::string bytes_;
+  uint64_t paid_ = 0;
+  bool whole_ = true;
 };
 
 // The object's md5 over one GET stream; NotFound when it is missing. With `keep`, its bytes
-// are also kept there while `budget` lasts.
-Result<std::string> HashObject(storage::Storage& storage, const std::string& key, uint64_t* bytes, KeepBudget* budget,
-                               Kept* keep) {
+// are also kept there while its budget lasts.
+Result<std::string> HashObject(storage::Storage& storage, const std::string& key, uint64_t* bytes, Kept* keep) {
   TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Reader> reader, storage.OpenRead(key));
   Md5 md5;
   std::vector<char> buf(size_t{1} << 20);
@@ -186,15 +224,9 @@ Result<std::string> HashObject(storage::Storage& storage, const std::string& key
     if (n == 0) break;
     md5.Update(buf.data(), n);
     *bytes += n;
-    if (keep && keep->whole && budget->Take(n)) {
-      keep->bytes.append(buf.data(), n);
-    } else if (keep && keep->whole) {
-      budget->Give(keep->bytes.size());
-      std::string().swap(keep->bytes);
-      keep->whole = false;
-    }
+    if (keep) keep->Append(buf.data(), n);
   }
-  if (keep) keep->bytes.shrink_to_fit();  // the budget counts bytes: no spare capacity held
+  if (keep) keep->Finish();
   return ToHex(md5.Finish());
 }
 
@@ -211,6 +243,16 @@ std::set<std::string> BatchPaths(const std::vector<dataset::ManifestEntry>& entr
       for (const std::string& f : *files) paths.insert(folder + "/" + f);
   }
   return paths;
+}
+
+// The sizes of the objects under `folder` by key (one listing; none where the tier cannot list).
+std::map<std::string, uint64_t> ListedSizes(storage::Storage& storage, const std::string& folder) {
+  std::map<std::string, uint64_t> sizes;
+  if (!storage.caps().listable) return sizes;
+  Result<std::vector<storage::ObjectInfo>> listed = storage.List(folder + "/");
+  if (listed.ok())
+    for (const storage::ObjectInfo& o : *listed) sizes[o.key] = o.size_bytes;
+  return sizes;
 }
 
 // Streamed scenario: every manifest entry read from the tier (ctx.dataset_uri's parent is the
@@ -230,6 +272,8 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
   const bool keeping = ctx.cfg.StageEnabled(StageId::kPickled) && ctx.cfg.verify_keep_bytes > 0;
   const std::set<std::string> batches = keeping ? BatchPaths(entries, folder) : std::set<std::string>{};
   KeepBudget budget(ctx.cfg.verify_keep_bytes);
+  const std::map<std::string, uint64_t> sizes =
+      batches.empty() ? std::map<std::string, uint64_t>{} : ListedSizes(storage, folder);
   std::mutex mu;
   std::vector<std::string> mismatched, missing, names;
   std::atomic<uint64_t> bytes{0};
@@ -240,8 +284,8 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
         if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
         uint64_t n = 0;
         std::optional<Kept> keep;
-        if (batches.count(entries[i].path)) keep.emplace();
-        Result<std::string> md5 = HashObject(storage, entries[i].path, &n, &budget, keep ? &*keep : nullptr);
+        if (batches.count(entries[i].path)) keep.emplace(&budget).Start(sizes, entries[i].path);
+        Result<std::string> md5 = HashObject(storage, entries[i].path, &n, keep ? &*keep : nullptr);
         bytes += n;
         progress.Add(n, 1);
         std::lock_guard<std::mutex> lock(mu);
@@ -251,11 +295,11 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
           missing.push_back(entries[i].path);
         else if (!match)
           mismatched.push_back(entries[i].path);
-        if (keep && match && keep->whole) {  // only bytes whose md5 matched the manifest
-          kept_bytes += keep->bytes.size();
-          ctx.verified_bytes.emplace(entries[i].path.substr(folder.size() + 1), std::move(keep->bytes));
+        if (keep && match && keep->whole()) {  // only bytes whose md5 matched the manifest
+          kept_bytes += keep->bytes().size();
+          ctx.verified_bytes.emplace(entries[i].path.substr(folder.size() + 1), std::move(keep->bytes()));
         } else if (keep) {
-          budget.Give(keep->bytes.size());
+          keep->Drop();
           not_kept += match ? 1 : 0;
         }
         return Status::Ok();

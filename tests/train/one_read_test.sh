@@ -101,6 +101,26 @@ expect_eq "$(st twice "s['pickled']['detail']['gets'], s['pickled']['bytes']")" 
 expect_eq "$(st twice "s['pickled']['detail']['train_label_histogram']")" \
   "$(st one "s['pickled']['detail']['train_label_histogram']")" "the same labels either way"
 
+# A tier that cannot list (nginx over HTTP): verify keeps chunk by chunk as they arrive, up to
+# a limit of about three batch files; what it did not keep pickled reads again.
+if [ -n "${TB_HTTP_ROOT:-}" ] && [ -n "${TB_HTTP_ORIGIN:-}" ]; then
+  web="h-oneread-test-$$-$RANDOM"
+  mkdir -p "$TB_HTTP_ROOT/$web" && cp -r "$t/ds/cifar-10-batches-py" "$t/ds/cifar-10-batches-py.md5" "$TB_HTTP_ROOT/$web/"
+  trap 'aws_s3 rb --force "s3://$bucket" > /dev/null 2>&1; rm -rf "$t" "$TB_HTTP_ROOT/$web"' EXIT
+  limit=$((3 * $(stat -c %s "$t/ds/cifar-10-batches-py/data_batch_12")))
+  "$TB_BIN" run --scenario streamed --dataset-uri "$TB_HTTP_ORIGIN/$web/cifar-10-batches-py" --scratch "$t/scratch-http" \
+    --skip train --set "verify.keep_bytes=$limit" --out "$t/http.json" > "$t/http.log" 2>&1 ||
+    fail "streamed run over HTTP: $(tail -3 "$t/http.log")"
+  expect_eq "$(st http "s['pickled']['status'], s['pickled']['detail']['read_from']")" "ok verify's read and tier" \
+    "HTTP: pickled decodes what verify kept and reads the rest"
+  expect_eq "$(st http "s['verify']['detail']['kept_files'] + s['pickled']['detail']['files_read_again'],
+                        s['pickled']['detail']['files_read_again'] == s['pickled']['detail']['gets'],
+                        0 < s['verify']['detail']['kept_bytes'] <= $limit")" "13 True True" \
+    "HTTP: kept + read again = the 13 batch files, one GET each, within verify.keep_bytes"
+else
+  skip_part "TB_HTTP_ROOT/TB_HTTP_ORIGIN not set: the HTTP case left out"
+fi
+
 if [ -r "$rgw_log" ]; then
   expect_eq "$(gets_per_batch "$t/one.rgw")" "13x1" "RGW's log: each batch object GET once across verify and pickled"
   expect_eq "$(gets_per_batch "$t/twice.rgw")" "13x2" "RGW's log: twice with verify.keep_bytes = 0"
