@@ -43,6 +43,7 @@ constexpr Mapping kMappings[] = {
     {"input-mode", "train.input_mode"},
     {"shuffle", "train.shuffle"},
     {"cache-bytes", "train.cache_bytes"},
+    {"read-ahead", "train.read_ahead"},
     {"preview-count", "preview.count"},
     {"preview-out", "preview.out"},
     {"verify-threads", "pipeline.verify_threads"},

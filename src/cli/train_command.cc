@@ -50,7 +50,7 @@ const std::vector<FlagSpec> kSpecs = {
      "images of each file: fastfile and pipe, and file mode when asked; same weights in every mode)",
      false, "HOW"},
     {"cache-bytes", "fastfile: LRU cache of file bytes, e.g. 256MiB (default 0 = none)", false, "SIZE"},
-    {"read-ahead", "file and fastfile with a source: files read ahead of the step (default 4)", false, "N"},
+    {"read-ahead", "file and fastfile with a source: files read ahead of the step (default 4, 1..64)", false, "N"},
     {"eval-batch-size", "batch size of the test pass (default 4, as in the tutorial)", false, "N"},
     {"evaluate", "run the test set after training (default on; --no-evaluate skips it)", true},
     {"sm-prefix", "SageMaker prefix (default $TB_SM_PREFIX or /opt/ml)", false, "DIR"},
@@ -94,12 +94,7 @@ Status ApplyFlags(const Flags& f, train::TrainOptions* o) {
     if (!bytes.ok()) return bytes.status().Prefix("option --cache-bytes");
     o->cache_bytes = *bytes;
   }
-  if (f.Has("read-ahead")) {
-    TB_ASSIGN_OR_RETURN(int64_t n, f.GetInt("read-ahead", 4));
-    if (n < 1 || n > 1024)
-      return Status::InvalidArgument("option --read-ahead: " + std::to_string(n) + " is outside 1..1024");
-    o->read_ahead = static_cast<int>(n);
-  }
+  TB_RETURN_IF_ERROR(int_flag("read-ahead", &o->read_ahead));
   o->evaluate = f.GetBool("evaluate", true);
   return Status::Ok();
 }

@@ -210,6 +210,26 @@ Result<Batch> DecodeBatchBytes(std::string_view bytes, const std::string& name) 
   return b;
 }
 
+Result<Split> DecodeSplitBytes(std::string_view bytes, const std::string& name) {
+  TB_ASSIGN_OR_RETURN(BatchView view, DecodeBatchView(bytes, name, false));
+  Split split;
+  split.count = view.count();
+  split.files = 1;
+  split.file_bytes = bytes.size();
+  split.pixels.resize(split.count * kImageBytes);
+  view.CopyPixels(split.pixels.data());
+  split.labels = std::move(view.labels);
+  return split;
+}
+
+void AppendSplit(Split* to, const Split& part) {
+  to->labels.insert(to->labels.end(), part.labels.begin(), part.labels.end());
+  to->pixels.insert(to->pixels.end(), part.pixels.begin(), part.pixels.end());
+  to->count += part.count;
+  to->files += part.files;
+  to->file_bytes += part.file_bytes;
+}
+
 Result<Batch> DecodeBatchFile(const std::string& path) {
   TB_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
   return DecodeBatchBytes(file.data(), path);

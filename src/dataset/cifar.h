@@ -101,6 +101,12 @@ struct Split {
   uint64_t file_bytes = 0;      // bytes read from disk
 };
 
+// One batch file's images as a split (files = 1, file_bytes = its size); `name` as for
+// DecodeBatchView.
+Result<Split> DecodeSplitBytes(std::string_view bytes, const std::string& name);
+// Appends `part`'s images, files and bytes to *to.
+void AppendSplit(Split* to, const Split& part);
+
 // The folder holding batches.meta: `dir` itself or `dir/cifar-10-batches-py`.
 Result<std::string> FindDatasetDir(const std::string& dir);
 // The meta file of a dataset folder: batches.meta, batches.meta.txt (binary version) or meta

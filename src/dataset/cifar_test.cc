@@ -39,6 +39,27 @@ TEST(CifarTest, DecodesPickleBatch) {
   EXPECT_EQ(b->pixels[kImageBytes + 5], static_cast<uint8_t>(31 + kImageBytes + 5));
 }
 
+TEST(CifarTest, DecodesBytesIntoASplitAndAppends) {
+  std::string p = MakePickle(3, 4);
+  auto one = DecodeSplitBytes(p, "mem://x/data_batch_1");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->count, 3u);
+  EXPECT_EQ(one->files, 1);
+  EXPECT_EQ(one->file_bytes, p.size());
+  EXPECT_EQ(one->labels, (std::vector<uint8_t>{4, 5, 6}));
+  Split both;
+  AppendSplit(&both, *one);
+  AppendSplit(&both, *one);
+  EXPECT_EQ(both.count, 6u);
+  EXPECT_EQ(both.files, 2);
+  EXPECT_EQ(both.file_bytes, 2 * p.size());
+  ASSERT_EQ(both.pixels.size(), 6 * kImageBytes);
+  EXPECT_EQ(both.pixels[4 * kImageBytes + 5], static_cast<uint8_t>(31 + kImageBytes + 5));
+  auto bad = DecodeSplitBytes(p.substr(0, 40), "mem://x/data_batch_2");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("mem://x/data_batch_2"), std::string::npos) << bad.status().message();
+}
+
 TEST(CifarTest, DecodesBinaryRecordsCifar10And100) {
   std::string bin;
   for (int i = 0; i < 3; ++i) {

@@ -49,9 +49,11 @@ const Range kRanges[] = {
     {"train.seed", 0, 9223372036854775807.0, "0 or more"},
     {"train.max_steps", 0, 1e15, "0 (no limit) or more"},
     {"train.cache_bytes", 0, kTiB, "0..1TiB"},
+    {"train.read_ahead", 1, train::kMaxReadAhead, "1..64"},
     {"preview.count", 1, 4096, "1..4096"},
     {"preview.scale", 1, 64, "1..64"},
     {"pipeline.verify_threads", 0, kMaxThreads, "0..1024"},
+    {"verify.keep_bytes", 0, kTiB, "0..1TiB"},
     {"pipeline.repeat", 1, 1000, "1..1000"},
     {"pipeline.warmup", 0, 100, "0..100"},
     {"net.connect_timeout", 0, 3600, "greater than 0, at most 3600 seconds", true},
@@ -105,10 +107,26 @@ void AddInputModeKeys(std::vector<Key>& k) {
       &JobConfig::shuffle);
   k.push_back({{"train.cache_bytes", "size", "fastfile: LRU cache of file bytes on the training host (0 = none)"},
                [](JobConfig& c, const Value& v) { c.cache_bytes = static_cast<uint64_t>(v.i); }});
+  k.push_back({{"train.read_ahead", "int",
+                "fastfile (and file mode read through a source): training files read ahead of the step, on as "
+                "many threads (default 4); pipe reads one at a time"},
+               [](JobConfig& c, const Value& v) { c.read_ahead = static_cast<int>(v.i); }});
   str("streamed.dataset_uri",
       "streamed: the dataset folder in S3 (s3://bucket/prefix/cifar-10-batches-py; any tier URI works); "
       "its manifest defaults to cifar-10-batches-py.md5 beside it",
       &JobConfig::dataset_uri);
+}
+
+// verify.unlisted and verify.keep_bytes.
+void AddVerifyKeys(std::vector<Key>& k) {
+  k.push_back({{"verify.unlisted", "string",
+                "files in the dataset folder the manifest does not list (never read by later stages): warn "
+                "(default) or fail"},
+               [](JobConfig& c, const Value& v) { c.verify_unlisted = v.text; }});
+  k.push_back({{"verify.keep_bytes", "size",
+                "streamed: batch files' bytes verify keeps in memory (md5 matched) so that pickled decodes "
+                "them without a second GET; files past it are read again (default 1GiB, 0 = keep none)"},
+               [](JobConfig& c, const Value& v) { c.verify_keep_bytes = static_cast<uint64_t>(v.i); }});
 }
 
 const std::vector<Key>& Keys() {
@@ -182,8 +200,7 @@ const std::vector<Key>& Keys() {
         "how cold evicts: files (posix_fadvise per input file, default) or system (also "
         "/proc/sys/vm/drop_caches, the whole machine's page cache; needs root)",
         &JobConfig::cache_drop);
-    str("verify.unlisted", "files in the dataset folder the manifest does not list (never read by later "
-        "stages): warn (default) or fail", &JobConfig::verify_unlisted);
+    AddVerifyKeys(k);
     num("net.connect_timeout", "seconds to wait for a connection to the origin or S3", &JobConfig::connect_timeout_s);
     num("net.read_timeout", "seconds a request may receive nothing before it fails (and is retried)",
         &JobConfig::read_timeout_s);
@@ -488,7 +505,8 @@ std::string ConfigToJson(const JobConfig& c) {
                 {"model_dir", c.model_dir},
                 {"input_mode", c.input_mode},
                 {"shuffle", c.shuffle},
-                {"cache_bytes", c.cache_bytes}};
+                {"cache_bytes", c.cache_bytes},
+                {"read_ahead", c.read_ahead}};
   j["preview"] = {{"count", c.preview_count}, {"scale", c.preview_scale}, {"out", c.preview_out}};
   j["pipeline"] = {{"stream", c.stream},
                    {"verify_threads", c.verify_threads},
@@ -497,7 +515,7 @@ std::string ConfigToJson(const JobConfig& c) {
                    {"cache", c.cache},
                    {"cache_drop", c.cache_drop},
                    {"distribution", c.distribution}};
-  j["verify"] = {{"unlisted", c.verify_unlisted}};
+  j["verify"] = {{"unlisted", c.verify_unlisted}, {"keep_bytes", c.verify_keep_bytes}};
   j["net"] = {{"connect_timeout", c.connect_timeout_s}, {"read_timeout", c.read_timeout_s}, {"retries", c.retries}};
   j["limits"] = {{"max_download_bytes", c.max_download_bytes}, {"max_expansion_ratio", c.max_expansion_ratio},
                  {"min_free_bytes", c.min_free_bytes}};

@@ -13,6 +13,7 @@
 //              concurrency = 16  part_size = "8MiB"
 //   [train]    epochs = 2  batch_size = 4  lr = 0.001  momentum = 0.9  workers = 2
 //              threads = 0  seed = 0  device = "auto"  max_steps = 0
+//              input_mode = "file"  cache_bytes = 0  read_ahead = 4   # fastfile: files read ahead
 //   [preview]  count = 4  scale = 4  out = "runs/preview.png"
 //   [stages]   upload = false  ...                      # switch any stage off
 //   [pipeline] stream = true   verify_threads = 0   # stream=false: the reference architecture's order
@@ -20,6 +21,7 @@
 //              repeat = 1  warmup = 0               # measured runs (median + 95% CI), discarded runs first
 //              distribution = "replicated"          # or "sharded": each rank trains on 1/N of the files
 //   [verify]   unlisted = "warn"                    # or "fail": refuse files the manifest omits
+//              keep_bytes = "1GiB"                  # streamed: batch bytes kept for pickled (0 = none)
 //   [net]      connect_timeout = 10  read_timeout = 30  retries = 5     # seconds; per request
 //   [limits]   max_download_bytes = "16GiB"  max_expansion_ratio = 200  min_free_bytes = "32MiB"
 //   [cluster]  launcher = "auto"  rendezvous = "host:port"  interface = "eth0"  # several ranks
@@ -74,6 +76,7 @@ struct JobConfig {
   std::string input_mode;  // "" = fastfile in the streamed scenario, else file
   std::string shuffle;
   uint64_t cache_bytes = 0;
+  int read_ahead = 4;  // file (with a source) and fastfile: files read ahead of the step
 
   int preview_count = 4, preview_scale = 4;
   std::string preview_out;          // default: beside out, -preview.png
@@ -90,6 +93,8 @@ struct JobConfig {
   // upload split the files so each is read once.
   std::string distribution = "replicated";
   std::string verify_unlisted = "warn";  // files the manifest does not list: warn | fail
+  // Streamed: bytes of batch files verify keeps in memory for pickled (one read for both).
+  uint64_t verify_keep_bytes = 1ull << 30;
 
   double connect_timeout_s = 10;    // per connection attempt
   double read_timeout_s = 30;       // a request receiving nothing this long fails (retryable)

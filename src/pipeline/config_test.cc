@@ -107,6 +107,18 @@ TEST(Config, VerifyUnlistedIsWarnOrFail) {
   EXPECT_NE(bad.status().message().find("verify.unlisted"), std::string::npos) << bad.status().message();
 }
 
+TEST(Config, VerifyKeepBytesDefaultsTo1GiBAndIsEchoed) {
+  auto cfg = ParseConfigText(kStaged, "job.toml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->verify_keep_bytes, uint64_t{1} << 30);
+  auto none = ParseConfigText(std::string(kStaged) + "[verify]\nkeep_bytes = 0\n", "job.toml");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->verify_keep_bytes, 0u);
+  auto small = ParseConfigText(kStaged, "job.toml", {{"verify.keep_bytes", "64MiB"}});
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ(nlohmann::json::parse(ConfigToJson(*small))["verify"]["keep_bytes"], uint64_t{64} << 20);
+}
+
 TEST(Config, DistributionIsReplicatedOrSharded) {
   auto cfg = ParseConfigText(kStaged, "job.toml");
   ASSERT_TRUE(cfg.ok());
@@ -132,6 +144,19 @@ TEST(Config, InputModesAndTheStreamedScenario) {
   ASSERT_TRUE(ff.ok()) << ff.status().ToString();
   EXPECT_EQ(ff->cache_bytes, uint64_t{64} << 20);
   EXPECT_EQ(nlohmann::json::parse(ConfigToJson(*ff))["train"]["input_mode"], "fastfile");
+  // train.read_ahead: 4 by default, a TOML key or an override, echoed in the results' config.
+  EXPECT_EQ(ff->read_ahead, 4);
+  EXPECT_EQ(nlohmann::json::parse(ConfigToJson(*ff))["train"]["read_ahead"], 4);
+  auto ahead = ParseConfigText(
+      "scenario = \"streamed\"\n[streamed]\ndataset_uri = \"s3://b/p/cifar-10-batches-py\"\n[train]\nread_ahead = 16\n",
+      "job.toml");
+  ASSERT_TRUE(ahead.ok()) << ahead.status().ToString();
+  EXPECT_EQ(ahead->read_ahead, 16);
+  EXPECT_EQ(nlohmann::json::parse(ConfigToJson(*ahead))["train"]["read_ahead"], 16);
+  auto far = ParseConfigText(kStaged, "job.toml", {{"train.read_ahead", "65"}});
+  ASSERT_FALSE(far.ok());
+  EXPECT_NE(far.status().message().find("'train.read_ahead' = 65 is out of range: allowed 1..64"), std::string::npos)
+      << far.status().message();
   // Pipe cannot shuffle every image: it reads the files in turn.
   auto bad = ParseConfigText(kStaged, "job.toml", {{"train.input_mode", "pipe"}, {"train.shuffle", "samples"}});
   ASSERT_FALSE(bad.ok());
@@ -192,9 +217,11 @@ TEST(ConfigRanges, EveryNumericKeyBelowAtAndAboveItsRange) {
       {"train.seed", {"0", "9223372036854775807"}, {"-1"}},
       {"train.max_steps", {"0", "1000000"}, {"-1", "-9223372036854775807"}},
       {"train.cache_bytes", {"0", "1GiB", "1TiB"}, {"2TiB"}},
+      {"train.read_ahead", {"1", "4", "64"}, {"0", "-1", "65", "1024", "4294967297"}},
       {"preview.count", {"1", "4096"}, {"0", "4097"}},
       {"preview.scale", {"1", "64"}, {"0", "65"}},
       {"pipeline.verify_threads", {"0", "1024"}, {"-1", "1025"}},
+      {"verify.keep_bytes", {"0", "1GiB", "1TiB"}, {"2TiB"}},
       {"pipeline.repeat", {"1", "1000"}, {"0", "-1", "1001"}},
       {"pipeline.warmup", {"0", "100"}, {"-1", "101"}},
       {"net.connect_timeout", {"0.001", "3600"}, {"0", "-1", "3601", "nan", "inf"}},

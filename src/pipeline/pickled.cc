@@ -1,5 +1,7 @@
 // Stage 5, pickled: decode every CIFAR batch (train and test) into memory, files in parallel.
 // Several ranks reading one copy decode a share of the batch files each (pipeline/shard.h).
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "dataset/cifar.h"
@@ -13,6 +15,107 @@ namespace {
 
 using train::SourceStats;
 
+// The streamed scenario's load: the batch files verify kept (ctx.verified_bytes: read once,
+// md5 matched) decoded from memory, each freed once decoded (the rest when this is destroyed);
+// the others read through a train source over the tier (read ahead), opened only when one is
+// needed: verify skipped, or files past verify.keep_bytes.
+class StreamedLoad {
+ public:
+  explicit StreamedLoad(Context& ctx) : ctx_(ctx) { kept_.swap(ctx.verified_bytes); }
+
+  // The training split's labels and counts (no pixels: training reads its own).
+  Status Train(dataset::Split& train) {
+    std::vector<std::string> files;  // the training batch files, in order
+    if (kept_.empty()) {
+      TB_RETURN_IF_ERROR(Open());
+      files = source_->files();
+    } else {
+      TB_ASSIGN_OR_RETURN(files, Listed(true));
+    }
+    std::vector<uint32_t> order;  // the files not kept, as indices of the source's files
+    for (const std::string& name : files) {
+      if (kept_.count(name)) continue;
+      TB_RETURN_IF_ERROR(Open());
+      auto at = std::find(source_->files().begin(), source_->files().end(), name);
+      if (at == source_->files().end()) return Status::NotFound(Name(name) + " is not in the listing");
+      order.push_back(static_cast<uint32_t>(at - source_->files().begin()));
+    }
+    if (source_) TB_RETURN_IF_ERROR(source_->StartEpoch(order));
+    for (const std::string& name : files) {
+      if (ctx_.cancelled()) return Status::Cancelled("pickled interrupted");
+      dataset::Split part;
+      if (auto it = kept_.find(name); it != kept_.end()) {
+        TB_ASSIGN_OR_RETURN(dataset::BatchView view, dataset::DecodeBatchView(it->second, Name(name), false));
+        part.count = view.count();
+        part.file_bytes = it->second.size();
+        part.labels = std::move(view.labels);
+        kept_.erase(it);
+        ++from_verify_;
+      } else {
+        TB_ASSIGN_OR_RETURN(bool more, source_->Next(&part));
+        if (!more) return Status::Cancelled("pickled interrupted");
+        ++read_again_;
+      }
+      train.count += part.count;
+      train.files += 1;
+      train.file_bytes += part.file_bytes;
+      train.labels.insert(train.labels.end(), part.labels.begin(), part.labels.end());
+    }
+    return Status::Ok();
+  }
+
+  // The test split (pixels too): from verify's bytes when it kept every test file.
+  Status Test(dataset::Split& test) {
+    std::vector<std::string> names;
+    if (!kept_.empty()) {
+      TB_ASSIGN_OR_RETURN(names, Listed(false));
+    }
+    bool all_kept = !names.empty();
+    for (const std::string& name : names) all_kept = all_kept && kept_.count(name);
+    if (!all_kept) {
+      TB_RETURN_IF_ERROR(Open());
+      TB_ASSIGN_OR_RETURN(test, source_->TestSplit());
+      read_again_ += static_cast<uint64_t>(test.files);
+      return Status::Ok();
+    }
+    for (const std::string& name : names) {
+      TB_ASSIGN_OR_RETURN(dataset::Split part, dataset::DecodeSplitBytes(kept_[name], Name(name)));
+      kept_.erase(name);
+      dataset::AppendSplit(&test, part);
+      ++from_verify_;
+    }
+    return Status::Ok();
+  }
+
+  // read_from, files_read_again and gets into `detail`; returns what the source read.
+  SourceStats Describe(nlohmann::json& detail) const {
+    SourceStats read = source_ ? source_->Stats() : SourceStats{};
+    detail["read_from"] = read_again_ == 0 ? "verify's read" : from_verify_ == 0 ? "tier" : "verify's read and tier";
+    detail["files_read_again"] = read_again_;
+    detail["gets"] = read.gets;
+    return read;
+  }
+
+ private:
+  Status Open() {
+    if (source_) return Status::Ok();
+    TB_ASSIGN_OR_RETURN(source_, OpenDatasetSource(ctx_));
+    return Status::Ok();
+  }
+  std::string Name(const std::string& name) const { return ctx_.dataset_uri + "/" + name; }
+  // The split's batch files among those verify listed; NotFound naming the dataset.
+  Result<std::vector<std::string>> Listed(bool train) const {
+    Result<std::vector<std::string>> files = dataset::SplitFiles("", train, ctx_.listed_files());
+    if (!files.ok()) return Status::NotFound(ctx_.dataset_uri + files.status().message());  // ": no …"
+    return files;
+  }
+
+  Context& ctx_;
+  std::map<std::string, std::string> kept_;
+  std::unique_ptr<train::TrainSource> source_;
+  uint64_t from_verify_ = 0, read_again_ = 0;
+};
+
 class PickledStage : public Stage {
  public:
   Status Run(Context& ctx, report::StageResult& result) override {
@@ -20,8 +123,12 @@ class PickledStage : public Stage {
     dataset::Split train, test;
     nlohmann::json share_detail;
     SourceStats read;
+    nlohmann::json streamed;
     if (!ctx.dataset_uri.empty()) {
-      TB_RETURN_IF_ERROR(LoadStreamed(ctx, train, test, &read));
+      StreamedLoad load(ctx);
+      TB_RETURN_IF_ERROR(load.Train(train));
+      TB_RETURN_IF_ERROR(load.Test(test));
+      read = load.Describe(streamed);
     } else if (!ctx.cluster) {
       // After verify, only the files the manifest lists (ctx.verified_files).
       TB_ASSIGN_OR_RETURN(train, dataset::LoadSplit(ctx.dataset_dir, true, 0, ctx.listed_files()));
@@ -35,7 +142,7 @@ class PickledStage : public Stage {
     std::vector<uint64_t> histogram(10, 0);
     for (uint8_t l : train.labels)
       if (l < histogram.size()) histogram[l]++;
-    if (!ctx.dataset_uri.empty()) result.bytes = read.bytes;  // what crossed the network
+    if (!ctx.dataset_uri.empty()) result.bytes = read.bytes;  // what crossed the network here
     nlohmann::json detail{{"dir", ctx.dataset_uri.empty() ? ctx.dataset_dir : ctx.dataset_uri},
                           {"train_images", train.count},
                           {"test_images", test.count},
@@ -45,32 +152,14 @@ class PickledStage : public Stage {
                           {"test_files", test.files},
                           {"files_from", ctx.verified_files ? "manifest" : "folder"}};
     if (!share_detail.is_null()) detail["share"] = share_detail;
+    if (!streamed.is_null()) detail.update(streamed);
     result.detail_json = JsonText(detail);
+    // Streamed: preview has no local folder to render from; it takes this split.
+    if (!ctx.dataset_uri.empty() && ctx.cfg.StageEnabled(StageId::kPreview)) ctx.test_split = std::move(test);
     return Status::Ok();
   }
 
  private:
-  // Streamed: every listed batch file read from the tier and decoded, one pass (read ahead).
-  static Status LoadStreamed(Context& ctx, dataset::Split& train, dataset::Split& test, SourceStats* read) {
-    TB_ASSIGN_OR_RETURN(std::unique_ptr<train::TrainSource> source, OpenDatasetSource(ctx));
-    std::vector<uint32_t> order(source->files().size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-    TB_RETURN_IF_ERROR(source->StartEpoch(order));
-    dataset::Split part;
-    for (;;) {
-      if (ctx.cancelled()) return Status::Cancelled("pickled interrupted");
-      TB_ASSIGN_OR_RETURN(bool more, source->Next(&part));
-      if (!more) break;
-      train.count += part.count;
-      train.files += 1;
-      train.file_bytes += part.file_bytes;
-      train.labels.insert(train.labels.end(), part.labels.begin(), part.labels.end());
-    }
-    TB_ASSIGN_OR_RETURN(test, source->TestSplit());
-    *read = source->Stats();
-    return Status::Ok();
-  }
-
   static Status LoadShare(Context& ctx, dataset::Split& train, dataset::Split& test, nlohmann::json& detail) {
     Share share = CopyShare(ctx);
     TB_ASSIGN_OR_RETURN(BatchShare mine, ShareBatches(ctx, ctx.dataset_dir, true, share));

@@ -8,12 +8,14 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "dataset/archive.h"
+#include "dataset/cifar.h"
 #include "dataset/manifest.h"
 #include "launch/cluster.h"
 #include "pipeline/config.h"
@@ -54,6 +56,13 @@ struct Context {
   std::optional<std::vector<std::string>> verified_files;
   // verify: the manifest's files this rank hashed (its share; all of them for a single rank).
   std::vector<std::string> hashed_files;
+  // verify, streamed scenario: the bytes of the batch files it read from the tier and whose md5
+  // matched the manifest, by name in the dataset folder, at most verify.keep_bytes in all.
+  // Pickled decodes these instead of reading them again, and frees them.
+  std::map<std::string, std::string> verified_bytes;
+  // pickled, streamed scenario: the test split it decoded (pixels too), kept for preview when
+  // preview is to run; preview renders from it and frees it.
+  std::optional<dataset::Split> test_split;
   std::string no_dataset_reason = "no dataset folder (stage extract is off or did not run)";
 
   explicit Context(const JobConfig& c) : cfg(c) {}

@@ -8,8 +8,6 @@ namespace {
 bool Staged(const JobConfig& cfg) { return cfg.scenario == "staged"; }
 bool Always(const JobConfig&) { return true; }
 bool HasUploadDest(const JobConfig& cfg) { return !cfg.upload_dest.empty() && cfg.scenario != "streamed"; }
-// The preview renders from a local dataset folder; the streamed scenario has none.
-bool Local(const JobConfig& cfg) { return cfg.scenario != "streamed"; }
 
 }  // namespace
 
@@ -22,7 +20,7 @@ const std::array<StageSpec, report::kStageCount>& StageTable() {
       {StageId::kPickled, Always, NewPickledStage},
       {StageId::kMeta, Always, NewMetaStage},
       {StageId::kUpload, HasUploadDest, NewUploadStage},
-      {StageId::kPreview, Local, NewPreviewStage},
+      {StageId::kPreview, Always, NewPreviewStage},
       {StageId::kTrain, Always, NewTrainStage},
   }};
   return table;

@@ -29,6 +29,14 @@ TEST(StageTable, ScenariosDecideWhichStagesApply) {
   EXPECT_TRUE(SpecOf(StageId::kUpload).applies(staged));
   for (StageId id : {StageId::kVerify, StageId::kPickled, StageId::kMeta, StageId::kPreview, StageId::kTrain})
     EXPECT_TRUE(SpecOf(id).applies(inplace)) << report::StageName(id);
+  // Streamed: nothing local to fetch or upload; preview renders from the tier (the test split).
+  JobConfig streamed;
+  streamed.scenario = "streamed";
+  streamed.upload_dest = "s3://bucket/prefix";
+  for (StageId id : {StageId::kDownload, StageId::kIntegrity, StageId::kExtract, StageId::kUpload})
+    EXPECT_FALSE(SpecOf(id).applies(streamed)) << report::StageName(id);
+  for (StageId id : {StageId::kVerify, StageId::kPickled, StageId::kMeta, StageId::kPreview, StageId::kTrain})
+    EXPECT_TRUE(SpecOf(id).applies(streamed)) << report::StageName(id);
 }
 
 TEST(StageStatus, NamesRoundTrip) {

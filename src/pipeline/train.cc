@@ -70,6 +70,7 @@ Result<train::TrainOptions> Options(Context& ctx, const std::string& input, nloh
   if (!ctx.cfg.input_mode.empty()) options.input_mode = ctx.cfg.input_mode;
   options.shuffle = ctx.cfg.shuffle;
   options.cache_bytes = ctx.cfg.cache_bytes;
+  options.read_ahead = ctx.cfg.read_ahead;
   options.storage = ctx.storage_options;
   if (ctx.cluster && ctx.cfg.distribution == "sharded") {
     // Each rank trains on its share of the training batches (and every other file).
@@ -146,6 +147,8 @@ class TrainStage : public Stage {
     detail["rank_images"] = summary.rank_images;
     detail["weights_md5"] = summary.weights_md5;
     train::AddInputJson(summary, &detail);
+    if (!summary.epoch_input.empty())  // read through a source: files it read ahead (pipe: one)
+      detail["read_ahead"] = options.input_mode == "pipe" ? 1 : options.read_ahead;
     if (options.input_mode != "file") {  // what the trainer itself read from the tier
       result.bytes += summary.setup_input.bytes;
       for (const train::SourceStats& e : summary.epoch_input) result.bytes += e.bytes;

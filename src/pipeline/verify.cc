@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "pipeline/shard.h"
 #include "pipeline/stage.h"
 #include "pipeline/stream.h"
+#include "storage/wrappers.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/md5.h"
@@ -148,8 +150,72 @@ Status HashShare(Context& ctx, const std::vector<dataset::ManifestEntry>& entrie
   return Status::Ok();
 }
 
-// The object's md5 over one GET stream; NotFound when it is missing.
-Result<std::string> HashObject(storage::Storage& storage, const std::string& key, uint64_t* bytes) {
+// The bytes verify keeps for pickled (streamed scenario), at most `limit` in all: a file's
+// listed size taken up front (else its chunks as they arrive), given back when the file does
+// not fit whole or does not match.
+class KeepBudget {
+ public:
+  explicit KeepBudget(uint64_t limit) : left_(limit) {}
+  bool Take(uint64_t n) {
+    uint64_t left = left_.load();
+    while (n <= left)
+      if (left_.compare_exchange_weak(left, left - n)) return true;
+    return false;
+  }
+  void Give(uint64_t n) { left_ += n; }
+
+ private:
+  std::atomic<uint64_t> left_;
+};
+
+// One file's bytes kept while HashObject reads it. `paid`: bytes taken from the budget;
+// `whole` false once the budget ran out (what was paid is given back and the bytes dropped).
+class Kept {
+ public:
+  explicit Kept(KeepBudget* budget) : budget_(budget) {}
+  // With the object's listed size (`sizes`, by key): taken whole up front, so the buffer is
+  // allocated once, or the file is not kept at all.
+  void Start(const std::map<std::string, uint64_t>& sizes, const std::string& key) {
+    auto size = sizes.find(key);
+    if (size == sizes.end()) return;
+    whole_ = budget_->Take(size->second);
+    if (!whole_) return;
+    paid_ = size->second;
+    bytes_.reserve(size->second);
+  }
+  void Append(const char* data, size_t n) {
+    if (!whole_) return;
+    const uint64_t need = bytes_.size() + n;
+    if (need > paid_ && !budget_->Take(need - paid_)) return Drop();
+    paid_ = std::max(paid_, need);
+    bytes_.append(data, n);
+  }
+  // At the end of the object: what was paid beyond it goes back; no spare capacity is held.
+  void Finish() {
+    if (!whole_) return;
+    budget_->Give(paid_ - bytes_.size());
+    paid_ = bytes_.size();
+    bytes_.shrink_to_fit();
+  }
+  void Drop() {
+    budget_->Give(paid_);
+    paid_ = 0;
+    std::string().swap(bytes_);
+    whole_ = false;
+  }
+  bool whole() const { return whole_; }
+  std::string& bytes() { return bytes_; }
+
+ private:
+  KeepBudget* budget_;
+  std::string bytes_;
+  uint64_t paid_ = 0;
+  bool whole_ = true;
+};
+
+// The object's md5 over one GET stream; NotFound when it is missing. With `keep`, its bytes
+// are also kept there while its budget lasts.
+Result<std::string> HashObject(storage::Storage& storage, const std::string& key, uint64_t* bytes, Kept* keep) {
   TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Reader> reader, storage.OpenRead(key));
   Md5 md5;
   std::vector<char> buf(size_t{1} << 20);
@@ -158,40 +224,91 @@ Result<std::string> HashObject(storage::Storage& storage, const std::string& key
     if (n == 0) break;
     md5.Update(buf.data(), n);
     *bytes += n;
+    if (keep) keep->Append(buf.data(), n);
   }
+  if (keep) keep->Finish();
   return ToHex(md5.Finish());
 }
 
+// The manifest paths of the batch files in `folder` (data_batch_*, test_batch; CIFAR-100's
+// train, test): what pickled decodes.
+std::set<std::string> BatchPaths(const std::vector<dataset::ManifestEntry>& entries, const std::string& folder) {
+  std::vector<std::string> names;
+  for (const auto& e : entries)
+    if (e.path.rfind(folder + "/", 0) == 0) names.push_back(e.path.substr(folder.size() + 1));
+  std::set<std::string> paths;
+  for (bool train : {true, false}) {
+    Result<std::vector<std::string>> files = dataset::SplitFiles("", train, &names);
+    if (files.ok())
+      for (const std::string& f : *files) paths.insert(folder + "/" + f);
+  }
+  return paths;
+}
+
+// The sizes of the objects under `folder` by key (one listing; none where the tier cannot list).
+std::map<std::string, uint64_t> ListedSizes(storage::Storage& storage, const std::string& folder) {
+  std::map<std::string, uint64_t> sizes;
+  if (!storage.caps().listable) return sizes;
+  Result<std::vector<storage::ObjectInfo>> listed = storage.List(folder + "/");
+  if (listed.ok())
+    for (const storage::ObjectInfo& o : *listed) sizes[o.key] = o.size_bytes;
+  return sizes;
+}
+
 // Streamed scenario: every manifest entry read from the tier (ctx.dataset_uri's parent is the
-// data root) and hashed as it arrives, files in parallel; nothing is stored locally.
+// data root) and hashed as it arrives, files in parallel; nothing is stored locally. When
+// pickled will run, the batch files' bytes whose md5 matched are kept in ctx.verified_bytes
+// (up to verify.keep_bytes) so that pickled does not read them again.
 Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json& detail) {
+  ctx.verified_bytes.clear();
   TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));
   TB_ASSIGN_OR_RETURN(std::vector<dataset::ManifestEntry> entries, dataset::ParseManifest(text, ctx.cfg.manifest));
   std::string uri = ctx.dataset_uri;
   while (uri.size() > 1 && uri.back() == '/') uri.pop_back();
   const size_t slash = uri.rfind('/');
   const std::string root = uri.substr(0, slash), folder = uri.substr(slash + 1);
-  TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Storage> storage, storage::Open(root, ctx.storage_options));
+  TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Storage> tier, storage::Open(root, ctx.storage_options));
+  storage::CountingStorage storage(std::move(tier));  // the GETs, for the results
+  const bool keeping = ctx.cfg.StageEnabled(StageId::kPickled) && ctx.cfg.verify_keep_bytes > 0;
+  const std::set<std::string> batches = keeping ? BatchPaths(entries, folder) : std::set<std::string>{};
+  KeepBudget budget(ctx.cfg.verify_keep_bytes);
+  const std::map<std::string, uint64_t> sizes =
+      batches.empty() ? std::map<std::string, uint64_t>{} : ListedSizes(storage, folder);
   std::mutex mu;
   std::vector<std::string> mismatched, missing, names;
   std::atomic<uint64_t> bytes{0};
+  uint64_t kept_bytes = 0, not_kept = 0;
   Progress progress("verify", 0, entries.size(), ProgressEnabled(ctx.progress), ctx.progress_listener);
   Status s =
       ParallelFor(entries.size(), ctx.cfg.verify_threads > 0 ? ctx.cfg.verify_threads : 8, [&](size_t i) -> Status {
         if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
         uint64_t n = 0;
-        Result<std::string> md5 = HashObject(*storage, entries[i].path, &n);
+        std::optional<Kept> keep;
+        if (batches.count(entries[i].path)) keep.emplace(&budget).Start(sizes, entries[i].path);
+        Result<std::string> md5 = HashObject(storage, entries[i].path, &n, keep ? &*keep : nullptr);
         bytes += n;
         progress.Add(n, 1);
         std::lock_guard<std::mutex> lock(mu);
         if (!md5.ok() && !md5.status().IsNotFound()) return md5.status();
+        const bool match = md5.ok() && *md5 == entries[i].md5_hex;
         if (!md5.ok())
           missing.push_back(entries[i].path);
-        else if (*md5 != entries[i].md5_hex)
+        else if (!match)
           mismatched.push_back(entries[i].path);
+        if (keep && match && keep->whole()) {  // only bytes whose md5 matched the manifest
+          kept_bytes += keep->bytes().size();
+          ctx.verified_bytes.emplace(entries[i].path.substr(folder.size() + 1), std::move(keep->bytes()));
+        } else if (keep) {
+          keep->Drop();
+          not_kept += match ? 1 : 0;
+        }
         return Status::Ok();
       });
   progress.Finish();
+  if (!s.ok() || !mismatched.empty() || !missing.empty()) {  // the stage fails: nothing is used
+    ctx.verified_bytes.clear();
+    kept_bytes = 0;
+  }
   TB_RETURN_IF_ERROR(s);
   for (const auto& e : entries)
     if (e.path.rfind(folder + "/", 0) == 0) names.push_back(e.path.substr(folder.size() + 1));
@@ -199,8 +316,16 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
   ctx.data_root = root;
   result.bytes = bytes.load();
   result.files = entries.size() - missing.size();
-  detail = {{"manifest", ctx.cfg.manifest}, {"root", root},       {"entries", entries.size()},
-            {"mismatched", mismatched},     {"missing", missing}, {"read_from", "tier"}};
+  detail = {{"manifest", ctx.cfg.manifest},
+            {"root", root},
+            {"entries", entries.size()},
+            {"mismatched", mismatched},
+            {"missing", missing},
+            {"read_from", "tier"},
+            {"gets", storage.stats(storage::StorageOp::kOpenRead).ops},
+            {"kept_files", ctx.verified_bytes.size()},
+            {"kept_bytes", kept_bytes},
+            {"not_kept_files", not_kept}};
   if (mismatched.empty() && missing.empty()) return Status::Ok();
   const auto& list = mismatched.empty() ? missing : mismatched;
   return Status::Corruption(std::to_string(mismatched.size()) + " file(s) differ from " + ctx.cfg.manifest + " and " +

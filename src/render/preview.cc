@@ -27,31 +27,21 @@ std::string Fit(std::string text, int width, int fs) {
   return text;
 }
 
-}  // namespace
-
-Result<PreviewResult> RenderPreview(const PreviewOptions& o) {
+Status CheckOptions(const PreviewOptions& o) {
   if (o.count < 1 || o.count > 4096) return Status::InvalidArgument("preview: count must be 1..4096");
   if (o.scale < 1 || o.scale > 64) return Status::InvalidArgument("preview: scale must be 1..64");
   if (o.out_png.empty()) return Status::InvalidArgument("preview: no output file given");
-  TB_ASSIGN_OR_RETURN(std::string dir, dataset::FindDatasetDir(o.data_dir));
-  // The first batch the training loader would draw in epoch 0 with this seed: only the pixels
-  // of those images are read (the split's size comes from its pickle structure alone).
-  size_t total = 0;
-  const std::vector<std::string>* listed = o.files ? &*o.files : nullptr;
-  TB_ASSIGN_OR_RETURN(dataset::Split split,
-                      dataset::LoadSplitImages(dir, true, DefaultThreads(), [&](size_t count) {
-                        total = count;
-                        std::vector<uint32_t> order = ShuffledOrder(count, o.seed, 0);
-                        order.resize(std::min(order.size(), static_cast<size_t>(o.count)));
-                        return order;
-                      }, listed));
-  TB_RETURN_IF_ERROR(dataset::RequireListed(dir, "batches.meta", listed));
-  TB_ASSIGN_OR_RETURN(std::vector<std::string> names, dataset::ReadLabelNames(dir + "/batches.meta"));
-  if (total < static_cast<size_t>(o.count)) {
-    return Status::InvalidArgument("preview: " + dir + " has " + std::to_string(total) +
-                                   " training images, fewer than --count " + std::to_string(o.count));
-  }
+  return Status::Ok();
+}
 
+Status TooFew(const std::string& where, size_t total, const char* what, int count) {
+  return Status::InvalidArgument("preview: " + where + " has " + std::to_string(total) + " " + what +
+                                 ", fewer than --count " + std::to_string(count));
+}
+
+// Draws `split` (the grid's images, in order) labelled with `names` and writes the PNG.
+Result<PreviewResult> DrawGrid(const dataset::Split& split, const std::vector<std::string>& names,
+                               const PreviewOptions& o) {
   const int s = o.scale;
   const int fs = std::max(1, s / 2);           // font scale
   const int band = (kGlyphHeight + 3) * fs;    // label strip under each row of images
@@ -92,6 +82,49 @@ Result<PreviewResult> RenderPreview(const PreviewOptions& o) {
   result.width = img.width;
   result.height = img.height;
   return result;
+}
+
+}  // namespace
+
+Result<PreviewResult> RenderPreview(const PreviewOptions& o) {
+  TB_RETURN_IF_ERROR(CheckOptions(o));
+  TB_ASSIGN_OR_RETURN(std::string dir, dataset::FindDatasetDir(o.data_dir));
+  // The first batch the training loader would draw in epoch 0 with this seed: only the pixels
+  // of those images are read (the split's size comes from its pickle structure alone).
+  size_t total = 0;
+  const std::vector<std::string>* listed = o.files ? &*o.files : nullptr;
+  TB_ASSIGN_OR_RETURN(dataset::Split split, dataset::LoadSplitImages(
+                                                dir, true, DefaultThreads(),
+                                                [&](size_t count) {
+                                                  total = count;
+                                                  std::vector<uint32_t> order = ShuffledOrder(count, o.seed, 0);
+                                                  order.resize(std::min(order.size(), static_cast<size_t>(o.count)));
+                                                  return order;
+                                                },
+                                                listed));
+  TB_RETURN_IF_ERROR(dataset::RequireListed(dir, "batches.meta", listed));
+  TB_ASSIGN_OR_RETURN(std::vector<std::string> names, dataset::ReadLabelNames(dir + "/batches.meta"));
+  if (total < static_cast<size_t>(o.count)) return TooFew(dir, total, "training images", o.count);
+  return DrawGrid(split, names, o);
+}
+
+Result<PreviewResult> RenderPreviewOf(const dataset::Split& split, const std::vector<std::string>& label_names,
+                                      const PreviewOptions& o, const std::string& where) {
+  TB_RETURN_IF_ERROR(CheckOptions(o));
+  if (split.count < static_cast<size_t>(o.count)) return TooFew(where, split.count, "images", o.count);
+  if (split.pixels.size() < split.count * dataset::kImageBytes || split.labels.size() < split.count)
+    return Status::InvalidArgument("preview: " + where + " holds no pixels for its " + std::to_string(split.count) +
+                                   " images");
+  std::vector<uint32_t> order = ShuffledOrder(split.count, o.seed, 0);
+  dataset::Split drawn;
+  drawn.count = static_cast<size_t>(o.count);
+  drawn.pixels.resize(drawn.count * dataset::kImageBytes);
+  for (size_t k = 0; k < drawn.count; ++k) {
+    drawn.labels.push_back(split.labels[order[k]]);
+    std::copy_n(split.pixels.data() + static_cast<size_t>(order[k]) * dataset::kImageBytes, dataset::kImageBytes,
+                drawn.pixels.data() + k * dataset::kImageBytes);
+  }
+  return DrawGrid(drawn, label_names, o);
 }
 
 }  // namespace tb::render

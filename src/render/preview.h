@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dataset/cifar.h"
 #include "util/status.h"
 
 namespace tb::render {
@@ -29,5 +30,12 @@ struct PreviewResult {
 };
 
 Result<PreviewResult> RenderPreview(const PreviewOptions& options);
+
+// The same grid from a split already in memory (the streamed scenario has no local folder: the
+// test split pickled decoded, or read through the tier): its images in the order the seed
+// shuffles them (epoch 0), the first `count`, named by `label_names`. `data_dir` and `files`
+// are not used; `where` names the split in errors.
+Result<PreviewResult> RenderPreviewOf(const dataset::Split& split, const std::vector<std::string>& label_names,
+                                      const PreviewOptions& options, const std::string& where);
 
 }  // namespace tb::render

@@ -92,5 +92,40 @@ TEST(RenderPreview, NamesTheProblem) {
   EXPECT_TRUE(RenderPreview(o).status().IsInvalidArgument());
 }
 
+// From a split in memory (the streamed scenario's test split): the seed's order over it.
+TEST(RenderPreview, FromASplitInMemoryInTheSeedsOrder) {
+  tb::testing::TempDir tmp;
+  dataset::Split split;
+  split.count = 20;
+  for (size_t i = 0; i < split.count; ++i) {
+    split.labels.push_back(testing::TestLabel(i));
+    for (size_t k = 0; k < dataset::kImageBytes; ++k) split.pixels.push_back(testing::TestPixel(i, k, 1));
+  }
+  PreviewOptions o;
+  o.out_png = tmp / "grid.png";
+  o.count = 5;
+  o.scale = 2;
+  o.seed = 9;
+  Result<PreviewResult> r = RenderPreviewOf(split, dataset::Cifar10LabelNames(), o, "mem://x (test split)");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<uint32_t> order = ShuffledOrder(20, 9, 0);
+  ASSERT_EQ(r->class_names.size(), 5u);
+  for (int k = 0; k < 5; ++k) EXPECT_EQ(r->class_names[k], dataset::Cifar10LabelNames()[testing::TestLabel(order[k])]);
+  Result<std::string> bytes = ReadFile(o.out_png);
+  ASSERT_TRUE(bytes.ok());
+  Result<RgbImage> img = DecodePng(*bytes, o.out_png);
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  auto at = [&](int x, int y, int c) { return img->rgb[(static_cast<size_t>(y) * img->width + x) * 3 + c]; };
+  EXPECT_EQ(at(4, 4, 0), testing::TestPixel(order[0], 0, 1));  // image 0's first pixel, scaled 2x
+  EXPECT_EQ(at(4, 4, 2), testing::TestPixel(order[0], 2048, 1));
+
+  o.count = 21;
+  Result<PreviewResult> many = RenderPreviewOf(split, dataset::Cifar10LabelNames(), o, "mem://x (test split)");
+  ASSERT_FALSE(many.ok());
+  EXPECT_NE(many.status().message().find("mem://x (test split) has 20 images, fewer than --count 21"),
+            std::string::npos)
+      << many.status().message();
+}
+
 }  // namespace
 }  // namespace tb::render

@@ -19,6 +19,7 @@ const NamedRange kRanges[] = {
     {"seed", 0, 9223372036854775807.0, "0 or more"},
     {"log-every", 0, 2147483647.0, "0 (never) or more"},
     {"max-steps", 0, 1e15, "0 (no limit) or more"},
+    {"read-ahead", 1, kMaxReadAhead, "1..64"},
 };
 
 }  // namespace

@@ -12,6 +12,9 @@ namespace tb::train {
 
 inline constexpr int kMaxEpochs = 100000;
 inline constexpr int kMaxBatchSize = 65536;  // above CIFAR-10's 50,000 training images
+// Files a training source reads ahead of the step (as many threads read them): each may hold a
+// whole batch file in memory.
+inline constexpr int kMaxReadAhead = 64;
 
 // OK when `value` lies in the range of option `name` (flag spelling: "batch-size"; unknown
 // names have no range); else InvalidArgument "NAME = VALUE is out of range: allowed RANGE".

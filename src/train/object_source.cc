@@ -156,11 +156,7 @@ class ObjectSource : public TrainSource {
     dataset::Split split;
     for (const std::string& path : test) {
       TB_ASSIGN_OR_RETURN(dataset::Split part, Decode(path.substr(path.rfind('/') + 1), false));
-      split.labels.insert(split.labels.end(), part.labels.begin(), part.labels.end());
-      split.pixels.insert(split.pixels.end(), part.pixels.begin(), part.pixels.end());
-      split.count += part.count;
-      split.files += 1;
-      split.file_bytes += part.file_bytes;
+      dataset::AppendSplit(&split, part);
     }
     return split;
   }
@@ -242,15 +238,7 @@ class ObjectSource : public TrainSource {
       TB_ASSIGN_OR_RETURN(bytes, Read(name));
       if (cached) cache_.Put(name, bytes);
     }
-    TB_ASSIGN_OR_RETURN(dataset::BatchView view, dataset::DecodeBatchView(*bytes, Key(name), false));
-    dataset::Split split;
-    split.count = view.count();
-    split.files = 1;
-    split.file_bytes = bytes->size();
-    split.pixels.resize(split.count * dataset::kImageBytes);
-    view.CopyPixels(split.pixels.data());
-    split.labels = std::move(view.labels);
-    return split;
+    return dataset::DecodeSplitBytes(*bytes, Key(name));
   }
 
   // The object's bytes, resuming a read that fails in the middle from the byte it reached.

@@ -107,14 +107,16 @@ expect_eq "$(detail "'fetch_bytes' in t['detail']")" False "staged fastfile fetc
 "$TB_BIN" cp "$t/ds/cifar-10-batches-py.md5" "s3://$bucket/input/cifar-10-batches-py.md5" > /dev/null 2>&1 ||
   aws_s3 cp "$t/ds/cifar-10-batches-py.md5" "s3://$bucket/input/cifar-10-batches-py.md5" > /dev/null
 "$TB_BIN" run --scenario streamed --dataset-uri "$uri" --scratch "$t/scratch-streamed" --endpoint-url "$TB_S3_ENDPOINT" \
-  --epochs 2 --seed 11 --device cpu --out "$t/streamed.json" > "$t/streamed.log" 2>&1 ||
+  --epochs 2 --seed 11 --device cpu --read-ahead 2 --out "$t/streamed.json" > "$t/streamed.log" 2>&1 ||
   fail "streamed run: $(tail -3 "$t/streamed.log")"
 st() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); s={x['name']: x for x in d['stages']}; print($1)" "$t/streamed.json"; }
 expect_eq "$(st "[s['status'] for s in d['stages']]")" \
-  "['skipped', 'skipped', 'skipped', 'ok', 'ok', 'ok', 'skipped', 'skipped', 'ok']" "streamed: stage statuses"
+  "['skipped', 'skipped', 'skipped', 'ok', 'ok', 'ok', 'skipped', 'ok', 'ok']" "streamed: stage statuses"
 expect_eq "$(st "s['train']['detail']['weights_md5'], s['train']['detail']['input_mode']")" "$want fastfile" \
   "streamed trains in fastfile mode with file mode's weights"
-expect_eq "$(st "s['verify']['files'], s['pickled']['files']")" "15 13" "streamed: verify and pickled read every file from S3"
+expect_eq "$(st "s['train']['detail']['read_ahead'], d['config']['train']['read_ahead']")" "2 2" \
+  "run --read-ahead reaches the train source and the config echo (train.read_ahead)"
+expect_eq "$(st "s['verify']['files'], s['pickled']['files']")" "15 13" "streamed: verify reads every file from S3, pickled decodes the 13 batch files"
 [ "$(ls "$t/scratch-streamed")" = model ] && pass "streamed: only the model in scratch" ||
   fail "streamed scratch holds $(ls "$t/scratch-streamed")"
 
