@@ -91,6 +91,8 @@ class S3Client {
   Result<std::string> PutObject(const std::string& bucket, const std::string& key,
                                 std::string_view data) const;
   // Reads [offset, offset+n) into dst; returns the bytes read (n unless the object is shorter).
+  // A body that breaks off is resumed from the byte it reached (Range of the rest, If-Match
+  // the ETag of the first answer); an object that changed meanwhile is a Corruption.
   Result<size_t> GetRange(const std::string& bucket, const std::string& key, uint64_t offset,
                           size_t n, char* dst) const;
   Result<s3xml::ListObjectsV2Result> ListObjectsV2Page(const std::string& bucket,
@@ -125,7 +127,10 @@ class S3Client {
     std::string scheme, host, base_path;  // host includes ":port" when given
   };
   Result<S3Response> CallWith(std::string_view op, const S3Request& req, const Options& o) const;
-  Result<S3Response> Attempt(std::string_view op, const S3Request& req, const Options& o) const;
+  // `partial`, when given, receives the answer so far also when the attempt fails (the body
+  // bytes that reached the sink, the headers).
+  Result<S3Response> Attempt(std::string_view op, const S3Request& req, const Options& o,
+                             S3Response* partial = nullptr) const;
   Status ErrorFor(std::string_view op, const S3Request& req, const S3Response& resp) const;
   std::string Context(std::string_view op, const S3Request& req) const;
   std::string PathFor(const S3Request& req) const;  // decoded path as signed
