@@ -181,9 +181,14 @@ TEST(HttpFaults, ResumesAfterConnectionResetWithRange) {
   // socket buffers, some data has surely arrived and the retry must ask for a Range.
   START_FAULTY(srv, "--fault", "reset", "--fail-first", "1", "--after", "3000000");
   std::string data = srv.Put("f.bin", 4 << 20);
-  auto got = Fetch(srv.url() + "/f.bin", FastRetries());
+  auto http = Open(srv.url(), FastRetries());
+  ASSERT_TRUE(http.ok());
+  auto reader = (*http)->OpenRead("f.bin");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto got = ReadAll(**reader);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_TRUE(*got == data);
+  EXPECT_EQ((*reader)->resumed(), 1u);  // what the transport counters report (Reader::resumed)
   std::string stats = srv.Stats();
   // Resumed from what had arrived (an RST may drop bytes still queued), not restarted.
   const std::string key = "\"range\": \"bytes=";

@@ -404,8 +404,8 @@ Result<std::string> S3Client::PutObject(const std::string& bucket, const std::st
 // A body that breaks off is resumed from the byte it reached (a Range of the rest, If-Match
 // the first answer's ETag, so the rest comes from the same object); progress restores the
 // retry budget, as in HttpStorage.
-Result<size_t> S3Client::GetRange(const std::string& bucket, const std::string& key,
-                                  uint64_t offset, size_t n, char* dst) const {
+Result<size_t> S3Client::GetRange(const std::string& bucket, const std::string& key, uint64_t offset, size_t n,
+                                  char* dst, std::atomic<uint64_t>* resumed) const {
   if (n == 0) return size_t{0};
   size_t got = 0;
   std::string etag;
@@ -436,6 +436,7 @@ Result<size_t> S3Client::GetRange(const std::string& bucket, const std::string& 
     if (partial.sink_bytes > 0) {  // part of the body arrived: the next attempt asks for the rest
       got += partial.sink_bytes;
       if (etag.empty()) etag = partial.Header("etag");
+      if (resumed && r.status().retryable()) ++*resumed;
       attempt = 0;
     }
     if (!r.status().retryable() || attempt > options_.max_retries) {

@@ -21,6 +21,7 @@
 // Thread-safety: an S3Client is thread-safe (each call leases its own curl connection).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -93,8 +94,9 @@ class S3Client {
   // Reads [offset, offset+n) into dst; returns the bytes read (n unless the object is shorter).
   // A body that breaks off is resumed from the byte it reached (Range of the rest, If-Match
   // the ETag of the first answer); an object that changed meanwhile is a Corruption.
-  Result<size_t> GetRange(const std::string& bucket, const std::string& key, uint64_t offset,
-                          size_t n, char* dst) const;
+  // `resumed`, when given, is incremented for each request for the rest.
+  Result<size_t> GetRange(const std::string& bucket, const std::string& key, uint64_t offset, size_t n, char* dst,
+                          std::atomic<uint64_t>* resumed = nullptr) const;
   Result<s3xml::ListObjectsV2Result> ListObjectsV2Page(const std::string& bucket,
                                                        const std::string& prefix,
                                                        const std::string& continuation_token,

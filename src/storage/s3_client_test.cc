@@ -251,9 +251,11 @@ TEST(S3ClientRgw, GetRangeResumesFromTheByteReached) {
   auto c = ClientVia(proxy.url());
   ASSERT_TRUE(c);
   std::string got(data.size() - 1000, '\0');
-  auto n = c->GetRange(bucket.name(), "r/obj", 1000, got.size(), got.data());
+  std::atomic<uint64_t> resumed{0};
+  auto n = c->GetRange(bucket.name(), "r/obj", 1000, got.size(), got.data(), &resumed);
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   EXPECT_EQ(*n, got.size());
+  EXPECT_EQ(resumed.load(), 1u);
   EXPECT_TRUE(got == data.substr(1000)) << "bytes differ";
   std::string stats = proxy.Stats();
   std::vector<uint64_t> starts = RangeStarts(stats);

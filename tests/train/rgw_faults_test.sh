@@ -6,7 +6,8 @@
 #     FastFile and in Pipe, and in another run a 503 on one object: the same weights as file
 #     mode straight from RGW; the proxy's log shows each broken GET asked again for the rest,
 #     from the byte that had arrived (Range: bytes=N-END, If-Match the object's ETag); the
-#     source still opened each object once and read each byte once (its transport counters).
+#     source still opened each object once and read each byte once, and counted the resumes
+#     (input_resumed_per_epoch).
 #  2. An object overwritten at RGW while the trainer's GET of it waits in the proxy (fault
 #     hold-request; the test waits for the proxy to report it held, then overwrites, then
 #     releases): `tierbench run --scenario streamed` fails in the train stage with an error
@@ -101,6 +102,10 @@ for mode in fastfile pipe; do
     resumed=4\ past0=[1-4]) pass "$mode: all 4 reset GETs resumed from the byte reached ($r)" ;;
     *) fail "$mode: resumes: $r" ;;
   esac
+  # The source's counter: each read the transport resumed past byte 0 (a reset that left no
+  # byte behind is a plain retry), all in epoch 1.
+  expect_eq "$(field "$t/$mode-reset.json" "d['input_resumed_per_epoch']")" "[${r##*past0=}, 0]" \
+    "$mode: input_resumed_per_epoch counts the resumes"
   # Every request went through the proxy (HEAD, list, GETs signed for its address) and RGW
   # accepted each signature: no 403 anywhere in the log.
   expect_eq "$(stats | "$py" -c 'import json,sys; print(sorted({e["status"] for e in json.load(sys.stdin)["log"] if e["fault"] == "none"}))')" \
@@ -112,6 +117,7 @@ done
 if faulty_http_proxy "$TB_S3_ENDPOINT" --fault status --status 503 --fail-first 1 --match /data_batch_2; then
   train fastfile-503 "$FAULTY_HTTP_URL" "$uri" --input-mode fastfile
   expect_eq "$(field "$t/fastfile-503.json" "d['weights_md5']")" "$want" "fastfile through the proxy, a 503: file mode's weights"
+  expect_eq "$(field "$t/fastfile-503.json" "d['input_resumed_per_epoch']")" "[0, 0]" "a 503 before the body is no resume"
   expect_eq "$(stats | "$py" -c '
 import json, sys
 gets = [e for e in json.load(sys.stdin)["log"] if e["method"] == "GET" and e["path"].endswith("/data_batch_2")]
