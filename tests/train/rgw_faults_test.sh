@@ -12,6 +12,9 @@
 #     hold-request; the test waits for the proxy to report it held, then overwrites, then
 #     releases): `tierbench run --scenario streamed` fails in the train stage with an error
 #     naming the key, exits non-zero and still writes its results.
+#  3. An object overwritten in the middle of the trainer's GET (fault hold after 1 MB, then
+#     /__control/drop resets it): the rest is asked for If-Match the first ETag, RGW answers
+#     412 and `tierbench train` fails naming the key ("changed while it was read").
 # Skips (77) without RGW or libtorch; TB_REQUIRE_SERVICES=1 makes a missing service a failure.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$TB_SOURCE_DIR/tests/train/lib.sh"
@@ -163,6 +166,49 @@ echo "error: $err"
 changed_md5=$(md5sum < "$t/data_batch_3.changed" | cut -c1-32)
 want_err="stage train: train: $uri/data_batch_3 changed since the listing taken at the start of training (its bytes no longer have the listed md5; listed $(stat -c %s "$ds/data_batch_3") bytes, ETag $(md5sum < "$ds/data_batch_3" | cut -c1-32), ETag now $changed_md5)"
 expect_eq "$err" "$want_err" "the error names the stage, the key and the change"
+faulty_http_stop_all
+
+# An object overwritten in the middle of the trainer's GET of it: the proxy holds the body
+# after 1 MB, the test overwrites the object at RGW, then has the proxy reset the connection
+# (/__control/drop). The S3 client asks for the rest If-Match the ETag it began with; RGW
+# answers 412, and the read fails as changed instead of splicing two versions.
+aws_s3 cp "$ds/data_batch_3" "$uri/data_batch_3" > /dev/null || fail "restoring data_batch_3"
+faulty_http_proxy "$TB_S3_ENDPOINT" --fault hold --after 1000000 --fail-first 1 --match /data_batch_4 --stall 600 ||
+  fail "faulty_http did not start"
+AWS_ENDPOINT_URL="$FAULTY_HTTP_URL" "$TB_BIN" train --data "$uri" --input-mode fastfile --epochs 1 --seed 11 \
+  --device cpu --log-every 0 --no-evaluate > /dev/null 2> "$t/midread.err" &
+run_pid=$!
+held=""
+for _ in $(seq 3000); do  # waits for the event (the body held); the bound only stops a hang
+  held=$(stats | "$py" -c 'import json,sys; print(" ".join(h["path"] for h in json.load(sys.stdin)["held"]))')
+  [ -n "$held" ] && break
+  kill -0 "$run_pid" 2> /dev/null || break
+  sleep 0.1
+done
+case "$held" in
+  */$prefix/data_batch_4) pass "the body of data_batch_4 is held in the proxy after 1 MB" ;;
+  *) fail "no held GET of data_batch_4 (held: '$held'): $(tail -3 "$t/midread.err")" ;;
+esac
+"$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 0xFF; open(sys.argv[2], "wb").write(b)' \
+  "$ds/data_batch_4" "$t/data_batch_4.changed"
+aws_s3 cp "$t/data_batch_4.changed" "$uri/data_batch_4" > /dev/null || fail "overwriting data_batch_4 at RGW"
+curl -s -o /dev/null "$FAULTY_HTTP_URL/__control/drop"
+wait "$run_pid"
+rc=$?
+run_pid=""
+if [ "$rc" != 0 ]; then pass "train exits non-zero ($rc)"; else fail "train succeeded on an object changed mid-read"; fi
+err=$(grep -m1 "changed while it was read" "$t/midread.err")
+echo "error: $err"
+case "$err" in
+  *"train: reading $uri/data_batch_4 at byte "*"S3 GetObject $uri/data_batch_4 "*": the object changed while it was read (resuming at byte "*", its ETag is no longer \"$(md5sum < "$ds/data_batch_4" | cut -c1-32)\")"*)
+    pass "the error names the key and says it changed while read" ;;
+  *) fail "unexpected error: $(tail -3 "$t/midread.err")" ;;
+esac
+expect_eq "$(stats | "$py" -c '
+import json, sys
+gets = [e for e in json.load(sys.stdin)["log"] if e["method"] == "GET" and e["path"].endswith("/data_batch_4")]
+print(" ".join("%s:%s:%s" % (e["fault"], e["status"], "if_match" in e) for e in gets))')" \
+  "hold:206:False none:412:True" "the proxy saw the held GET, then the rest asked for If-Match and refused (412)"
 
 if [ "$failures" != 0 ]; then echo "$failures failure(s)"; exit 1; fi
 echo "all passed"
