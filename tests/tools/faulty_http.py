@@ -68,7 +68,9 @@ Proxy mode (--upstream http://HOST:PORT instead of --root):
     before it is forwarded; the body faults (reset, truncate, stall, flip, slow, hold,
     endless) strike a matching GET whose upstream answer is a 2xx with a non-empty
     Content-Length body, with `after` counted in that body (so in the range the client
-    asked for). Other requests pass through unfaulted and uncounted for fail_first.
+    asked for). Other requests pass through unfaulted and uncounted; fail_first counts per
+    path. Checked against Ceph RGW (tests/tools/faulty_http_test.sh, tests/train/
+    rgw_faults_test.sh): signed requests through the proxy verify, a wrong secret still fails.
 
 Control URLs (not faulted, not forwarded):
     GET  /__control/stats  JSON: {"requests": n, "by_path": {...}, "faults": {...}, "log": [...],
