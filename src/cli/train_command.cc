@@ -184,6 +184,7 @@ void PrintSummary(FILE* out, const train::TrainSummary& s, bool evaluated) {
       std::fprintf(out, ", %s read %llu bytes in %llu GETs, %llu cache hits", s.input_mode.c_str(),
                    static_cast<unsigned long long>(in.bytes), static_cast<unsigned long long>(in.gets),
                    static_cast<unsigned long long>(in.cache_hits));
+      if (in.resumed > 0) std::fprintf(out, ", %llu reads resumed", static_cast<unsigned long long>(in.resumed));
     }
     std::fputc('\n', out);
   }

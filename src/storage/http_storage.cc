@@ -158,8 +158,9 @@ void SetHttpOptions(const CurlLease& lease, const std::string& url, const Option
 class HttpReader : public Reader {
  public:
   HttpReader(std::string url, const Options& options, uint64_t offset, uint64_t end)
-      : url_(std::move(url)), options_(options), next_(offset), end_(end) {}
+      : url_(std::move(url)), options_(options), first_(offset), next_(offset), end_(end) {}
   ~HttpReader() override { StopAttempt(); }
+  uint64_t resumed() const override { return resumed_; }
 
   // Starts the first request and waits for a good response (or a final error).
   Status Start() { return Pump(/*until_body=*/true); }
@@ -200,6 +201,7 @@ class HttpReader : public Reader {
   bool AtEnd() const { return end_ != kToEnd && next_ >= end_; }
 
   void StartAttempt() {
+    if (attempt_ > 0 && next_ > first_) ++resumed_;  // a request for the rest
     ++attempt_;
     progress_in_attempt_ = false;
     body_checked_ = false;
@@ -370,6 +372,7 @@ class HttpReader : public Reader {
 
   std::string url_;
   Options options_;
+  uint64_t first_;        // absolute offset of the first byte wanted
   uint64_t next_;         // absolute offset of the next byte wanted from the server
   uint64_t end_;          // absolute end (exclusive) or kToEnd
   uint64_t stream_pos_ = 0;  // absolute offset of the next byte from the server
@@ -382,6 +385,7 @@ class HttpReader : public Reader {
   bool running_ = false, paused_ = false, finished_ = false, got_all_ = false;
   bool body_checked_ = false, progress_in_attempt_ = false;
   int attempt_ = 0;
+  uint64_t resumed_ = 0;
   double retry_after_s_ = 0;
   Status attempt_error_;
   char* dest_ = nullptr;

@@ -2,14 +2,13 @@
 // into $TB_HTTP_ROOT and fetched through $TB_HTTP_ORIGIN), plus error paths that need no
 // server. The fault-injecting server (tests/tools/faulty_http.py) drives retry/resume tests.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
+#include "storage/faulty_http_testing.h"
 #include "storage/storage.h"
 #include "storage/transfer.h"
 #include "util/fs.h"
@@ -20,7 +19,7 @@
 namespace tb::storage {
 namespace {
 
-using testing::Env;
+using ::tb::testing::Env;
 
 std::string Pattern(size_t n, uint32_t seed) {
   std::string s(n, '\0');
@@ -133,7 +132,7 @@ TEST_F(HttpOrigin, ParallelRangedCopy100MiB) {
   std::string want = ToHex(Md5Of(data));
   PutFile("big.bin", data);
   data.clear();
-  testing::TempDir tmp;
+  ::tb::testing::TempDir tmp;
   Options o;
   o.concurrency = 8;
   auto stats = CopyObject(base_ + "/big.bin", tmp / "big.bin", o);
@@ -150,55 +149,14 @@ TEST_F(HttpOrigin, ParallelRangedCopy100MiB) {
 }
 
 // tests/tools/faulty_http.py serving a TempDir, started with the given fault flags.
-class FaultyServer {
+class FaultyServer : public storage::testing::FaultyHttp {
  public:
-  explicit FaultyServer(std::vector<std::string> flags) {
-    std::string script = std::string(TB_SOURCE_DIR) + "/tests/tools/faulty_http.py";
-    if (!std::filesystem::exists(script)) return;
-    std::vector<std::string> argv = {"/usr/bin/python3", script, "--root", root_.path(), "--port-file",
-                                     port_dir_ / "port", "--quiet"};
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execv(cargv[0], cargv.data());
-      _exit(127);
-    }
-    for (int i = 0; i < 100; ++i) {  // the port file appears atomically once listening
-      auto port = ReadFile(port_dir_ / "port");
-      if (port.ok() && !port->empty() && port->back() == '\n') {
-        url_ = "http://127.0.0.1:" + port->substr(0, port->size() - 1);
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-  ~FaultyServer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  const std::string& url() const { return url_; }  // "" when it could not start
+  using FaultyHttp::FaultyHttp;
   std::string Put(const std::string& name, size_t size) {
     std::string data = Pattern(size, static_cast<uint32_t>(size));
-    EXPECT_TRUE(WriteFileAtomic(root_ / name, data).ok());
+    EXPECT_TRUE(WriteFileAtomic(root() / name, data).ok());
     return data;
   }
-  // The request log from /__control/stats, fetched with our own client.
-  std::string Stats() {
-    auto r = OpenStream(url_ + "/__control/stats", Options());
-    if (!r.ok()) return r.status().ToString();
-    auto body = ReadAll(**r);
-    return body.ok() ? *body : body.status().ToString();
-  }
-
- private:
-  testing::TempDir root_, port_dir_;
-  pid_t pid_ = -1;
-  std::string url_;
 };
 
 #define START_FAULTY(server, ...)                             \
@@ -223,9 +181,14 @@ TEST(HttpFaults, ResumesAfterConnectionResetWithRange) {
   // socket buffers, some data has surely arrived and the retry must ask for a Range.
   START_FAULTY(srv, "--fault", "reset", "--fail-first", "1", "--after", "3000000");
   std::string data = srv.Put("f.bin", 4 << 20);
-  auto got = Fetch(srv.url() + "/f.bin", FastRetries());
+  auto http = Open(srv.url(), FastRetries());
+  ASSERT_TRUE(http.ok());
+  auto reader = (*http)->OpenRead("f.bin");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto got = ReadAll(**reader);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_TRUE(*got == data);
+  EXPECT_EQ((*reader)->resumed(), 1u);  // what the transport counters report (Reader::resumed)
   std::string stats = srv.Stats();
   // Resumed from what had arrived (an RST may drop bytes still queued), not restarted.
   const std::string key = "\"range\": \"bytes=";
@@ -319,7 +282,7 @@ std::string StatsOnceCounted(FaultyServer& srv, const std::string& needle, size_
 TEST(HttpFaults, ParallelCopySurvivesResets) {
   START_FAULTY(srv, "--fault", "reset", "--fail-first", "4", "--after", "70000");
   std::string data = srv.Put("p.bin", 1 << 20);
-  testing::TempDir tmp;
+  ::tb::testing::TempDir tmp;
   Options o = FastRetries();
   o.concurrency = 4;
   o.streams = 4;
@@ -342,7 +305,7 @@ TEST(HttpFaults, ParallelCopySurvivesResets) {
 TEST(HttpFaults, AutoStreamsGrowWhilePerConnectionRateIsTheLimit) {
   START_FAULTY(srv, "--fault", "slow", "--rate", "2000000");
   std::string data = srv.Put("a.bin", 4 << 20);
-  testing::TempDir tmp;
+  ::tb::testing::TempDir tmp;
   Options o = FastRetries();
   o.concurrency = 4;
   o.part_size_bytes = 256 << 10;
@@ -361,7 +324,7 @@ TEST(HttpFaults, AutoStreamsGrowWhilePerConnectionRateIsTheLimit) {
 TEST(HttpFaults, OneStreamWhenConfigured) {
   START_FAULTY(srv);
   std::string data = srv.Put("o.bin", 1 << 20);
-  testing::TempDir tmp;
+  ::tb::testing::TempDir tmp;
   Options o = FastRetries();
   o.streams = 1;
   o.part_size_bytes = 128 << 10;

@@ -209,7 +209,8 @@ Status S3Client::ErrorFor(std::string_view op, const S3Request& req, const S3Res
   return Status::Network(msg, RetryableHttp(resp.http_status, code));
 }
 
-Result<S3Response> S3Client::Attempt(std::string_view op, const S3Request& req, const Options& o) const {
+Result<S3Response> S3Client::Attempt(std::string_view op, const S3Request& req, const Options& o,
+                                     S3Response* partial) const {
   std::string path = PathFor(req);
   std::string host = HostFor(req);
   sigv4::Request sreq;
@@ -277,6 +278,7 @@ Result<S3Response> S3Client::Attempt(std::string_view op, const S3Request& req, 
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
   curl_slist_free_all(hdrs);
+  if (partial) *partial = resp;
 
   if (rc == CURLE_ABORTED_BY_CALLBACK && IsCancelled(o)) {
     return Status::Cancelled(Context(op, req) + ": cancelled");
@@ -399,21 +401,52 @@ Result<std::string> S3Client::PutObject(const std::string& bucket, const std::st
   return etag;
 }
 
-Result<size_t> S3Client::GetRange(const std::string& bucket, const std::string& key,
-                                  uint64_t offset, size_t n, char* dst) const {
+// A body that breaks off is resumed from the byte it reached (a Range of the rest, If-Match
+// the first answer's ETag, so the rest comes from the same object); progress restores the
+// retry budget, as in HttpStorage.
+Result<size_t> S3Client::GetRange(const std::string& bucket, const std::string& key, uint64_t offset, size_t n,
+                                  char* dst, std::atomic<uint64_t>* resumed) const {
   if (n == 0) return size_t{0};
-  S3Request req;
-  req.bucket = bucket;
-  req.key = key;
-  req.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + n - 1));
-  req.sink = dst;
-  req.sink_cap = n;
-  TB_ASSIGN_OR_RETURN(S3Response resp, Call("GetObject", req));
-  if (resp.http_status != 206 && !(resp.http_status == 200 && offset == 0)) {
-    return Status::Corruption(Context("GetObject", req) + ": expected 206 for a ranged read, got " +
-                              std::to_string(resp.http_status));
+  size_t got = 0;
+  std::string etag;
+  for (int attempt = 1;; ++attempt) {
+    S3Request req;
+    req.bucket = bucket;
+    req.key = key;
+    const uint64_t from = offset + got;
+    req.headers.emplace_back("Range", "bytes=" + std::to_string(from) + "-" + std::to_string(offset + n - 1));
+    if (!etag.empty()) req.headers.emplace_back("If-Match", etag);
+    req.sink = dst + got;
+    req.sink_cap = n - got;
+    if (IsCancelled(options_)) return Status::Cancelled(Context("GetObject", req) + ": cancelled");
+    S3Response partial;
+    Result<S3Response> r = Attempt("GetObject", req, options_, &partial);
+    if (r.ok()) {
+      if (r->http_status != 206 && !(r->http_status == 200 && from == 0)) {
+        return Status::Corruption(Context("GetObject", req) + ": expected 206 for a ranged read, got " +
+                                  std::to_string(r->http_status));
+      }
+      return got + r->sink_bytes;
+    }
+    if (partial.http_status == 412 && !etag.empty()) {
+      return Status::Corruption(Context("GetObject", req) +
+                                ": the object changed while it was read (resuming at byte " + std::to_string(from) +
+                                ", its ETag is no longer " + etag + ")");
+    }
+    if (partial.sink_bytes > 0) {  // part of the body arrived: the next attempt asks for the rest
+      got += partial.sink_bytes;
+      if (etag.empty()) etag = partial.Header("etag");
+      if (resumed && r.status().retryable()) ++*resumed;
+      attempt = 0;
+    }
+    if (!r.status().retryable() || attempt > options_.max_retries) {
+      if (attempt > 1) return Status(r.status()).Prefix("after " + std::to_string(attempt) + " attempts");
+      return r.status();
+    }
+    if (attempt > 0 && !SleepUnlessCancelled(BackoffSeconds(attempt), options_)) {
+      return Status::Cancelled(Context("GetObject", req) + ": cancelled");
+    }
   }
-  return resp.sink_bytes;
 }
 
 Result<s3xml::ListObjectsV2Result> S3Client::ListObjectsV2Page(const std::string& bucket,

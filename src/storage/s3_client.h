@@ -21,6 +21,7 @@
 // Thread-safety: an S3Client is thread-safe (each call leases its own curl connection).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -91,8 +92,11 @@ class S3Client {
   Result<std::string> PutObject(const std::string& bucket, const std::string& key,
                                 std::string_view data) const;
   // Reads [offset, offset+n) into dst; returns the bytes read (n unless the object is shorter).
-  Result<size_t> GetRange(const std::string& bucket, const std::string& key, uint64_t offset,
-                          size_t n, char* dst) const;
+  // A body that breaks off is resumed from the byte it reached (Range of the rest, If-Match
+  // the ETag of the first answer); an object that changed meanwhile is a Corruption.
+  // `resumed`, when given, is incremented for each request for the rest.
+  Result<size_t> GetRange(const std::string& bucket, const std::string& key, uint64_t offset, size_t n, char* dst,
+                          std::atomic<uint64_t>* resumed = nullptr) const;
   Result<s3xml::ListObjectsV2Result> ListObjectsV2Page(const std::string& bucket,
                                                        const std::string& prefix,
                                                        const std::string& continuation_token,
@@ -125,7 +129,10 @@ class S3Client {
     std::string scheme, host, base_path;  // host includes ":port" when given
   };
   Result<S3Response> CallWith(std::string_view op, const S3Request& req, const Options& o) const;
-  Result<S3Response> Attempt(std::string_view op, const S3Request& req, const Options& o) const;
+  // `partial`, when given, receives the answer so far also when the attempt fails (the body
+  // bytes that reached the sink, the headers).
+  Result<S3Response> Attempt(std::string_view op, const S3Request& req, const Options& o,
+                             S3Response* partial = nullptr) const;
   Status ErrorFor(std::string_view op, const S3Request& req, const S3Response& resp) const;
   std::string Context(std::string_view op, const S3Request& req) const;
   std::string PathFor(const S3Request& req) const;  // decoded path as signed

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "storage/faulty_http_testing.h"
 #include "storage/s3_testing.h"
 #include "util/clock.h"
 #include "util/fs.h"
@@ -212,6 +213,90 @@ TEST(S3ClientRgw, MultipartEtagIsRgws) {
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(head->etag, MultipartEtag(md5s));
   EXPECT_EQ(*done, head->etag);
+}
+
+// ---- against RGW through tests/tools/faulty_http.py as a proxy (SigV4 signed for it) ----
+
+// An S3 client whose endpoint is `proxy`, credentials and all else as S3TestOptions().
+std::shared_ptr<S3Client> ClientVia(const std::string& proxy) {
+  Options o = S3TestOptions();
+  o.endpoint_url = proxy;
+  auto c = S3Client::Create(o);
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? *c : nullptr;
+}
+
+// The first bytes of every "range" in the proxy's log, in order.
+std::vector<uint64_t> RangeStarts(const std::string& stats) {
+  std::vector<uint64_t> starts;
+  const std::string key = "\"range\": \"bytes=";
+  for (size_t at = stats.find(key); at != std::string::npos; at = stats.find(key, at + 1)) {
+    starts.push_back(std::strtoull(stats.c_str() + at + key.size(), nullptr, 10));
+  }
+  return starts;
+}
+
+// A reset 3 MB into a ranged GET: the rest is asked for from the byte that had arrived (an
+// RST may drop bytes still queued, so at most 3 MB), If-Match the object's ETag; the bytes
+// are exact.
+TEST(S3ClientRgw, GetRangeResumesFromTheByteReached) {
+  TB_REQUIRE_SERVICE("TB_S3_ENDPOINT");
+  ScratchBucket bucket(S3TestOptions());
+  const std::string data = testing::RandomBytes(4 << 20, 7);
+  auto etag = bucket.client().PutObject(bucket.name(), "r/obj", data);
+  ASSERT_TRUE(etag.ok()) << etag.status().ToString();
+  testing::FaultyHttp proxy({"--upstream", ::tb::testing::Env("TB_S3_ENDPOINT"), "--fault", "reset", "--after",
+                             "3000000", "--fail-first", "1", "--match", "/r/obj"});
+  TB_REQUIRE_PEER(!proxy.url().empty(), "tests/tools/faulty_http.py (python3)");
+  auto c = ClientVia(proxy.url());
+  ASSERT_TRUE(c);
+  std::string got(data.size() - 1000, '\0');
+  std::atomic<uint64_t> resumed{0};
+  auto n = c->GetRange(bucket.name(), "r/obj", 1000, got.size(), got.data(), &resumed);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, got.size());
+  EXPECT_EQ(resumed.load(), 1u);
+  EXPECT_TRUE(got == data.substr(1000)) << "bytes differ";
+  std::string stats = proxy.Stats();
+  std::vector<uint64_t> starts = RangeStarts(stats);
+  ASSERT_EQ(starts.size(), 2u) << stats;
+  EXPECT_EQ(starts[0], 1000u) << stats;
+  EXPECT_GT(starts[1], 1000u) << stats;
+  EXPECT_LE(starts[1], 1000u + 3000000u) << stats;
+  EXPECT_NE(stats.find("\"fault\": \"reset\""), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"if_match\": \"\\\"" + *etag + "\\\"\""), std::string::npos) << stats;
+}
+
+// The object is overwritten while the GET is held mid-body, then the proxy resets it: the
+// resumed range carries If-Match the first ETag, RGW answers 412, and the read fails as a
+// changed object instead of splicing two objects' bytes.
+TEST(S3ClientRgw, GetRangeOfAnObjectChangedMidReadFails) {
+  TB_REQUIRE_SERVICE("TB_S3_ENDPOINT");
+  ScratchBucket bucket(S3TestOptions());
+  const std::string data = testing::RandomBytes(2 << 20, 8);
+  ASSERT_TRUE(bucket.client().PutObject(bucket.name(), "c/obj", data).ok());
+  testing::FaultyHttp proxy({"--upstream", ::tb::testing::Env("TB_S3_ENDPOINT"), "--fault", "hold", "--after",
+                             "1000000", "--fail-first", "1", "--match", "/c/obj", "--stall", "120"});
+  TB_REQUIRE_PEER(!proxy.url().empty(), "tests/tools/faulty_http.py (python3)");
+  auto c = ClientVia(proxy.url());
+  ASSERT_TRUE(c);
+  std::string got(data.size(), '\0');
+  Result<size_t> n = Status::Internal("not read");
+  std::thread reader([&] { n = c->GetRange(bucket.name(), "c/obj", 0, got.size(), got.data()); });
+  bool held = proxy.WaitHeld();
+  EXPECT_TRUE(held) << proxy.Stats();
+  if (held) {
+    EXPECT_TRUE(bucket.client().PutObject(bucket.name(), "c/obj", testing::RandomBytes(2 << 20, 9)).ok());
+  }
+  proxy.Control("drop");
+  reader.join();
+  ASSERT_FALSE(n.ok()) << "read " << *n << " bytes of a changed object";
+  EXPECT_TRUE(n.status().IsCorruption()) << n.status().ToString();
+  const std::string& m = n.status().message();
+  EXPECT_NE(m.find("s3://" + bucket.name() + "/c/obj"), std::string::npos) << m;
+  EXPECT_NE(m.find("the object changed while it was read (resuming at byte "), std::string::npos) << m;
+  std::string stats = proxy.Stats();
+  EXPECT_NE(stats.find("\"status\": 412"), std::string::npos) << stats;
 }
 
 }  // namespace

@@ -40,6 +40,7 @@ class S3Reader : public Reader {
   ~S3Reader() override {
     for (auto& f : inflight_) f.wait();
   }
+  uint64_t resumed() const override { return resumed_.load(); }
 
   Result<size_t> Read(char* buf, size_t n) override {
     if (!error_.ok()) return error_;
@@ -70,16 +71,18 @@ class S3Reader : public Reader {
       uint64_t off = next_fetch_;
       size_t len = static_cast<size_t>(std::min<uint64_t>(chunk_, end_ - off));
       next_fetch_ += len;
-      inflight_.push_back(std::async(std::launch::async, [c = client_, b = bucket_, k = key_, off, len]() -> Result<Buffer> {
-        Buffer buf{std::unique_ptr<char[]>(new char[len]), 0};
-        TB_ASSIGN_OR_RETURN(buf.size, c->GetRange(b, k, off, len, buf.data.get()));
-        if (buf.size != len) {
-          return Status::Corruption("S3 GetObject " + S3Client::Uri(b, k) + ": range at " + std::to_string(off) +
-                                    " returned " + std::to_string(buf.size) + " of " + std::to_string(len) +
-                                    " bytes (object changed or truncated)");
-        }
-        return buf;
-      }));
+      // The task may use resumed_: the destructor waits for every task in flight.
+      inflight_.push_back(std::async(
+          std::launch::async, [c = client_, b = bucket_, k = key_, off, len, resumed = &resumed_]() -> Result<Buffer> {
+            Buffer buf{std::unique_ptr<char[]>(new char[len]), 0};
+            TB_ASSIGN_OR_RETURN(buf.size, c->GetRange(b, k, off, len, buf.data.get(), resumed));
+            if (buf.size != len) {
+              return Status::Corruption("S3 GetObject " + S3Client::Uri(b, k) + ": range at " + std::to_string(off) +
+                                        " returned " + std::to_string(buf.size) + " of " + std::to_string(len) +
+                                        " bytes (object changed or truncated)");
+            }
+            return buf;
+          }));
     }
   }
 
@@ -91,6 +94,7 @@ class S3Reader : public Reader {
   Buffer current_;
   size_t pos_ = 0;
   Status error_;
+  std::atomic<uint64_t> resumed_{0};
 };
 
 class S3Writer : public Writer {

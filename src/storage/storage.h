@@ -65,6 +65,9 @@ class Reader {
   virtual ~Reader() = default;
   // Reads up to n bytes; returns 0 only at end of object.
   virtual Result<size_t> Read(char* buf, size_t n) = 0;
+  // Times the transport resumed the body after it broke off (a request for the rest, from
+  // the byte reached), so far.
+  virtual uint64_t resumed() const { return 0; }
 };
 
 class Writer {

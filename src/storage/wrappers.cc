@@ -19,6 +19,7 @@ struct CountingStorage::Counters {
     std::atomic<uint64_t> ops{0}, errors{0}, bytes{0}, latency_us_total{0}, latency_us_max{0};
   };
   std::array<Slot, kNumStorageOps> slots;
+  std::atomic<uint64_t> resumed{0};
 
   void Record(StorageOp op, bool ok, uint64_t bytes, std::chrono::steady_clock::time_point start) {
     uint64_t us = static_cast<uint64_t>(
@@ -43,12 +44,14 @@ class CountingReader : public Reader {
  public:
   CountingReader(std::unique_ptr<Reader> inner, std::shared_ptr<Counters> c)
       : inner_(std::move(inner)), c_(std::move(c)) {}
+  ~CountingReader() override { c_->resumed.fetch_add(inner_->resumed(), std::memory_order_relaxed); }
   Result<size_t> Read(char* buf, size_t n) override {
     auto start = Clock::now();
     Result<size_t> r = inner_->Read(buf, n);
     c_->Record(StorageOp::kRead, r.ok(), r.ok() ? *r : 0, start);
     return r;
   }
+  uint64_t resumed() const override { return inner_->resumed(); }
 
  private:
   std::unique_ptr<Reader> inner_;
@@ -105,6 +108,8 @@ class CountingParallelWriter : public ParallelWriter {
 CountingStorage::CountingStorage(std::unique_ptr<Storage> inner)
     : inner_(std::move(inner)), counters_(std::make_shared<Counters>()) {}
 CountingStorage::~CountingStorage() = default;
+
+uint64_t CountingStorage::resumed_reads() const { return counters_->resumed.load(); }
 
 OpStats CountingStorage::stats(StorageOp op) const {
   const Counters::Slot& s = counters_->slots[static_cast<int>(op)];
@@ -181,6 +186,7 @@ class FaultReader : public Reader {
     pos_ += got;
     return got;
   }
+  uint64_t resumed() const override { return inner_->resumed(); }
 
  private:
   std::unique_ptr<Reader> inner_;

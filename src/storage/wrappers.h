@@ -38,6 +38,9 @@ class CountingStorage : public Storage {
   OpStats stats(StorageOp op) const;
   uint64_t bytes_read() const { return stats(StorageOp::kRead).bytes; }
   uint64_t bytes_written() const { return stats(StorageOp::kWrite).bytes; }
+  // Bodies the readers handed out resumed after a break (Reader::resumed), once each reader
+  // is destroyed.
+  uint64_t resumed_reads() const;
 
   std::string Describe(std::string_view key) const override { return inner_->Describe(key); }
   Capabilities caps() const override { return inner_->caps(); }

@@ -11,7 +11,8 @@ namespace tb::train {
 
 // Adds input_mode, shuffle and, when the summary has per-epoch input counts,
 // input_bytes_per_epoch, input_gets_per_epoch, cache_hits_per_epoch,
-// cache_hit_bytes_per_epoch, input_setup_bytes and input_setup_gets to `detail`.
+// cache_hit_bytes_per_epoch, input_resumed_per_epoch, input_setup_bytes and input_setup_gets
+// to `detail`.
 void AddInputJson(const TrainSummary& summary, nlohmann::json* detail);
 
 }  // namespace tb::train

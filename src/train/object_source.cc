@@ -176,6 +176,7 @@ class ObjectSource : public TrainSource {
     s.gets = counting_->stats(storage::StorageOp::kOpenRead).ops;
     s.cache_hits = cache_hits_.load();
     s.cache_hit_bytes = cache_hit_bytes_.load();
+    s.resumed = counting_->resumed_reads() + reopened_.load();
     return s;
   }
 
@@ -268,7 +269,10 @@ class ObjectSource : public TrainSource {
       for (;;) {
         Result<size_t> n = (*reader)->Read(buf->data() + got, info.size_bytes - got);
         if (!n.ok()) {
-          if (retry(n.status())) break;  // resumed from `got`
+          if (retry(n.status())) {
+            ++reopened_;
+            break;  // resumed from `got`
+          }
           return n.status().Prefix("train: reading " + Key(name) + " at byte " + std::to_string(got));
         }
         if (*n == 0) {
@@ -315,6 +319,7 @@ class ObjectSource : public TrainSource {
   std::map<std::string, storage::ObjectInfo> objects_;  // by name in the dataset folder
   std::vector<std::string> files_;
   std::atomic<uint64_t> cache_hits_{0}, cache_hit_bytes_{0};
+  std::atomic<uint64_t> reopened_{0};  // reads this source resumed itself (Read)
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -211,6 +211,7 @@ TEST(ObjectSourceTest, AReadFailingInTheMiddleResumesFromTheByteItReached) {
   SourceStats after = (*source)->Stats() - before;
   EXPECT_EQ(after.gets, 2u);                // the object, then the rest of it
   EXPECT_EQ(after.bytes, train[0].size());  // no byte read twice
+  EXPECT_EQ(after.resumed, 1u);
 }
 
 TEST(ObjectSourceTest, StreamedLoaderVisitsEveryImageOnceInTheFileOrder) {

@@ -25,20 +25,24 @@
 namespace tb::train {
 
 // What the source read from its storage tier, counted by the transport wrapper
-// (storage::CountingStorage): body bytes, GET requests (objects or ranges opened), and files
-// served from the local cache instead.
+// (storage::CountingStorage): body bytes, GET requests (objects or ranges opened), files
+// served from the local cache instead, and reads resumed after they broke off in the middle.
 struct SourceStats {
   uint64_t bytes = 0;
   uint64_t gets = 0;
   uint64_t cache_hits = 0;
   uint64_t cache_hit_bytes = 0;
+  // By the transport (a request for the rest, Reader::resumed) or by the source reopening
+  // the object from the byte reached.
+  uint64_t resumed = 0;
 };
 
 inline SourceStats operator+(const SourceStats& a, const SourceStats& b) {
   return {a.bytes + b.bytes, a.gets + b.gets, a.cache_hits + b.cache_hits, a.cache_hit_bytes + b.cache_hit_bytes};
 }
 inline SourceStats operator-(const SourceStats& a, const SourceStats& b) {
-  return {a.bytes - b.bytes, a.gets - b.gets, a.cache_hits - b.cache_hits, a.cache_hit_bytes - b.cache_hit_bytes};
+  return {a.bytes - b.bytes, a.gets - b.gets, a.cache_hits - b.cache_hits, a.cache_hit_bytes - b.cache_hit_bytes,
+          a.resumed - b.resumed};
 }
 
 class TrainSource {

@@ -4,6 +4,7 @@
 #   trap faulty_http_stop_all EXIT
 #   faulty_http_start "$root_dir" --fault status --fail-first 2   # any faulty_http.py flags
 #   curl "$FAULTY_HTTP_URL/file.bin?fault=reset&after=1000"        # per-request faults
+#   faulty_http_proxy "$TB_S3_ENDPOINT" --fault reset --match data_batch_  # proxy mode
 # faulty_http_start sets FAULTY_HTTP_URL (http://127.0.0.1:PORT, or the --bind address) and FAULTY_HTTP_PID, and adds
 # the pid to FAULTY_HTTP_PIDS; the server's stderr goes to $FAULTY_HTTP_LOG_DIR (default /tmp).
 
@@ -11,11 +12,23 @@ FAULTY_HTTP_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/faulty_http.py"
 FAULTY_HTTP_PIDS=()
 
 faulty_http_start() {
-  local root="$1" dir i host=127.0.0.1 prev=""
+  local root="$1"
   shift
+  faulty_http_launch --root "$root" "$@"
+}
+
+# faulty_http_proxy http://HOST:PORT [FLAGS]: the proxy mode in front of that server.
+faulty_http_proxy() {
+  local upstream="$1"
+  shift
+  faulty_http_launch --upstream "$upstream" "$@"
+}
+
+faulty_http_launch() {
+  local dir i host=127.0.0.1 prev=""
   for i in "$@"; do [ "$prev" = --bind ] && host="$i"; prev="$i"; done
   dir="$(mktemp -d "${FAULTY_HTTP_LOG_DIR:-/tmp}/faulty-http-XXXXXX")"
-  /usr/bin/python3 "$FAULTY_HTTP_PY" --root "$root" --port-file "$dir/port" --quiet "$@" \
+  /usr/bin/python3 "$FAULTY_HTTP_PY" --port-file "$dir/port" --quiet "$@" \
     > "$dir/out" 2> "$dir/err" &
   FAULTY_HTTP_PID=$!
   FAULTY_HTTP_PIDS+=("$FAULTY_HTTP_PID")

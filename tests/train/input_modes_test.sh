@@ -13,28 +13,10 @@
 #  6. the AU falls when a paced origin makes the loader wait (Pipe over a 1 MB/s HTTP origin)
 #     against the same training with the data in memory.
 # Skips (77) without RGW or libtorch; TB_REQUIRE_SERVICES=1 makes a missing service a failure.
-set -uo pipefail
-: "${TB_BIN:?}" "${TB_SOURCE_DIR:?}"
-py=/usr/bin/python3
-[ -f /tmp/tierbench-services/services.env ] && [ -z "${TB_S3_ENDPOINT:-}" ] && source /tmp/tierbench-services/services.env
-skip() {
-  [ "${TB_REQUIRE_SERVICES:-0}" = 1 ] && { echo "FAIL: $*" >&2; exit 1; }
-  echo "skipping: $*"; exit 77
-}
-[ -n "${TB_S3_ENDPOINT:-}" ] || skip "TB_S3_ENDPOINT not set (run scripts/services.sh up)"
-if [ ! -e "$(dirname "$TB_BIN")/libtierbench_torch.so" ]; then
-  [ "${TB_BUILT_WITH_TORCH:-ON}" != OFF ] && { echo "FAIL: the training plugin is missing" >&2; exit 1; }
-  echo "skipping: tierbench built without libtorch"; exit 77
-fi
-source "$TB_SOURCE_DIR/tests/tools/faulty_http.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$TB_SOURCE_DIR/tests/train/lib.sh"
 t=$(mktemp -d "${TMPDIR:-/tmp}/tb-input-modes.XXXXXX")
 trap 'faulty_http_stop_all; rm -rf "$t"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-expect_eq() { if [ "$1" = "$2" ]; then pass "$3"; else fail "$3: expected '$2', got '$1'"; fi; }
-# field FILE EXPR: a Python expression over the JSON summary `d` (the last line of FILE).
-field() { "$py" -c "import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print($2)" "$1"; }
 
 "$TB_BIN" dataset generate --out "$t/ds" --train-files 12 --images-per-file 10 --test-images 20 --seed 4 \
   --tarball none > /dev/null || { echo "FAIL: dataset generate" >&2; exit 1; }
