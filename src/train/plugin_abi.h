@@ -10,7 +10,7 @@
 #include "util/status.h"
 
 // Bump when TrainOptions, TrainSummary or an entry point changes shape.
-#define TB_TORCH_PLUGIN_ABI 7
+#define TB_TORCH_PLUGIN_ABI 8
 
 namespace tb::launch {
 struct World;

@@ -38,7 +38,8 @@ struct SourceStats {
 };
 
 inline SourceStats operator+(const SourceStats& a, const SourceStats& b) {
-  return {a.bytes + b.bytes, a.gets + b.gets, a.cache_hits + b.cache_hits, a.cache_hit_bytes + b.cache_hit_bytes};
+  return {a.bytes + b.bytes, a.gets + b.gets, a.cache_hits + b.cache_hits, a.cache_hit_bytes + b.cache_hit_bytes,
+          a.resumed + b.resumed};
 }
 inline SourceStats operator-(const SourceStats& a, const SourceStats& b) {
   return {a.bytes - b.bytes, a.gets - b.gets, a.cache_hits - b.cache_hits, a.cache_hit_bytes - b.cache_hit_bytes,
