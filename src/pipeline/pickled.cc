@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "dataset/cifar.h"
 #include "pipeline/shard.h"
@@ -18,10 +20,18 @@ using train::SourceStats;
 // The streamed scenario's load: the batch files verify kept (ctx.verified_bytes: read once,
 // md5 matched) decoded from memory, each freed once decoded (the rest when this is destroyed);
 // the others read through a train source over the tier (read ahead), opened only when one is
-// needed: verify skipped, or files past verify.keep_bytes.
+// needed: verify skipped, or files past verify.keep_bytes. Several ranks: each decodes the
+// batch files its verify share hashed (ctx.hashed_files), so each is read once by the cluster
+// (every file on every rank when verify did not run).
 class StreamedLoad {
  public:
-  explicit StreamedLoad(Context& ctx) : ctx_(ctx) { kept_.swap(ctx.verified_bytes); }
+  explicit StreamedLoad(Context& ctx) : ctx_(ctx) {
+    kept_.swap(ctx.verified_bytes);
+    if (ctx.cluster && !ctx.hashed_files.empty()) {
+      mine_.emplace();
+      for (const std::string& path : ctx.hashed_files) mine_->insert(path.substr(path.rfind('/') + 1));
+    }
+  }
 
   // The training split's labels and counts (no pixels: training reads its own).
   Status Train(dataset::Split& train) {
@@ -32,6 +42,7 @@ class StreamedLoad {
     } else {
       TB_ASSIGN_OR_RETURN(files, Listed(true));
     }
+    if (mine_) std::erase_if(files, [&](const std::string& name) { return !mine_->count(name); });
     std::vector<uint32_t> order;  // the files not kept, as indices of the source's files
     for (const std::string& name : files) {
       if (kept_.count(name)) continue;
@@ -67,8 +78,12 @@ class StreamedLoad {
   // The test split (pixels too): from verify's bytes when it kept every test file.
   Status Test(dataset::Split& test) {
     std::vector<std::string> names;
-    if (!kept_.empty()) {
+    if (!kept_.empty() || mine_) {
       TB_ASSIGN_OR_RETURN(names, Listed(false));
+    }
+    if (mine_) {
+      std::erase_if(names, [&](const std::string& name) { return !mine_->count(name); });
+      if (names.empty()) return Status::Ok();  // another rank's share
     }
     bool all_kept = !names.empty();
     for (const std::string& name : names) all_kept = all_kept && kept_.count(name);
@@ -112,6 +127,7 @@ class StreamedLoad {
 
   Context& ctx_;
   std::map<std::string, std::string> kept_;
+  std::optional<std::set<std::string>> mine_;  // several ranks: the batch files of this rank's share
   std::unique_ptr<train::TrainSource> source_;
   uint64_t from_verify_ = 0, read_again_ = 0;
 };
@@ -155,7 +171,9 @@ class PickledStage : public Stage {
     if (!streamed.is_null()) detail.update(streamed);
     result.detail_json = JsonText(detail);
     // Streamed: preview has no local folder to render from; it takes this split.
-    if (!ctx.dataset_uri.empty() && ctx.cfg.StageEnabled(StageId::kPreview)) ctx.test_split = std::move(test);
+    // Several ranks: only the rank whose share held the test split has one to give.
+    if (!ctx.dataset_uri.empty() && ctx.cfg.StageEnabled(StageId::kPreview) && test.count > 0)
+      ctx.test_split = std::move(test);
     return Status::Ok();
   }
 

@@ -255,10 +255,21 @@ std::map<std::string, uint64_t> ListedSizes(storage::Storage& storage, const std
   return sizes;
 }
 
+// A rank's share in verify's detail: its index, the count, how many files, and the first names
+// hashed (names order), so a reader can see the shares are disjoint.
+nlohmann::json ShareDetail(const Share& share, const std::vector<std::string>& paths) {
+  constexpr size_t kNamesShown = 64;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < paths.size() && i < kNamesShown; ++i) names.push_back(ShownName(paths[i]));
+  return {{"index", share.index}, {"count", share.count}, {"files", paths.size()}, {"names", names}};
+}
+
 // Streamed scenario: every manifest entry read from the tier (ctx.dataset_uri's parent is the
 // data root) and hashed as it arrives, files in parallel; nothing is stored locally. When
 // pickled will run, the batch files' bytes whose md5 matched are kept in ctx.verified_bytes
-// (up to verify.keep_bytes) so that pickled does not read them again.
+// (up to verify.keep_bytes) so that pickled does not read them again. Several ranks read the
+// one copy in the tier: each hashes its share (ctx.hashed_files), and pickled decodes the
+// batch files of that share, so each object is read once by the whole cluster.
 Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json& detail) {
   ctx.verified_bytes.clear();
   TB_ASSIGN_OR_RETURN(std::string text, ReadSmallObject(ctx.cfg.manifest, ctx.storage_options));
@@ -278,32 +289,37 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
   std::vector<std::string> mismatched, missing, names;
   std::atomic<uint64_t> bytes{0};
   uint64_t kept_bytes = 0, not_kept = 0;
-  Progress progress("verify", 0, entries.size(), ProgressEnabled(ctx.progress), ctx.progress_listener);
-  Status s =
-      ParallelFor(entries.size(), ctx.cfg.verify_threads > 0 ? ctx.cfg.verify_threads : 8, [&](size_t i) -> Status {
-        if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
-        uint64_t n = 0;
-        std::optional<Kept> keep;
-        if (batches.count(entries[i].path)) keep.emplace(&budget).Start(sizes, entries[i].path);
-        Result<std::string> md5 = HashObject(storage, entries[i].path, &n, keep ? &*keep : nullptr);
-        bytes += n;
-        progress.Add(n, 1);
-        std::lock_guard<std::mutex> lock(mu);
-        if (!md5.ok() && !md5.status().IsNotFound()) return md5.status();
-        const bool match = md5.ok() && *md5 == entries[i].md5_hex;
-        if (!md5.ok())
-          missing.push_back(entries[i].path);
-        else if (!match)
-          mismatched.push_back(entries[i].path);
-        if (keep && match && keep->whole()) {  // only bytes whose md5 matched the manifest
-          kept_bytes += keep->bytes().size();
-          ctx.verified_bytes.emplace(entries[i].path.substr(folder.size() + 1), std::move(keep->bytes()));
-        } else if (keep) {
-          keep->Drop();
-          not_kept += match ? 1 : 0;
-        }
-        return Status::Ok();
-      });
+  std::vector<std::string> paths;
+  for (const auto& e : entries) paths.push_back(e.path);
+  const std::vector<size_t> mine = ShareIndices(paths, CopyShare(ctx));
+  ctx.hashed_files.clear();
+  for (size_t i : mine) ctx.hashed_files.push_back(entries[i].path);
+  Progress progress("verify", 0, mine.size(), ProgressEnabled(ctx.progress), ctx.progress_listener);
+  Status s = ParallelFor(mine.size(), ctx.cfg.verify_threads > 0 ? ctx.cfg.verify_threads : 8, [&](size_t k) -> Status {
+    const size_t i = mine[k];
+    if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
+    uint64_t n = 0;
+    std::optional<Kept> keep;
+    if (batches.count(entries[i].path)) keep.emplace(&budget).Start(sizes, entries[i].path);
+    Result<std::string> md5 = HashObject(storage, entries[i].path, &n, keep ? &*keep : nullptr);
+    bytes += n;
+    progress.Add(n, 1);
+    std::lock_guard<std::mutex> lock(mu);
+    if (!md5.ok() && !md5.status().IsNotFound()) return md5.status();
+    const bool match = md5.ok() && *md5 == entries[i].md5_hex;
+    if (!md5.ok())
+      missing.push_back(entries[i].path);
+    else if (!match)
+      mismatched.push_back(entries[i].path);
+    if (keep && match && keep->whole()) {  // only bytes whose md5 matched the manifest
+      kept_bytes += keep->bytes().size();
+      ctx.verified_bytes.emplace(entries[i].path.substr(folder.size() + 1), std::move(keep->bytes()));
+    } else if (keep) {
+      keep->Drop();
+      not_kept += match ? 1 : 0;
+    }
+    return Status::Ok();
+  });
   progress.Finish();
   if (!s.ok() || !mismatched.empty() || !missing.empty()) {  // the stage fails: nothing is used
     ctx.verified_bytes.clear();
@@ -315,7 +331,7 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
   ctx.verified_files = std::move(names);
   ctx.data_root = root;
   result.bytes = bytes.load();
-  result.files = entries.size() - missing.size();
+  result.files = mine.size() - missing.size();
   detail = {{"manifest", ctx.cfg.manifest},
             {"root", root},
             {"entries", entries.size()},
@@ -326,6 +342,7 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
             {"kept_files", ctx.verified_bytes.size()},
             {"kept_bytes", kept_bytes},
             {"not_kept_files", not_kept}};
+  if (ctx.cluster) detail["share"] = ShareDetail(CopyShare(ctx), ctx.hashed_files);
   if (mismatched.empty() && missing.empty()) return Status::Ok();
   const auto& list = mismatched.empty() ? missing : mismatched;
   return Status::Corruption(std::to_string(mismatched.size()) + " file(s) differ from " + ctx.cfg.manifest + " and " +
@@ -374,14 +391,7 @@ class VerifyStage : public Stage {
       ctx.hashed_files.push_back(entries[i].path);
     }
     detail = {{"manifest", ctx.cfg.manifest}, {"root", ctx.data_root}, {"entries", entries.size()}};
-    if (ctx.cluster) {
-      Share share = CopyShare(ctx);
-      // The first names hashed (names order), so a reader can see the shares are disjoint.
-      constexpr size_t kNamesShown = 64;
-      std::vector<std::string> names;
-      for (size_t i = 0; i < mine.size() && i < kNamesShown; ++i) names.push_back(ShownName(mine[i].path));
-      detail["share"] = {{"index", share.index}, {"count", share.count}, {"files", mine.size()}, {"names", names}};
-    }
+    if (ctx.cluster) detail["share"] = ShareDetail(CopyShare(ctx), ctx.hashed_files);
     return HashShare(ctx, mine, result, detail);
   }
 };

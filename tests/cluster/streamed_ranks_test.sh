@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The streamed scenario (dataset in S3, no local copy) on 2 ranks started by torchrun-style
-# variables, in input modes fastfile and pipe against Ceph RGW: each rank reads its share of
+# variables, in input modes fastfile and pipe against Ceph RGW. verify and pickled: each rank
+# hashes its share of the manifest over GET (disjoint shares, together exactly the manifest)
+# and decodes the batch files of that share from those bytes, so the cluster GETs each object
+# once across both stages. Training: each rank reads its share of
 # every epoch's file order (6 training files: 3 each), so together the ranks read every
 # training byte exactly once per epoch (the transport's counters in each rank's train detail),
 # take the same number of steps and end with bit-identical weights, the same in both modes. Needs RGW
@@ -30,13 +33,14 @@ for mode in fastfile pipe; do
   for r in 0 1; do
     start "$mode-$r" RANK=$r WORLD_SIZE=2 LOCAL_RANK=$r LOCAL_WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" \
       -- run --scenario streamed --dataset-uri "$uri" --endpoint-url "$TB_S3_ENDPOINT" --input-mode "$mode" \
-      --scratch "$WORK/scratch-$mode-$r" --out "$WORK/runs/$mode.json" --skip preview --epochs 2 --batch-size 4 \
+      --scratch "$WORK/scratch-$mode-$r" --out "$WORK/runs/$mode.json" --epochs 2 --batch-size 4 \
       --seed 11 --threads 1 --workers 0 --no-progress --world-timeout 120
   done
   for r in 0 1; do expect_eq "$(wait_rc "$mode-$r" 300)" 0 "$mode: rank $r exits 0"; done
-  "$PY" - "$mode" "$WORK/runs/$mode.json" "$WORK/runs/$mode.rank1.json" "$sizes" <<'PY' || failures=$((failures + 1))
+  "$PY" - "$mode" "$WORK/runs/$mode.json" "$WORK/runs/$mode.rank1.json" "$sizes" "$WORK/ds/cifar-10-batches-py.md5" \
+    <<'PY' || failures=$((failures + 1))
 import json, sys
-mode, merged_path, rank1_path, sizes = sys.argv[1:]
+mode, merged_path, rank1_path, sizes, manifest = sys.argv[1:]
 bad = []
 def check(cond, what):
     print(("ok: " if cond else "FAIL: ") + mode + ": " + what, file=sys.stdout if cond else sys.stderr)
@@ -53,6 +57,23 @@ check(gets == [[3, 3], [3, 3]], "each rank GETs its 3 training files an epoch: %
 per_epoch = [a + b for a, b in zip(*[t["input_bytes_per_epoch"] for t in train])]
 check(per_epoch == [int(sizes)] * 2, "together every training byte once an epoch: %s of %s" % (per_epoch, sizes))
 check([t["rank_images"] for t in train] == [36, 36], "each rank trains on 36 images an epoch")
+listed = sorted(line.split(None, 1)[1].strip() for line in open(manifest) if line.strip())
+stage = lambda d, name: [s for s in d["stages"] if s["name"] == name][0]
+verify = [stage(d, "verify")["detail"] for d in runs]
+shares = [set(v["share"]["names"]) for v in verify]
+check(not (shares[0] & shares[1]) and sorted(shares[0] | shares[1]) == listed,
+      "verify: disjoint shares, together exactly the manifest's %d files" % len(listed))
+check(sum(v["gets"] for v in verify) == len(listed), "verify: one GET per manifest file across the ranks")
+pickled = [stage(d, "pickled") for d in runs]
+batches = [n for n in listed if n.rsplit("/", 1)[-1].startswith(("data_batch_", "test_batch"))]
+parts = [p["files"] for p in stage(runs[0], "pickled")["ranks"]]
+check(sum(parts) == len(batches) and all(parts), "pickled: the ranks' parts %s decode the %d batch files once" % (parts, len(batches)))
+check([p["detail"]["gets"] for p in pickled] == [0, 0] and all(p["detail"]["read_from"] == "verify's read" for p in pickled),
+      "pickled: no GET of its own on either rank (verify's bytes)")
+check(stage(runs[0], "pickled")["files"] == len(batches), "merged pickled counts every batch file once")
+preview = stage(runs[0], "preview")
+check(preview["status"] == "ok" and preview["detail"].get("images_from", "").startswith("test split"),
+      "preview on rank 0 from the tier (%s)" % preview["detail"].get("images_from"))
 open(merged_path + ".md5", "w").write(md5[0])
 sys.exit(1 if bad else 0)
 PY
