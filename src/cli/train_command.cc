@@ -51,6 +51,7 @@ const std::vector<FlagSpec> kSpecs = {
      false, "HOW"},
     {"cache-bytes", "fastfile: LRU cache of file bytes, e.g. 256MiB (default 0 = none)", false, "SIZE"},
     {"read-ahead", "file and fastfile with a source: files read ahead of the step (default 4, 1..64)", false, "N"},
+    {"endpoint-url", "S3 endpoint of an s3:// --data (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)", false, "URL"},
     {"eval-batch-size", "batch size of the test pass (default 4, as in the tutorial)", false, "N"},
     {"evaluate", "run the test set after training (default on; --no-evaluate skips it)", true},
     {"sm-prefix", "SageMaker prefix (default $TB_SM_PREFIX or /opt/ml)", false, "DIR"},
@@ -95,6 +96,7 @@ Status ApplyFlags(const Flags& f, train::TrainOptions* o) {
     o->cache_bytes = *bytes;
   }
   TB_RETURN_IF_ERROR(int_flag("read-ahead", &o->read_ahead));
+  if (f.Has("endpoint-url")) o->storage.endpoint_url = f.Get("endpoint-url");
   o->evaluate = f.GetBool("evaluate", true);
   return Status::Ok();
 }

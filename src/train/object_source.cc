@@ -273,7 +273,8 @@ class ObjectSource : public TrainSource {
             ++reopened_;
             break;  // resumed from `got`
           }
-          return n.status().Prefix("train: reading " + Key(name) + " at byte " + std::to_string(got));
+          return n.status().Prefix("train: reading " + Key(name) + " (" + std::to_string(got) + " of " +
+                                   std::to_string(info.size_bytes) + " bytes delivered)");
         }
         if (*n == 0) {
           if (got < info.size_bytes) return Changed(name, "it ended at byte " + std::to_string(got));

@@ -50,7 +50,7 @@ objects=$(cd "$ds" && for f in data_batch_*; do echo "$f=$(stat -c %s "$f"):$(md
 train() {  # train NAME ENDPOINT DATA [flags]: `tierbench train` over ENDPOINT, summary in $t/NAME.json
   local name="$1" endpoint="$2" data="$3"
   shift 3
-  AWS_ENDPOINT_URL="$endpoint" "$TB_BIN" train --data "$data" --epochs 2 --seed 11 --device cpu --log-every 0 \
+  "$TB_BIN" train --data "$data" --endpoint-url "$endpoint" --epochs 2 --seed 11 --device cpu --log-every 0 \
     --no-evaluate --json "$@" > "$t/$name.json" 2> "$t/$name.err" || fail "train $name: $(tail -3 "$t/$name.err")"
 }
 
@@ -200,7 +200,7 @@ if [ "$rc" != 0 ]; then pass "train exits non-zero ($rc)"; else fail "train succ
 err=$(grep -m1 "changed while it was read" "$t/midread.err")
 echo "error: $err"
 case "$err" in
-  *"train: reading $uri/data_batch_4 at byte "*"S3 GetObject $uri/data_batch_4 "*": the object changed while it was read (resuming at byte "*", its ETag is no longer \"$(md5sum < "$ds/data_batch_4" | cut -c1-32)\")"*)
+  *"train: reading $uri/data_batch_4 ("*" bytes delivered): S3 GetObject $uri/data_batch_4 "*": the object changed while it was read (resuming at byte "*", its ETag is no longer \"$(md5sum < "$ds/data_batch_4" | cut -c1-32)\")"*)
     pass "the error names the key and says it changed while read" ;;
   *) fail "unexpected error: $(tail -3 "$t/midread.err")" ;;
 esac
