@@ -124,8 +124,9 @@ void AddVerifyKeys(std::vector<Key>& k) {
                 "(default) or fail"},
                [](JobConfig& c, const Value& v) { c.verify_unlisted = v.text; }});
   k.push_back({{"verify.keep_bytes", "size",
-                "streamed: batch files' bytes verify keeps in memory (md5 matched) so that pickled decodes "
-                "them without a second GET; files past it are read again (default 1GiB, 0 = keep none)"},
+                "streamed: batch files' (and batches.meta's) bytes verify keeps in memory (md5 matched) so "
+                "that pickled and meta decode them without a second GET; files past it are read again "
+                "(default 1GiB, 0 = keep none)"},
                [](JobConfig& c, const Value& v) { c.verify_keep_bytes = static_cast<uint64_t>(v.i); }});
 }
 

@@ -27,6 +27,9 @@ class StreamedLoad {
  public:
   explicit StreamedLoad(Context& ctx) : ctx_(ctx) {
     kept_.swap(ctx.verified_bytes);
+    if (auto meta = kept_.find(kMetaFile); meta != kept_.end()) {  // meta's, not ours
+      ctx.verified_bytes.insert(kept_.extract(meta));
+    }
     if (ctx.cluster && !ctx.hashed_files.empty()) {
       mine_.emplace();
       for (const std::string& path : ctx.hashed_files) mine_->insert(path.substr(path.rfind('/') + 1));

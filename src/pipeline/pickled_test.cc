@@ -1,6 +1,7 @@
 // The streamed scenario over mem://: verify keeps the batch files' bytes it hashed (md5
 // matched, within verify.keep_bytes) and pickled decodes them instead of a second GET; files
-// not kept (over the limit, verify skipped) are read again through the train source.
+// not kept (over the limit, verify skipped) are read again through the train source. meta
+// takes batches.meta from verify's bytes the same way.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -20,12 +21,11 @@ TEST(PickledStreamed, DecodesVerifysBytesWithoutASecondRead) {
   Ran verify = RunStage(NewVerifyStage(), ctx);
   ASSERT_TRUE(verify.status.ok()) << verify.status.ToString();
   EXPECT_EQ(verify.detail["gets"], 7) << verify.detail;        // one GET per manifest entry
-  EXPECT_EQ(verify.detail["kept_files"], 6) << verify.detail;  // the batch files, not batches.meta
-  uint64_t batch_bytes = 0;
-  for (const auto& [name, bytes] : files)
-    if (name != "batches.meta") batch_bytes += bytes.size();
-  EXPECT_EQ(verify.detail["kept_bytes"], batch_bytes);
-  ASSERT_EQ(ctx.verified_bytes.size(), 6u);
+  EXPECT_EQ(verify.detail["kept_files"], 7) << verify.detail;  // the batch files and batches.meta
+  uint64_t kept_bytes = 0;
+  for (const auto& [name, bytes] : files) kept_bytes += bytes.size();
+  EXPECT_EQ(verify.detail["kept_bytes"], kept_bytes);
+  ASSERT_EQ(ctx.verified_bytes.size(), 7u);
   EXPECT_EQ(ctx.verified_bytes.at("data_batch_3"), files["data_batch_3"]);
 
   // The tier's copy changes after verify: pickled decodes what verify hashed, never this.
@@ -40,20 +40,31 @@ TEST(PickledStreamed, DecodesVerifysBytesWithoutASecondRead) {
   EXPECT_EQ(pickled.detail["train_images"], kFiles * kPerFile);
   EXPECT_EQ(pickled.detail["test_images"], kTestImages);
   EXPECT_EQ(pickled.detail["pixel_bytes"], kTestImages * dataset::kImageBytes);
-  EXPECT_TRUE(ctx.verified_bytes.empty());  // freed once pickled is done
+  ASSERT_EQ(ctx.verified_bytes.size(), 1u);  // pickled freed its files and left meta's
+  EXPECT_EQ(ctx.verified_bytes.count("batches.meta"), 1u);
+
+  // meta: the label names from verify's bytes, no GET (the tier's copy is gone by now).
+  Put("pickled-one-read", "cifar-10-batches-py/batches.meta", "not a pickle either");
+  Ran meta = RunStage(NewMetaStage(), ctx);
+  ASSERT_TRUE(meta.status.ok()) << meta.status.ToString();
+  EXPECT_EQ(meta.detail["read_from"], "verify's read") << meta.detail;
+  EXPECT_EQ(meta.detail["label_names"].size(), 10u) << meta.detail;
+  EXPECT_EQ(meta.bytes, 0u);
+  EXPECT_TRUE(ctx.verified_bytes.empty());
 }
 
 TEST(PickledStreamed, FilesPastTheLimitAreReadAgain) {
   auto files = PutDataset("pickled-limit");
   JobConfig cfg = Streamed("pickled-limit");
   const uint64_t two = files["data_batch_1"].size() + files["data_batch_2"].size();
-  cfg.verify_keep_bytes = two;  // data_batch_1 and 2 fit (hashed in the manifest's order)
+  // batches.meta, data_batch_1 and 2 fit (hashed in the manifest's order)
+  cfg.verify_keep_bytes = files["batches.meta"].size() + two;
   Context ctx(cfg);
   Quiet(ctx);
   Ran verify = RunStage(NewVerifyStage(), ctx);
   ASSERT_TRUE(verify.status.ok()) << verify.status.ToString();
-  EXPECT_EQ(verify.detail["kept_files"], 2) << verify.detail;
-  EXPECT_EQ(verify.detail["kept_bytes"], two);
+  EXPECT_EQ(verify.detail["kept_files"], 3) << verify.detail;
+  EXPECT_EQ(verify.detail["kept_bytes"], files["batches.meta"].size() + two);
   EXPECT_EQ(verify.detail["not_kept_files"], 4);
   EXPECT_EQ(ctx.verified_bytes.count("data_batch_1") + ctx.verified_bytes.count("data_batch_2"), 2u);
 
@@ -66,7 +77,7 @@ TEST(PickledStreamed, FilesPastTheLimitAreReadAgain) {
                                files["test_batch"].size());
   EXPECT_EQ(pickled.detail["train_images"], kFiles * kPerFile);
   EXPECT_EQ(pickled.detail["test_images"], kTestImages);
-  EXPECT_TRUE(ctx.verified_bytes.empty());
+  EXPECT_EQ(ctx.verified_bytes.size(), 1u);  // batches.meta, for meta
 
   // The same labels as a load that reads every file through the tier (keep_bytes = 0).
   cfg.verify_keep_bytes = 0;
@@ -95,14 +106,22 @@ TEST(PickledStreamed, WithoutVerifyEveryFileIsReadThroughTheTier) {
   EXPECT_EQ(pickled.detail["files_from"], "folder");
   EXPECT_EQ(pickled.detail["train_images"], kFiles * kPerFile);
 
-  // Pickled switched off: verify keeps nothing for it.
+  // Pickled switched off: verify keeps nothing for it (only batches.meta, for meta); meta
+  // switched off too: nothing at all.
   cfg.enabled[static_cast<size_t>(StageId::kPickled)] = false;
   Context off(cfg);
   Quiet(off);
   Ran verify = RunStage(NewVerifyStage(), off);
   ASSERT_TRUE(verify.status.ok()) << verify.status.ToString();
-  EXPECT_EQ(verify.detail["kept_files"], 0);
-  EXPECT_TRUE(off.verified_bytes.empty());
+  EXPECT_EQ(verify.detail["kept_files"], 1);
+  EXPECT_EQ(off.verified_bytes.count("batches.meta"), 1u);
+  cfg.enabled[static_cast<size_t>(StageId::kMeta)] = false;
+  Context none(cfg);
+  Quiet(none);
+  Ran verify_none = RunStage(NewVerifyStage(), none);
+  ASSERT_TRUE(verify_none.status.ok()) << verify_none.status.ToString();
+  EXPECT_EQ(verify_none.detail["kept_files"], 0);
+  EXPECT_TRUE(none.verified_bytes.empty());
 }
 
 TEST(PickledStreamed, AMismatchKeepsNothing) {

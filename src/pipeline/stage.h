@@ -27,6 +27,9 @@
 
 namespace tb::pipeline {
 
+// The label names file of a CIFAR-10 dataset folder (meta reads it).
+inline constexpr const char* kMetaFile = "batches.meta";
+
 struct Context {
   const JobConfig& cfg;
   storage::Options storage_options;
@@ -56,9 +59,10 @@ struct Context {
   std::optional<std::vector<std::string>> verified_files;
   // verify: the manifest's files this rank hashed (its share; all of them for a single rank).
   std::vector<std::string> hashed_files;
-  // verify, streamed scenario: the bytes of the batch files it read from the tier and whose md5
-  // matched the manifest, by name in the dataset folder, at most verify.keep_bytes in all.
-  // Pickled decodes these instead of reading them again, and frees them.
+  // verify, streamed scenario: the bytes of the batch files (and of kMetaFile) it read from the
+  // tier and whose md5 matched the manifest, by name in the dataset folder, at most
+  // verify.keep_bytes in all. Pickled decodes the batch files instead of reading them again,
+  // meta the label names; each frees what it used.
   std::map<std::string, std::string> verified_bytes;
   // pickled, streamed scenario: the test split it decoded (pixels too), kept for preview when
   // preview is to run; preview renders from it and frees it.

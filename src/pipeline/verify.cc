@@ -280,8 +280,12 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
   const std::string root = uri.substr(0, slash), folder = uri.substr(slash + 1);
   TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Storage> tier, storage::Open(root, ctx.storage_options));
   storage::CountingStorage storage(std::move(tier));  // the GETs, for the results
-  const bool keeping = ctx.cfg.StageEnabled(StageId::kPickled) && ctx.cfg.verify_keep_bytes > 0;
-  const std::set<std::string> batches = keeping ? BatchPaths(entries, folder) : std::set<std::string>{};
+  // Kept: the batch files for pickled, and the label names file for meta.
+  std::set<std::string> batches;
+  if (ctx.cfg.verify_keep_bytes > 0 && ctx.cfg.StageEnabled(StageId::kPickled)) batches = BatchPaths(entries, folder);
+  if (ctx.cfg.verify_keep_bytes > 0 && ctx.cfg.StageEnabled(StageId::kMeta))
+    for (const auto& e : entries)
+      if (e.path == folder + "/" + kMetaFile) batches.insert(e.path);
   KeepBudget budget(ctx.cfg.verify_keep_bytes);
   const std::map<std::string, uint64_t> sizes =
       batches.empty() ? std::map<std::string, uint64_t>{} : ListedSizes(storage, folder);

@@ -26,6 +26,7 @@ trap 'aws_s3 rb --force "s3://$bucket" > /dev/null 2>&1; rm -rf "$t"' EXIT
   "$TB_BIN" cp "$t/ds/cifar-10-batches-py.md5" "s3://$bucket/input/cifar-10-batches-py.md5" > /dev/null 2>&1 ||
   { echo "FAIL: uploading the dataset" >&2; exit 1; }
 batch_bytes=$(aws_s3 ls "$uri/" | awk '$4 ~ /^(data_batch_|test_batch)/ {s += $3} END {print s}')
+meta_bytes=$(stat -c %s "$t/ds/cifar-10-batches-py/batches.meta")
 
 # RGW's request log: the lines written after `from` (a byte offset). A request made after the
 # run (a listing of a marker prefix) is waited for, so the run's own requests are all there.
@@ -72,9 +73,12 @@ st() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); s={x['name']: 
 run one
 expect_eq "$(st one "[s[n]['status'] for n in ('verify', 'pickled', 'meta', 'train')]")" \
   "['ok', 'ok', 'ok', 'skipped']" "streamed: verify, pickled and meta ran"
-expect_eq "$(st one "s['verify']['detail']['gets'], s['verify']['detail']['kept_files']")" "15 13" \
-  "verify GETs each of the manifest's 15 objects once and keeps the 13 batch files"
-expect_eq "$(st one "s['verify']['detail']['kept_bytes']")" "$batch_bytes" "verify keeps every batch byte"
+expect_eq "$(st one "s['verify']['detail']['gets'], s['verify']['detail']['kept_files']")" "15 14" \
+  "verify GETs each of the manifest's 15 objects once and keeps the 13 batch files and batches.meta"
+expect_eq "$(st one "s['verify']['detail']['kept_bytes']")" "$((batch_bytes + meta_bytes))" \
+  "verify keeps every batch byte and batches.meta"
+expect_eq "$(st one "s['meta']['detail']['read_from'], s['meta']['bytes'], len(s['meta']['detail']['label_names'])")" \
+  "verify's read 0 10" "meta takes the label names from verify's read"
 expect_eq "$(st one "s['pickled']['detail']['read_from'], s['pickled']['detail']['files_read_again']")" \
   "verify's read 0" "pickled decodes verify's read"
 expect_eq "$(st one "s['pickled']['detail']['gets'], s['pickled']['bytes'], s['pickled']['files']")" "0 0 13" \
@@ -113,7 +117,8 @@ if [ -n "${TB_HTTP_ROOT:-}" ] && [ -n "${TB_HTTP_ORIGIN:-}" ]; then
     fail "streamed run over HTTP: $(tail -3 "$t/http.log")"
   expect_eq "$(st http "s['pickled']['status'], s['pickled']['detail']['read_from']")" "ok verify's read and tier" \
     "HTTP: pickled decodes what verify kept and reads the rest"
-  expect_eq "$(st http "s['verify']['detail']['kept_files'] + s['pickled']['detail']['files_read_again'],
+  expect_eq "$(st http "s['verify']['detail']['kept_files'] - (s['meta']['detail']['read_from'] == \"verify's read\")
+                        + s['pickled']['detail']['files_read_again'],
                         s['pickled']['detail']['files_read_again'] == s['pickled']['detail']['gets'],
                         0 < s['verify']['detail']['kept_bytes'] <= $limit")" "13 True True" \
     "HTTP: kept + read again = the 13 batch files, one GET each, within verify.keep_bytes"
