@@ -281,14 +281,15 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
   TB_ASSIGN_OR_RETURN(std::unique_ptr<storage::Storage> tier, storage::Open(root, ctx.storage_options));
   storage::CountingStorage storage(std::move(tier));  // the GETs, for the results
   // Kept: the batch files for pickled, and the label names file for meta.
-  std::set<std::string> batches;
-  if (ctx.cfg.verify_keep_bytes > 0 && ctx.cfg.StageEnabled(StageId::kPickled)) batches = BatchPaths(entries, folder);
+  std::set<std::string> kept_paths;
+  if (ctx.cfg.verify_keep_bytes > 0 && ctx.cfg.StageEnabled(StageId::kPickled))
+    kept_paths = BatchPaths(entries, folder);
   if (ctx.cfg.verify_keep_bytes > 0 && ctx.cfg.StageEnabled(StageId::kMeta))
     for (const auto& e : entries)
-      if (e.path == folder + "/" + kMetaFile) batches.insert(e.path);
+      if (e.path == folder + "/" + kMetaFile) kept_paths.insert(e.path);
   KeepBudget budget(ctx.cfg.verify_keep_bytes);
   const std::map<std::string, uint64_t> sizes =
-      batches.empty() ? std::map<std::string, uint64_t>{} : ListedSizes(storage, folder);
+      kept_paths.empty() ? std::map<std::string, uint64_t>{} : ListedSizes(storage, folder);
   std::mutex mu;
   std::vector<std::string> mismatched, missing, names;
   std::atomic<uint64_t> bytes{0};
@@ -304,7 +305,7 @@ Status VerifyOverTier(Context& ctx, report::StageResult& result, nlohmann::json&
     if (ctx.cancelled()) return Status::Cancelled("verify interrupted");
     uint64_t n = 0;
     std::optional<Kept> keep;
-    if (batches.count(entries[i].path)) keep.emplace(&budget).Start(sizes, entries[i].path);
+    if (kept_paths.count(entries[i].path)) keep.emplace(&budget).Start(sizes, entries[i].path);
     Result<std::string> md5 = HashObject(storage, entries[i].path, &n, keep ? &*keep : nullptr);
     bytes += n;
     progress.Add(n, 1);

@@ -131,6 +131,25 @@ else
   fail "faulty_http did not start"
 fi
 
+# wait_held: sets $held to the paths the proxy holds, once it holds one (the event), or when
+# the run ($run_pid) ended first; the bound only stops a hang.
+wait_held() {
+  held=""
+  for _ in $(seq 3000); do
+    held=$(stats | "$py" -c 'import json,sys; print(" ".join(h["path"] for h in json.load(sys.stdin)["held"]))')
+    [ -n "$held" ] && break
+    kill -0 "$run_pid" 2> /dev/null || break
+    sleep 0.1
+  done
+}
+# overwrite NAME: the object NAME at RGW gets other bytes of the same size (the last one
+# inverted), written straight to RGW; the new bytes are kept in $t/NAME.changed.
+overwrite() {
+  "$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 0xFF; open(sys.argv[2], "wb").write(b)' \
+    "$ds/$1" "$t/$1.changed"
+  aws_s3 cp "$t/$1.changed" "$uri/$1" > /dev/null || fail "overwriting $1 at RGW"
+}
+
 # An object overwritten at RGW while the trainer's GET of it is held in the proxy. The
 # streamed scenario without verify and pickled: the train stage's GET is the first of it.
 faulty_http_proxy "$TB_S3_ENDPOINT" --fault hold-request --fail-first 1 --match /data_batch_3 --stall 600 ||
@@ -138,21 +157,12 @@ faulty_http_proxy "$TB_S3_ENDPOINT" --fault hold-request --fail-first 1 --match 
 "$TB_BIN" run --scenario streamed --dataset-uri "$uri" --scratch "$t/scratch" --endpoint-url "$FAULTY_HTTP_URL" \
   --epochs 2 --seed 11 --device cpu --skip verify,pickled --out "$t/changed.json" > "$t/changed.log" 2>&1 &
 run_pid=$!
-held=""
-for _ in $(seq 3000); do  # waits for the event (the GET held); the bound only stops a hang
-  held=$(stats | "$py" -c 'import json,sys; print(" ".join(h["path"] for h in json.load(sys.stdin)["held"]))')
-  [ -n "$held" ] && break
-  kill -0 "$run_pid" 2> /dev/null || break
-  sleep 0.1
-done
+wait_held
 case "$held" in
   */$prefix/data_batch_3) pass "the GET of data_batch_3 is held in the proxy" ;;
   *) fail "no held GET of data_batch_3 (held: '$held'): $(tail -3 "$t/changed.log")" ;;
 esac
-# Same size, other bytes (the last one inverted), written straight to RGW.
-"$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 0xFF; open(sys.argv[2], "wb").write(b)' \
-  "$ds/data_batch_3" "$t/data_batch_3.changed"
-aws_s3 cp "$t/data_batch_3.changed" "$uri/data_batch_3" > /dev/null || fail "overwriting data_batch_3 at RGW"
+overwrite data_batch_3
 curl -s -o /dev/null "$FAULTY_HTTP_URL/__control/release"
 wait "$run_pid"
 rc=$?
@@ -178,20 +188,12 @@ faulty_http_proxy "$TB_S3_ENDPOINT" --fault hold --after 1000000 --fail-first 1 
 AWS_ENDPOINT_URL="$FAULTY_HTTP_URL" "$TB_BIN" train --data "$uri" --input-mode fastfile --epochs 1 --seed 11 \
   --device cpu --log-every 0 --no-evaluate > /dev/null 2> "$t/midread.err" &
 run_pid=$!
-held=""
-for _ in $(seq 3000); do  # waits for the event (the body held); the bound only stops a hang
-  held=$(stats | "$py" -c 'import json,sys; print(" ".join(h["path"] for h in json.load(sys.stdin)["held"]))')
-  [ -n "$held" ] && break
-  kill -0 "$run_pid" 2> /dev/null || break
-  sleep 0.1
-done
+wait_held
 case "$held" in
   */$prefix/data_batch_4) pass "the body of data_batch_4 is held in the proxy after 1 MB" ;;
   *) fail "no held GET of data_batch_4 (held: '$held'): $(tail -3 "$t/midread.err")" ;;
 esac
-"$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 0xFF; open(sys.argv[2], "wb").write(b)' \
-  "$ds/data_batch_4" "$t/data_batch_4.changed"
-aws_s3 cp "$t/data_batch_4.changed" "$uri/data_batch_4" > /dev/null || fail "overwriting data_batch_4 at RGW"
+overwrite data_batch_4
 curl -s -o /dev/null "$FAULTY_HTTP_URL/__control/drop"
 wait "$run_pid"
 rc=$?
